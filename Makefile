@@ -1,0 +1,29 @@
+# make build: set up .venv and build this repository's site into output/
+# make test:  set up .venv with the test tools and run the whole suite
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: build test check clean
+
+$(BIN)/newpower: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.test-deps: $(BIN)/newpower
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+build: $(BIN)/newpower
+	$(BIN)/newpower build --site .
+
+check: $(BIN)/newpower
+	$(BIN)/newpower check --site .
+
+test: $(VENV)/.test-deps
+	$(BIN)/python -m pytest
+
+clean:
+	rm -rf $(VENV) output .pytest_cache .hypothesis

@@ -1,0 +1,7 @@
+"""`python -m newpower_site` is the same as the `newpower` command."""
+
+import sys
+
+from newpower_site.cli import main
+
+sys.exit(main())

@@ -1,0 +1,161 @@
+"""The `newpower` command: argument parsing and reporting only.
+
+Each command calls the stages and turns their diagnostics into stderr lines
+and an exit status: 0 when all is well, 1 when the content has problems,
+2 for a wrong command line. Nothing else in the package prints.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import traceback
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Sequence
+
+from newpower_site import __version__
+from newpower_site.config import load_config
+from newpower_site.diagnostics import Diagnostic, has_errors
+from newpower_site.pipeline import BuildOptions, BuildResult, build
+from newpower_site.scaffold import KINDS, scaffold_item, scaffold_site, write_new
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = make_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.run(args)
+    except KeyboardInterrupt:
+        print("newpower: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a bug of ours: say so briefly, in full only with --debug
+        if args.debug:
+            traceback.print_exc()
+        else:
+            print(f"newpower: internal error: {type(exc).__name__}: {exc} (run again with --debug for details)", file=sys.stderr)
+        return 2
+
+
+def make_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--site", type=Path, default=Path("."), metavar="DIR", help="the site folder (default: the current folder)")
+    common.add_argument("--debug", action="store_true", help="show a traceback when something unexpected goes wrong")
+    common.add_argument("--quiet", "-q", action="store_true", help="print nothing but problems")
+
+    parser = argparse.ArgumentParser(prog="newpower", description="Build the New Power Project site, or any site folder shaped like it.")
+    parser.add_argument("--version", action="version", version=f"newpower-site {__version__}")
+    parser.set_defaults(debug=False)
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
+
+    selection = argparse.ArgumentParser(add_help=False)
+    selection.add_argument("--drafts", action="store_true", help="include items with draft: true")
+    selection.add_argument("--future", action="store_true", help="include items dated in the future")
+
+    build_cmd = commands.add_parser("build", parents=[common, selection], help="build the site into the output folder",
+                                    description="Build the site. A failed build leaves the previous output untouched.")
+    build_cmd.add_argument("--out", type=Path, metavar="DIR", help="the output folder (default: SITE/output)")
+    build_cmd.add_argument("--base-url", metavar="URL", help="override base_url, e.g. for a preview deployment")
+    build_cmd.set_defaults(run=run_build)
+
+    check_cmd = commands.add_parser("check", parents=[common, selection], help="check every file, write nothing",
+                                    description="Validate the site folder and render every page without writing anything.")
+    check_cmd.set_defaults(run=run_check)
+
+    new_cmd = commands.add_parser("new", parents=[common], help="start a new article, voice, newsletter issue, page or site",
+                                  description="Write a new file with valid front matter and today's date. Never overwrites.")
+    new_cmd.add_argument("kind", choices=(*KINDS, "site"), help="what to create")
+    new_cmd.add_argument("title", help="its title (for a voice: the member's name)")
+    new_cmd.set_defaults(run=run_new)
+    return parser
+
+
+def report(diagnostics: Sequence[Diagnostic]) -> None:
+    for diagnostic in sorted(diagnostics, key=lambda d: (d.path, d.line, d.message)):
+        print(diagnostic.format(), file=sys.stderr)
+
+
+def _options(args: argparse.Namespace) -> BuildOptions:
+    return BuildOptions(
+        site_dir=args.site,
+        out_dir=getattr(args, "out", None),
+        drafts=args.drafts,
+        future=args.future,
+        base_url=getattr(args, "base_url", None),
+    )
+
+
+class TerminalProgress:
+    """Shows `rendering 120/400` on a terminal once a build takes longer than a moment."""
+
+    def __init__(self, enabled: bool):
+        self.enabled = enabled and sys.stderr.isatty()
+        self.started = time.monotonic()
+        self.shown = False
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.enabled and time.monotonic() - self.started > 0.5 and (done % 25 == 0 or done == total):
+            print(f"\rrendering {done}/{total}", end="", file=sys.stderr, flush=True)
+            self.shown = True
+
+    def finish(self) -> None:
+        if self.shown:
+            print("\r\033[K", end="", file=sys.stderr, flush=True)
+
+
+def summary(result: BuildResult, verb: str) -> str:
+    library = result.site.library if result.site else None
+    counts = (
+        f"{len(library.articles)} articles, {len(library.voices)} voices, "
+        f"{len(library.newsletters)} newsletter issues, {len(library.pages)} pages"
+        if library else "nothing"
+    )
+    return f"{verb} {counts}: {result.files} files in {result.seconds:.2f} s"
+
+
+def run_build(args: argparse.Namespace) -> int:
+    options = _options(args)
+    progress = TerminalProgress(enabled=not args.quiet)
+    result = build(options, progress=progress)
+    progress.finish()
+    report(result.diagnostics)
+    if not result.ok:
+        errors = sum(1 for d in result.diagnostics if d.level == "error")
+        print(f"newpower: build failed with {errors} error{'s' if errors != 1 else ''}; {options.output} was left as it was", file=sys.stderr)
+        return 1
+    if not args.quiet:
+        print(summary(result, "built") + f" -> {options.output}")
+    return 0
+
+
+def run_check(args: argparse.Namespace) -> int:
+    result = build(_options(args), write=False)
+    report(result.diagnostics)
+    if not result.ok:
+        return 1
+    if not args.quiet:
+        print(summary(result, "checked").replace(" files", " files rendered"))
+    return 0
+
+
+def run_new(args: argparse.Namespace) -> int:
+    site_dir: Path = args.site
+    if args.kind == "site":
+        scaffolds = scaffold_site(args.title, site_dir)
+    else:
+        config, problems = load_config(site_dir)
+        if config is None:
+            report(problems)
+            return 1
+        scaffolds = [scaffold_item(args.kind, args.title, site_dir, config, datetime.now(timezone.utc))]
+    try:
+        written = write_new(scaffolds)
+    except FileExistsError as exc:
+        print(f"{exc.args[0]}: error: already exists; choose another title or edit that file", file=sys.stderr)
+        return 1
+    if not args.quiet:
+        for path in written:
+            if path.name != ".keep":
+                print(f"created {path}")
+    return 0

@@ -1,0 +1,84 @@
+"""site.yaml -> SiteConfig, checked against the SITE table of schema.py."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Mapping
+from zoneinfo import ZoneInfo
+
+from newpower_site.diagnostics import Diagnostic, error
+from newpower_site.fields import FieldContext, check_fields
+from newpower_site.frontmatter import decode_source
+from newpower_site.schema import SITE
+from newpower_site.yamlsafe import load_mapping
+
+CONFIG_FILE = "site.yaml"
+
+
+@dataclass(frozen=True, slots=True)
+class EmailSettings:
+    provider: str = "generic"
+    postal_address: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class SiteConfig:
+    title: str
+    base_url: str  # without a trailing slash; may carry a path prefix
+    description: str
+    language: str = "en-GB"
+    timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Europe/London"))
+    per_page: int = 10
+    feed_items: int = 20
+    topics: Mapping[str, str] = field(default_factory=dict)
+    movements: Mapping[str, str] = field(default_factory=dict)
+    email: EmailSettings | None = None
+    subscribe_url: str | None = None
+
+    def field_context(self) -> FieldContext:
+        return FieldContext(self.timezone, {"topics": self.topics, "movements": self.movements})
+
+    def with_base_url(self, base_url: str) -> SiteConfig:
+        from dataclasses import replace
+
+        return replace(self, base_url=base_url.rstrip("/"))
+
+
+def load_config(site_dir: Path) -> tuple[SiteConfig | None, list[Diagnostic]]:
+    path = site_dir / CONFIG_FILE
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return None, [error(CONFIG_FILE, 0, f"no {CONFIG_FILE} in {site_dir}: is this a site folder? (`newpower new site TITLE` makes one)")]
+    except OSError as exc:
+        return None, [error(CONFIG_FILE, 0, f"cannot read {CONFIG_FILE}: {exc.strerror}")]
+    text, problems = decode_source(raw, CONFIG_FILE)
+    if text is None:
+        return None, problems
+    mapping, problems = load_mapping(text, CONFIG_FILE)
+    if mapping is None:
+        return None, problems
+    context = FieldContext(ZoneInfo("UTC"), {})
+    values, field_problems = check_fields(mapping, SITE, CONFIG_FILE, context)
+    problems += field_problems
+    if problems:
+        return None, problems
+    email = values["email"]
+    return (
+        SiteConfig(
+            title=values["title"],
+            base_url=values["base_url"].rstrip("/"),
+            description=values["description"],
+            language=values["language"],
+            timezone=values["timezone"],
+            per_page=values["per_page"],
+            feed_items=values["feed_items"],
+            topics=MappingProxyType(dict(values["topics"])),
+            movements=MappingProxyType(dict(values["movements"])),
+            email=EmailSettings(**email) if email else None,
+            subscribe_url=values["subscribe_url"],
+        ),
+        [],
+    )

@@ -1,0 +1,44 @@
+"""Problems found in a run, as data.
+
+Stages return `Diagnostic`s instead of printing or raising, so that one run can
+report every problem at once; only the command line turns them into text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable, Literal
+
+Level = Literal["error", "warning"]
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Diagnostic:
+    path: str  # relative to the site folder, with forward slashes
+    line: int  # 1-based; 0 when the problem is the whole file or run
+    message: str
+    level: Level = "error"
+
+    def format(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line else self.path
+        return f"{where}: {self.level}: {self.message}"
+
+
+def error(path: str, line: int, message: str) -> Diagnostic:
+    return Diagnostic(path, line, message, "error")
+
+
+def warning(path: str, line: int, message: str) -> Diagnostic:
+    return Diagnostic(path, line, message, "warning")
+
+
+def has_errors(diagnostics: Iterable[Diagnostic]) -> bool:
+    return any(d.level == "error" for d in diagnostics)
+
+
+class BuildFailed(Exception):
+    """Raised by a stage when it cannot go on; carries what went wrong."""
+
+    def __init__(self, diagnostics: list[Diagnostic]):
+        super().__init__("\n".join(d.format() for d in diagnostics))
+        self.diagnostics = diagnostics

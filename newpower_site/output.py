@@ -1,0 +1,127 @@
+"""Write a build so that a reader never sees half of one and nothing is lost.
+
+The build is written to a staging folder beside the output folder and then
+swapped in with one atomic rename (RENAME_EXCHANGE on Linux), so a failed or
+killed build leaves the previous output exactly as it was, and a successful
+one leaves nothing stale. A manifest file marks folders we wrote: we refuse to
+replace a folder that holds anything else.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import os
+import shutil
+from pathlib import Path
+from typing import Iterable, Mapping
+
+from newpower_site.diagnostics import Diagnostic, error
+
+MANIFEST = ".newpower-output"
+MANIFEST_HEADER = "# written by newpower-site; the files of the last build, one per line\n"
+PROTECTED_FOLDERS = ("content", "templates")
+
+
+def refuse_output_dir(out: Path, site_dir: Path) -> list[Diagnostic]:
+    """Reasons not to touch `out`; empty when it is safe to replace it."""
+    out_real, site_real = out.resolve(), site_dir.resolve()
+    shown = str(out)
+    if out_real == site_real:
+        return [error(shown, 0, "the output folder is the site folder: choose another --out")]
+    if site_real.is_relative_to(out_real):
+        return [error(shown, 0, "the output folder contains the site folder: choose another --out")]
+    for folder in PROTECTED_FOLDERS:
+        if out_real.is_relative_to(site_real / folder):
+            return [error(shown, 0, f"the output folder is inside {folder}/: choose another --out")]
+    if not out.exists() and not out.is_symlink():
+        return []
+    if out.is_symlink() or not out.is_dir():
+        return [error(shown, 0, "the output path exists and is not a folder: choose another --out")]
+    present = set(list_files(out))
+    if not present:
+        return []
+    if MANIFEST not in present:
+        return [error(shown, 0, f"the output folder holds files newpower did not write (no {MANIFEST}): move them away or choose another --out")]
+    foreign = sorted(present - read_manifest(out) - {MANIFEST})
+    if foreign:
+        listed = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5 else "")
+        return [error(shown, 0, f"the output folder holds files newpower did not write: {listed}; move them away, then build again")]
+    return []
+
+
+def list_files(folder: Path) -> Iterable[str]:
+    for current, dirs, files in os.walk(folder):
+        dirs.sort()
+        for name in sorted(files):
+            yield (Path(current) / name).relative_to(folder).as_posix()
+
+
+def read_manifest(out: Path) -> set[str]:
+    try:
+        lines = (out / MANIFEST).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return set()
+    return {line for line in lines if line and not line.startswith("#")}
+
+
+def staging_dir(out: Path) -> Path:
+    return out.parent / f".{out.name}.staging-{os.getpid()}"
+
+
+def remove_stale_staging(out: Path) -> None:
+    """Remove staging folders left by builds that were killed (ours by their name)."""
+    for stale in sorted(out.parent.glob(f".{out.name}.staging-*")):
+        if stale.is_dir() and not stale.is_symlink():
+            shutil.rmtree(stale, ignore_errors=True)
+
+
+def write_tree(stage: Path, files: Mapping[str, bytes]) -> None:
+    stage.mkdir(parents=True)
+    for relative in sorted(files):
+        target = stage / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(files[relative])
+    (stage / MANIFEST).write_text(MANIFEST_HEADER + "".join(f"{p}\n" for p in sorted(files)), encoding="utf-8")
+
+
+def swap_in(stage: Path, out: Path) -> None:
+    """Make `stage` the output folder in one step and delete the previous one."""
+    if out.exists():
+        if _exchange(stage, out):
+            shutil.rmtree(stage)
+            return
+        old = out.parent / f".{out.name}.staging-old-{os.getpid()}"
+        os.rename(out, old)
+        os.rename(stage, out)
+        shutil.rmtree(old)
+    else:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        os.rename(stage, out)
+
+
+def publish(out: Path, files: Mapping[str, bytes]) -> None:
+    remove_stale_staging(out)
+    stage = staging_dir(out)
+    try:
+        write_tree(stage, files)
+        swap_in(stage, out)
+    finally:
+        if stage.exists():
+            shutil.rmtree(stage, ignore_errors=True)
+
+
+_AT_FDCWD = -100
+_RENAME_EXCHANGE = 2
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Atomically swap two paths (Linux renameat2); False where unsupported."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    result = renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE)
+    return result == 0

@@ -1,0 +1,91 @@
+"""Render planned outputs to bytes: Jinja pages, feeds, sitemap, copies.
+
+Autoescape is always on. A template error is reported with the template's
+own file and line, as a content error is, so a theme author can fix it.
+"""
+
+from __future__ import annotations
+
+import traceback
+from datetime import datetime
+from pathlib import Path
+
+import jinja2
+
+from newpower_site.dates import long_date
+from newpower_site.diagnostics import Diagnostic, error
+from newpower_site.discovery import render_robots, render_sitemap
+from newpower_site.feeds import render_atom, render_rss
+from newpower_site.plan import Output
+from newpower_site.theme import theme_dirs
+from newpower_site.urls import Urls
+
+
+class RenderError(Exception):
+    def __init__(self, diagnostic: Diagnostic):
+        super().__init__(diagnostic.format())
+        self.diagnostic = diagnostic
+
+
+def make_environment(site_dir: Path) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader([str(d) for d in theme_dirs(site_dir)]),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["longdate"] = lambda moment: long_date(moment) if isinstance(moment, datetime) else ""
+    env.filters["isodate"] = lambda moment: moment.isoformat() if isinstance(moment, datetime) else ""
+    return env
+
+
+def render_output(output: Output, env: jinja2.Environment, urls: Urls, site_dir: Path) -> bytes:
+    if output.producer == "template":
+        return _render_template(output, env, site_dir).encode("utf-8")
+    if output.producer == "rss":
+        return render_rss(output.context, urls)
+    if output.producer == "atom":
+        return render_atom(output.context, urls)
+    if output.producer == "sitemap":
+        return render_sitemap(output.context["pages"], urls)
+    if output.producer == "robots":
+        return render_robots(output.context["sitemap"])
+    if output.producer == "copy":
+        assert output.source is not None
+        return output.source.read_bytes()
+    raise AssertionError(f"unknown producer {output.producer}")
+
+
+def _render_template(output: Output, env: jinja2.Environment, site_dir: Path) -> str:
+    assert output.template is not None
+    try:
+        return env.get_template(output.template).render(output.context)
+    except jinja2.TemplateSyntaxError as exc:
+        raise RenderError(error(_theme_path(exc.filename, site_dir, exc.name), exc.lineno, f"template syntax: {exc.message}")) from exc
+    except jinja2.TemplateNotFound as exc:
+        raise RenderError(error(f"templates/{output.template}", 0, f"template not found: {exc.name}")) from exc
+    except Exception as exc:  # a template bug must be reported as one, not as a crash
+        frame = _template_frame(exc)
+        where, line = (_theme_path(frame[0], site_dir, output.template), frame[1]) if frame else (f"templates/{output.template}", 0)
+        raise RenderError(error(where, line, f"while rendering {output.path}: {type(exc).__name__}: {exc}")) from exc
+
+
+def _template_frame(exc: BaseException) -> tuple[str, int] | None:
+    """The innermost traceback frame that is a template file (Jinja rewrites them)."""
+    found = None
+    for frame in traceback.extract_tb(exc.__traceback__):
+        if frame.filename.endswith((".html", ".xml", ".txt")) and frame.lineno:
+            found = (frame.filename, frame.lineno)
+    return found
+
+
+def _theme_path(filename: str | None, site_dir: Path, name: str | None) -> str:
+    if not filename:
+        return f"templates/{name}"
+    path = Path(filename).resolve()
+    try:
+        return path.relative_to(site_dir.resolve()).as_posix()
+    except ValueError:
+        return f"(theme) templates/{path.name}"
