@@ -72,7 +72,7 @@ def load_config(site_dir: Path) -> tuple[SiteConfig | None, list[Diagnostic]]:
             base_url=values["base_url"].rstrip("/"),
             description=values["description"],
             language=values["language"],
-            timezone=values["timezone"],
+            timezone=values["timezone"] if isinstance(values["timezone"], ZoneInfo) else ZoneInfo(values["timezone"]),
             per_page=values["per_page"],
             feed_items=values["feed_items"],
             topics=MappingProxyType(dict(values["topics"])),

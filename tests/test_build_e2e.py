@@ -1,0 +1,251 @@
+"""Build tests/sites/realistic (base_url with a path prefix) with the default
+theme and check the real output files: paths, links, escaping, feeds, sitemap."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import feedparser
+import lxml.etree
+import lxml.html
+import pytest
+
+from conftest import copy_site, newpower, tree_bytes
+
+PREFIX = "/archive"
+ORIGIN = "https://example.org"
+
+
+def page(output: Path, path: str) -> lxml.html.HtmlElement:
+    return lxml.html.fromstring((output / path).read_bytes())
+
+
+def html_pages(output: Path) -> list[Path]:
+    return sorted(output.rglob("*.html"))
+
+
+EXPECTED_FILES = [
+    "index.html",
+    "404.html",
+    "articles/index.html",
+    "articles/page/2/index.html",
+    "articles/bakery-buyout/index.html",
+    "articles/council-listens/index.html",
+    "articles/old-news/index.html",
+    "voices/index.html",
+    "voices/dee-okafor/index.html",
+    "voices/sam-hughes/index.html",
+    "newsletter/index.html",
+    "newsletter/march-2026/index.html",
+    "topics/index.html",
+    "topics/workplace/index.html",
+    "topics/workplace/feed.xml",
+    "topics/community/index.html",
+    "topics/public-services/feed.xml",
+    "about/index.html",
+    "subscribe/index.html",
+    "feed.xml",
+    "atom.xml",
+    "sitemap.xml",
+    "robots.txt",
+    "images/loaf.svg",
+    "static/style.css",
+]
+
+
+@pytest.mark.parametrize("path", EXPECTED_FILES)
+def test_spec_output_paths_exist(realistic_build: Path, path: str) -> None:
+    assert (realistic_build / path).is_file()
+
+
+def test_drafts_future_and_ignored_files_are_left_out_everywhere(realistic_build: Path) -> None:
+    for path in realistic_build.rglob("*"):
+        if path.is_file() and path.suffix in (".html", ".xml", ".txt"):
+            text = path.read_text(encoding="utf-8")
+            for absent in ("not-yet", "Not yet finished", "next-year", "From the future", "_notes"):
+                assert absent not in text, f"{absent} in {path}"
+    assert not (realistic_build / "articles" / "not-yet").exists()
+    assert not (realistic_build / "pages").exists()
+
+
+def test_every_internal_link_has_the_prefix_and_reaches_a_file(realistic_build: Path) -> None:
+    checked = 0
+    for html_file in html_pages(realistic_build):
+        tree = lxml.html.fromstring(html_file.read_bytes())
+        for element, attribute, link, _ in tree.iterlinks():
+            if attribute not in ("href", "src") or link.startswith(("http://", "https://", "mailto:", "#")):
+                continue
+            assert link.startswith(PREFIX + "/"), f"{html_file}: {link}"
+            path = urlsplit(link).path[len(PREFIX) + 1 :]
+            target = realistic_build / path
+            if path == "" or path.endswith("/"):
+                target = target / "index.html"
+            assert target.is_file(), f"{html_file.relative_to(realistic_build)} links to missing {link}"
+            checked += 1
+    assert checked > 100
+
+
+def test_every_page_has_an_absolute_canonical_url_and_feed_links(realistic_build: Path) -> None:
+    for html_file in html_pages(realistic_build):
+        if html_file.name == "404.html":
+            continue
+        tree = lxml.html.fromstring(html_file.read_bytes())
+        relative = html_file.relative_to(realistic_build).as_posix().removesuffix("index.html")
+        assert tree.xpath("//link[@rel='canonical']/@href") == [f"{ORIGIN}{PREFIX}/{relative}"]
+        alternates = tree.xpath("//link[@rel='alternate']/@href")
+        assert f"{PREFIX}/feed.xml" in alternates and f"{PREFIX}/atom.xml" in alternates
+        assert tree.xpath("/html/@lang") == ["en-GB"]
+        assert len(tree.xpath("//h1")) == 1, html_file
+
+
+def test_article_markdown_features_and_resolved_links(realistic_build: Path) -> None:
+    tree = page(realistic_build, "articles/bakery-buyout/index.html")
+    main = tree.xpath("//main")[0]
+    assert main.xpath(".//h2[@id='how-the-vote-went']")
+    assert [c.text_content() for c in main.xpath(".//table//th")] == ["Option", "Votes"]
+    assert main.xpath(".//del[text()='Closed on Sundays']")
+    assert main.xpath(".//aside[@class='note']"), "raw HTML is kept in articles"
+    assert "They “asked the bank” – and it said yes." in main.text_content()
+    hrefs = main.xpath(".//a/@href")
+    assert f"{PREFIX}/voices/dee-okafor/#why-did-you-vote-yes" in hrefs
+    assert f"{PREFIX}/articles/council-listens/" in hrefs
+    assert any(h.startswith("#fn") for h in hrefs), "footnote reference"
+    image = main.xpath(".//img[contains(@src, 'loaf.svg')]")[0]
+    assert image.get("src") == f"{PREFIX}/images/loaf.svg"
+    assert image.get("alt") == "A drawing of a round loaf on a board"
+    times = main.xpath(".//time/@datetime")
+    assert "2026-03-02T00:00:00+00:00" in times and "2026-03-09T00:00:00+00:00" in times
+    text = main.text_content()
+    assert "Nia Evans" in text and "Tom Price" in text
+    assert f"{PREFIX}/topics/workplace/" in hrefs + tree.xpath("//a/@href")
+
+
+def test_front_matter_is_escaped_not_interpreted(realistic_build: Path) -> None:
+    tree = page(realistic_build, "articles/council-listens/index.html")
+    assert tree.xpath("//h1")[0].text_content().strip() == "A council that listens <for once>"
+    assert not tree.xpath("//for")
+    assert "listens &lt;for once&gt;" in (realistic_build / "articles/council-listens/index.html").read_text(encoding="utf-8")
+    listing = (realistic_build / "articles/index.html").read_text(encoding="utf-8")
+    assert "<for once>" not in listing
+
+
+def test_voice_is_an_interview_and_shows_html_as_text(realistic_build: Path) -> None:
+    tree = page(realistic_build, "voices/dee-okafor/index.html")
+    sections = tree.xpath("//section[@class='qa']")
+    assert [s.get("aria-labelledby") for s in sections] == ["why-did-you-vote-yes", "what-surprised-you"]
+    for section in sections:
+        assert section.xpath("./h2/@id") == [section.get("aria-labelledby")]
+        assert section.xpath("./div[@class='answer']/p")
+    assert not tree.xpath("//section[@class='qa']//b"), "raw HTML is text in voices"
+    assert "<b>This is shown as text.</b>" in tree.text_content()
+    assert "Nobody hands you a say." in tree.xpath("//blockquote")[0].text_content()
+    portrait = tree.xpath("//img[contains(@src, 'dee.svg')]")[0]
+    assert portrait.get("alt").startswith("A line drawing of Dee")
+
+
+def test_newsletter_issue_lists_featured_items_in_order(realistic_build: Path) -> None:
+    tree = page(realistic_build, "newsletter/march-2026/index.html")
+    hrefs = [h for h in tree.xpath("//main//a/@href") if h.rstrip("/").rsplit("/", 1)[-1] in ("bakery-buyout", "dee-okafor", "council-listens")]
+    order = list(dict.fromkeys(h.rstrip("/").rsplit("/", 1)[-1] for h in hrefs))
+    assert order == ["bakery-buyout", "dee-okafor", "council-listens"]
+    assert tree.xpath("//main//em") == [] or "<em>" in tree.text_content()
+    assert "<em>HTML is text here.</em>" in tree.text_content()
+
+
+def test_pagination_follows_per_page(realistic_build: Path) -> None:
+    first = page(realistic_build, "articles/index.html")
+    second = page(realistic_build, "articles/page/2/index.html")
+    links = lambda tree: [h for h in tree.xpath("//main//a/@href") if h.startswith(f"{PREFIX}/articles/") and h.count("/") == 4]  # noqa: E731
+    assert {h.split("/")[3] for h in links(first)} == {"bakery-buyout", "council-listens"}
+    assert {h.split("/")[3] for h in links(second)} == {"old-news"}
+    assert f"{PREFIX}/articles/page/2/" in first.xpath("//a/@href")
+
+
+def test_topic_pages_hold_their_items(realistic_build: Path) -> None:
+    tree = page(realistic_build, "topics/workplace/index.html")
+    hrefs = set(tree.xpath("//main//a/@href"))
+    assert f"{PREFIX}/articles/bakery-buyout/" in hrefs and f"{PREFIX}/voices/dee-okafor/" in hrefs
+    assert f"{PREFIX}/articles/old-news/" not in hrefs
+
+
+def parse_feed(path: Path) -> feedparser.FeedParserDict:
+    parsed = feedparser.parse(path.read_bytes())
+    assert not parsed.bozo, parsed.get("bozo_exception")
+    return parsed
+
+
+@pytest.mark.parametrize("name", ["feed.xml", "atom.xml"])
+def test_site_feeds(realistic_build: Path, name: str) -> None:
+    parsed = parse_feed(realistic_build / name)
+    entries = parsed.entries
+    # feed_items: 3, newest first, across kinds
+    assert [e.link for e in entries] == [
+        f"{ORIGIN}{PREFIX}/newsletter/march-2026/",
+        f"{ORIGIN}{PREFIX}/articles/bakery-buyout/",
+        f"{ORIGIN}{PREFIX}/voices/dee-okafor/",
+    ]
+    assert [e.id for e in entries] == [e.link for e in entries]
+    article = entries[1]
+    assert article.published_parsed[:3] == (2026, 3, 2)
+    content = article.content[0].value
+    tree = lxml.html.fromstring(content)
+    for _, attribute, link, _ in tree.iterlinks():
+        assert link.startswith(f"{ORIGIN}{PREFIX}/"), link
+    assert f"{ORIGIN}{PREFIX}/voices/dee-okafor/#why-did-you-vote-yes" in content
+    assert f"{ORIGIN}{PREFIX}/images/loaf.svg" in content
+    assert parsed.feed.title == "Riverside Commons"
+    raw = (realistic_build / name).read_text(encoding="utf-8")
+    assert "+00:00" in raw or "+0000" in raw
+
+
+def test_newsletter_entry_escapes_title_and_lists_featured(realistic_build: Path) -> None:
+    entry = parse_feed(realistic_build / "atom.xml").entries[0]
+    assert entry.title == "March: the bakery, the budget & you"
+    assert f"{ORIGIN}{PREFIX}/voices/dee-okafor/" in entry.content[0].value
+
+
+def test_topic_feed(realistic_build: Path) -> None:
+    parsed = parse_feed(realistic_build / "topics/public-services/feed.xml")
+    assert [e.link for e in parsed.entries] == [f"{ORIGIN}{PREFIX}/articles/council-listens/"]
+    assert parsed.entries[0].title == "A council that listens <for once>"
+
+
+def test_sitemap_and_robots(realistic_build: Path) -> None:
+    tree = lxml.etree.fromstring((realistic_build / "sitemap.xml").read_bytes())
+    ns = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
+    locs = tree.xpath("//s:loc/text()", namespaces=ns)
+    assert all(loc.startswith(f"{ORIGIN}{PREFIX}/") for loc in locs)
+    assert f"{ORIGIN}{PREFIX}/articles/bakery-buyout/" in locs
+    assert f"{ORIGIN}{PREFIX}/about/" in locs
+    assert not any("404" in loc for loc in locs)
+    lastmod = tree.xpath("//s:url[s:loc='%s']/s:lastmod/text()" % f"{ORIGIN}{PREFIX}/articles/bakery-buyout/", namespaces=ns)
+    assert lastmod == ["2026-03-09T00:00:00+00:00"]
+    assert f"Sitemap: {ORIGIN}{PREFIX}/sitemap.xml" in (realistic_build / "robots.txt").read_text()
+
+
+def test_drafts_and_future_flags_include_them(tmp_path: Path) -> None:
+    site = copy_site("realistic", tmp_path)
+    run = newpower("build", "--site", site, "--drafts", "--future")
+    assert run.code == 0, run.stderr
+    assert (site / "output/articles/not-yet/index.html").is_file()
+    assert (site / "output/articles/next-year/index.html").is_file()
+    assert "next-year" in (site / "output/feed.xml").read_text(encoding="utf-8")
+
+
+def test_two_builds_are_byte_identical(tmp_path: Path) -> None:
+    site = copy_site("realistic", tmp_path)
+    assert newpower("build", "--site", site, "--out", tmp_path / "one").code == 0
+    assert newpower("build", "--site", site, "--out", tmp_path / "two").code == 0
+    one, two = tree_bytes(tmp_path / "one"), tree_bytes(tmp_path / "two")
+    assert one.keys() == two.keys() and len(one) > 30
+    assert [k for k in one if one[k] != two[k]] == []
+
+
+def test_base_url_override(tmp_path: Path) -> None:
+    site = copy_site("realistic", tmp_path)
+    run = newpower("build", "--site", site, "--base-url", "https://preview.example.net/pr-7/")
+    assert run.code == 0, run.stderr
+    parsed = parse_feed(site / "output" / "feed.xml")
+    assert parsed.entries[0].link == "https://preview.example.net/pr-7/newsletter/march-2026/"
+    assert "/pr-7/static/style.css" in (site / "output/index.html").read_text(encoding="utf-8")

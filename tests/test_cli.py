@@ -1,0 +1,100 @@
+"""The commands as an editor meets them: help, version, new, build, check."""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from conftest import REPO, newpower
+
+
+@pytest.mark.parametrize("command", [[], ["build"], ["check"], ["new"]])
+def test_help(command: list[str]) -> None:
+    run = newpower(*command, "--help")
+    assert run.code == 0
+    assert "usage: newpower" in run.stdout
+
+
+def test_version() -> None:
+    run = newpower("--version")
+    assert run.code == 0 and run.stdout.startswith("newpower-site ")
+
+
+def test_unknown_command_is_a_usage_error() -> None:
+    run = newpower("bulid")
+    assert run.code == 2 and "invalid choice" in run.stderr
+
+
+def test_missing_site_yaml_is_a_clear_error(tmp_path: Path) -> None:
+    run = newpower("build", "--site", tmp_path)
+    assert run.code == 1
+    assert run.stderr.startswith("site.yaml: error: no site.yaml in")
+    assert "Traceback" not in run.stderr
+
+
+def test_a_new_site_from_scratch_builds(tmp_path: Path) -> None:
+    """What the README promises a newcomer: make a site, add items, build it."""
+    site = tmp_path / "my-site"
+    assert newpower("new", "site", "Our Branch", "--site", site).code == 0
+    runs = [
+        newpower("new", "article", "Why we’re organising: the café workers", "--site", site),
+        newpower("new", "voice", "Asha Patel", "--site", site),
+        newpower("new", "newsletter", "December update", "--site", site),
+        newpower("new", "page", "About us", "--site", site),
+    ]
+    assert [r.code for r in runs] == [0, 0, 0, 0], [r.stderr for r in runs]
+    article = site / "content/articles/why-were-organising-the-cafe-workers.md"
+    assert runs[0].stdout.strip() == f"created {article}"
+    today = datetime.now(ZoneInfo("Europe/London")).date().isoformat()
+    assert f"date: {today}" in article.read_text(encoding="utf-8")
+    assert 'title: "Why we’re organising: the café workers"' in article.read_text(encoding="utf-8")
+
+    # New items are drafts: a plain build publishes none of them yet.
+    build = newpower("build", "--site", site)
+    assert build.code == 0, build.stderr
+    assert build.stdout.startswith("built 0 articles, 0 voices, 0 newsletter issues, 0 pages:")
+    drafts = newpower("build", "--site", site, "--drafts")
+    assert drafts.code == 0, drafts.stderr
+    assert drafts.stdout.startswith("built 1 articles, 1 voices, 1 newsletter issues, 1 pages:")
+    assert (site / "output/voices/asha-patel/index.html").is_file()
+    assert (site / "output/about-us/index.html").is_file()
+
+
+def test_new_never_overwrites(tmp_path: Path) -> None:
+    site = tmp_path / "s"
+    assert newpower("new", "site", "S", "--site", site).code == 0
+    assert newpower("new", "page", "About", "--site", site).code == 0
+    page = site / "content/pages/about.md"
+    page.write_text("---\ntitle: Mine\n---\nPrecious words.\n", encoding="utf-8")
+    run = newpower("new", "page", "About", "--site", site)
+    assert run.code == 1 and "already exists" in run.stderr
+    assert "Precious words." in page.read_text(encoding="utf-8")
+    assert newpower("new", "site", "S", "--site", site).code == 1
+
+
+def test_new_proposes_the_next_issue_number(tmp_path: Path) -> None:
+    site = tmp_path / "s"
+    newpower("new", "site", "S", "--site", site)
+    newpower("new", "newsletter", "One", "--site", site)
+    newpower("new", "newsletter", "Two", "--site", site)
+    assert "number: 2" in (site / "content/newsletters/two.md").read_text(encoding="utf-8")
+
+
+def test_quiet_prints_nothing_on_success(tmp_path: Path) -> None:
+    site = tmp_path / "s"
+    newpower("new", "site", "S", "--site", site)
+    run = newpower("build", "--site", site, "--quiet")
+    assert (run.code, run.stdout, run.stderr) == (0, "", "")
+
+
+def test_build_py_builds_this_repository(tmp_path: Path) -> None:
+    import subprocess
+
+    done = subprocess.run([sys.executable, str(REPO / "build.py"), "--out", str(tmp_path / "out")], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == "", "this repository's own content has no warnings"
+    assert (tmp_path / "out/index.html").is_file()
