@@ -90,7 +90,7 @@ def _generator(context: Mapping[str, Any], urls: Urls) -> FeedGenerator:
         url = urls.absolute_item(item)
         entry.id(url)
         entry.guid(url, permalink=True)
-        entry.title(xml_text(entry_title(item)))
+        entry.title(xml_text(entry_title(item)).strip() or url)  # a title of control characters only
         entry.link(href=url, rel="alternate")
         entry.published(item.date)
         entry.updated(_updated(item))
