@@ -8,11 +8,12 @@ UTC, and an item dated today is published today.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timezone
 from zoneinfo import ZoneInfo
 
-_DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$")
+# re.ASCII: `\d` would otherwise accept other scripts' digits ('２０２６-03-01').
+_DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$", re.ASCII)
+_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$", re.ASCII)
 
 
 class DateError(ValueError):
@@ -20,6 +21,15 @@ class DateError(ValueError):
 
 
 def parse_date(value: object, zone: ZoneInfo) -> datetime:
+    moment = _parse(value, zone)
+    try:
+        moment.astimezone(timezone.utc)  # later stages sort and print in UTC
+    except OverflowError:
+        raise DateError(f"{str(value).strip()!r} is out of range") from None
+    return moment
+
+
+def _parse(value: object, zone: ZoneInfo) -> datetime:
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
         raise DateError("expected a date such as 2026-03-01")
     text = str(value).strip()

@@ -69,6 +69,7 @@ class _Problem:
     message: str
     index: int | None = None  # which list item, when the value is a list
     line: int | None = None  # an exact line, when known (nested keys)
+    nested_key: str | None = None  # the key inside a nested mapping the problem is about
 
 
 Messages = list[_Problem]
@@ -158,8 +159,19 @@ def _check_key(raw: Any, spec: Field, context: FieldContext, index: int | None) 
     return raw, []
 
 
+def _split_url(text: str):
+    """urlsplit, or None where it raises (an unclosed [ in the host: 'https://[x')."""
+    try:
+        return urlsplit(text)
+    except ValueError:
+        return None
+
+
 def _check_image_reference(text: str, name: str) -> Messages:
-    scheme = urlsplit(text).scheme.lower()
+    parts = _split_url(text)
+    if parts is None:
+        return [_Problem(f"{name!r}: {text!r} is not a valid URL or path")]
+    scheme = parts.scheme.lower()
     if scheme and scheme not in ("http", "https"):
         return [_Problem(f"{name!r}: {scheme}: URLs are not allowed; use a file path or an https URL")]
     return []
@@ -168,8 +180,8 @@ def _check_image_reference(text: str, name: str) -> Messages:
 def _check_url(raw: Any, name: str) -> tuple[Any, Messages]:
     if not isinstance(raw, str):
         return None, [_Problem(f"{name!r} must be an absolute http(s) URL")]
-    parts = urlsplit(raw.strip())
-    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+    parts = _split_url(raw.strip())
+    if parts is None or parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
         return None, [_Problem(f"{name!r} must be an absolute http(s) URL such as https://example.org, without ? or #")]
     return raw.strip(), []
 
@@ -179,7 +191,7 @@ def _check_zone(raw: Any, name: str) -> tuple[Any, Messages]:
         return None, [_Problem(f"{name!r} must be an IANA time zone such as Europe/London")]
     try:
         return ZoneInfo(raw.strip()), []
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # e.g. IsADirectoryError for 'Europe'
         return None, [_Problem(f"{name!r}: unknown time zone {raw!r}; use an IANA name such as Europe/London")]
 
 
@@ -191,9 +203,9 @@ def _check_vocabulary(raw: Any, name: str, mapping: LocatedMapping) -> tuple[Any
     for key, label in raw.items():
         key_text = str(key)
         if not is_valid_slug(key_text):
-            messages.append(_Problem(f"{name!r}: key {key_text!r} must be lower-case a-z, 0-9 and hyphens"))
+            messages.append(_Problem(f"{name!r}: key {key_text!r} must be lower-case a-z, 0-9 and hyphens", nested_key=key_text))
         elif not isinstance(label, str) or not label.strip():
-            messages.append(_Problem(f"{name!r}: {key_text!r} needs a label, e.g. {key_text}: Power at work"))
+            messages.append(_Problem(f"{name!r}: {key_text!r} needs a label, e.g. {key_text}: Power at work", nested_key=key_text))
         else:
             vocabulary[key_text] = label.strip()
     return vocabulary, _at_nested(messages, name, mapping)
@@ -207,23 +219,26 @@ def _check_email(raw: Any, name: str, mapping: LocatedMapping) -> tuple[Any, Mes
         if key not in EMAIL_KEYS:
             hint = difflib.get_close_matches(str(key), EMAIL_KEYS, n=1)
             suggestion = f"; did you mean {hint[0]!r}?" if hint else ""
-            messages.append(_Problem(f"{name}: unknown key {key!r}{suggestion}"))
+            messages.append(_Problem(f"{name}: unknown key {key!r}{suggestion}", nested_key=str(key)))
     provider = raw.get("provider", "generic")
     if provider not in EMAIL_PROVIDERS:
-        messages.append(_Problem(f"{name}.provider must be one of {', '.join(EMAIL_PROVIDERS)}"))
+        messages.append(_Problem(f"{name}.provider must be one of {', '.join(EMAIL_PROVIDERS)}", nested_key="provider"))
     address = raw.get("postal_address")
     if not isinstance(address, str) or not address.strip():
-        messages.append(_Problem(f"{name}.postal_address is required: bulk email must show a postal address"))
+        messages.append(_Problem(f"{name}.postal_address is required: bulk email must show a postal address", nested_key="postal_address"))
     if messages:
         return None, _at_nested(messages, name, mapping)
     return {"provider": provider, "postal_address": address.strip()}, []
 
 
 def _at_nested(messages: Messages, name: str, mapping: LocatedMapping) -> Messages:
-    """Point problems about a nested key (`email: provider:`) at that key's line."""
+    """Point problems about a nested key (`email: provider:`) at that key's line.
+
+    The key is named by the problem itself: finding it in the message text
+    picked the wrong line when a "did you mean" hint named another key.
+    """
     lines = mapping.nested_key_lines.get(name, {})
-    placed: Messages = []
-    for problem in messages:
-        key = next((k for k in lines if repr(k) in problem.message or f".{k} " in problem.message), None)
-        placed.append(problem if key is None else _Problem(problem.message, line=lines[key]))
-    return placed
+    return [
+        _Problem(problem.message, line=lines[problem.nested_key]) if problem.nested_key in lines else problem
+        for problem in messages
+    ]

@@ -10,6 +10,7 @@ build time rather than by a reader. Schemes that run code (`javascript:`,
 from __future__ import annotations
 
 import posixpath
+import re
 from dataclasses import dataclass
 from typing import Literal, Mapping
 from urllib.parse import unquote, urlsplit
@@ -17,6 +18,10 @@ from urllib.parse import unquote, urlsplit
 from newpower_site.urls import Urls
 
 SAFE_SCHEMES = frozenset({"http", "https", "mailto", "tel"})
+_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):")  # as urlsplit finds a scheme
+# What a browser shows in <img>; a local file with another extension (a PDF, a
+# Markdown file) is a mistake. Remote URLs are not checked: they often have no extension.
+IMAGE_EXTENSIONS = frozenset({".apng", ".avif", ".bmp", ".gif", ".ico", ".jpeg", ".jpg", ".png", ".svg", ".webp"})
 CONTENT_ROOT = "content"
 
 
@@ -46,9 +51,9 @@ class LinkProblem(ValueError):
 def unsafe_scheme(url: str) -> str | None:
     """The scheme if `url` uses one we never emit, else None."""
     cleaned = "".join(ch for ch in url if ch > " " and ch != "\x7f")  # as browsers read it
-    if ":" not in cleaned.split("/", 1)[0]:
-        return None
-    scheme = urlsplit(cleaned).scheme.lower()
+    # A regex rather than urlsplit, which raises ValueError on 'http://[::1'.
+    match = _SCHEME.match(cleaned)
+    scheme = match.group(1).lower() if match else ""
     return scheme if scheme and scheme not in SAFE_SCHEMES else None
 
 
@@ -60,7 +65,10 @@ def locate(target: str, source: str, targets: LinkTargets) -> Location:
     scheme = unsafe_scheme(target)
     if scheme:
         raise LinkProblem(f"{scheme}: links are not allowed")
-    parts = urlsplit(target)
+    try:
+        parts = urlsplit(target)
+    except ValueError:  # e.g. an unclosed [ in the host: 'https://[::1'
+        raise LinkProblem(f"{target!r} is not a valid URL") from None
     if parts.scheme or target.startswith(("//", "#")):
         return Location("external", target)
     suffix = (f"?{parts.query}" if parts.query else "") + (f"#{parts.fragment}" if parts.fragment else "")
@@ -95,6 +103,7 @@ def resolve_image(target: str, source: str, targets: LinkTargets) -> str:
     where = locate(target, source, targets)
     if where.kind == "external" and where.target.startswith(("http://", "https://")):
         return where.target
-    if where.kind == "file" and (where.target in targets.assets.values() or where.target in targets.static_paths):
+    is_image = posixpath.splitext(where.target)[1].lower() in IMAGE_EXTENSIONS
+    if where.kind == "file" and is_image and (where.target in targets.assets.values() or where.target in targets.static_paths):
         return where.target
     raise LinkProblem(f"{target!r} is not an image file in content/ or templates/static/, nor an https URL")

@@ -51,9 +51,16 @@ def refuse_output_dir(out: Path, site_dir: Path) -> list[Diagnostic]:
 
 
 def list_files(folder: Path) -> Iterable[str]:
+    """Every file under `folder`, and every symlink to a folder.
+
+    os.walk puts a symlink to a folder among the folders (and does not enter
+    it); it is still something in the output folder we did not write, so it
+    is listed rather than silently deleted with the previous build.
+    """
     for current, dirs, files in os.walk(folder):
         dirs.sort()
-        for name in sorted(files):
+        linked = [name for name in dirs if (Path(current) / name).is_symlink()]
+        for name in sorted(files + linked):
             yield (Path(current) / name).relative_to(folder).as_posix()
 
 
@@ -93,7 +100,11 @@ def swap_in(stage: Path, out: Path) -> None:
             return
         old = out.parent / f".{out.name}.staging-old-{os.getpid()}"
         os.rename(out, old)
-        os.rename(stage, out)
+        try:
+            os.rename(stage, out)
+        except OSError:
+            os.rename(old, out)  # put the previous build back rather than leave none
+            raise
         shutil.rmtree(old)
     else:
         out.parent.mkdir(parents=True, exist_ok=True)

@@ -55,26 +55,46 @@ class LocatedMapping:
         return self.key_lines.get(key, self.start_line)
 
 
+# Deeper than any hand-written front matter; PyYAML composes recursively, so
+# `[[[[...` thousands deep would otherwise end in a RecursionError.
+MAX_DEPTH = 32
+
+
 def load_mapping(text: str, path: str, first_line: int = 1) -> tuple[LocatedMapping | None, list[Diagnostic]]:
     """Parse `text` (whose first line is file line `first_line`) as a mapping."""
 
     def at(mark: Any) -> int:
-        return first_line + (mark.line if mark is not None else 0)
+        # Count "\n" up to the mark's character index rather than trusting
+        # mark.line: YAML also breaks lines at U+0085, U+2028 and U+2029, which
+        # an editor (and frontmatter.py) does not, so mark.line can drift.
+        if mark is None:
+            return first_line
+        return first_line + text.count("\n", 0, mark.index)
 
     try:
+        depth = 0
         for event in yaml.parse(text, Loader=_TextDatesLoader):
             if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
                 return None, [error(path, at(event.start_mark), "YAML anchors and aliases (& and *) are not allowed here")]
             tag = getattr(event, "tag", None)
             if tag and tag not in ("!", *_PLAIN_TAGS):
                 return None, [error(path, at(event.start_mark), f"YAML tag {tag!r} is not allowed: write plain values")]
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    return None, [error(path, at(event.start_mark), f"the YAML is nested more than {MAX_DEPTH} levels deep")]
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
         root = yaml.compose(text, Loader=_TextDatesLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or "not valid YAML"
         return None, [error(path, at(mark), f"invalid YAML: {problem}")]
-    except yaml.YAMLError as exc:  # e.g. a reader error on a control character
-        return None, [error(path, first_line, f"invalid YAML: {exc}")]
+    except yaml.reader.ReaderError as exc:  # a control character; str(exc) spans lines
+        line = first_line + text.count("\n", 0, exc.position)
+        return None, [error(path, line, f"invalid YAML: the character U+{exc.character:04X} is not allowed in YAML; remove it")]
+    except yaml.YAMLError as exc:
+        return None, [error(path, first_line, "invalid YAML: " + " ".join(str(exc).split()))]
 
     if root is None:
         return LocatedMapping(start_line=first_line), []

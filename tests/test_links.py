@@ -1,0 +1,201 @@
+"""links: where an editor's link or image leads, and which schemes are refused."""
+
+from __future__ import annotations
+
+import pytest
+
+from newpower_site.links import LinkProblem, LinkTargets, Location, locate, resolve_image, resolve_link, unsafe_scheme
+from newpower_site.urls import Urls
+
+TARGETS = LinkTargets(
+    pages={
+        "content/voices/asha-patel.md": "/archive/voices/asha-patel/",
+        "content/articles/one.md": "/archive/articles/one/",
+        "content/pages/about.md": "/archive/about/",
+    },
+    unpublished=frozenset({"content/articles/draft.md", "content/voices/later.md"}),
+    assets={
+        "content/images/asha.jpg": "images/asha.jpg",
+        "content/images/Logo.PNG": "images/Logo.PNG",
+        "content/files/report.pdf": "files/report.pdf",
+        "content/images/café.jpg": "images/café.jpg",
+    },
+    static_paths=frozenset({"static/logo.svg", "static/site.css"}),
+)
+URLS = Urls("https://example.org/archive")
+SOURCE = "content/articles/one.md"
+
+
+def link(target: str, source: str = SOURCE) -> str:
+    return resolve_link(target, source, TARGETS, URLS)
+
+
+def refused_link(target: str, source: str = SOURCE) -> str:
+    with pytest.raises(LinkProblem) as caught:
+        resolve_link(target, source, TARGETS, URLS)
+    return str(caught.value)
+
+
+# -- content links -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("target", "url"),
+    [
+        ("../voices/asha-patel.md", "/archive/voices/asha-patel/"),
+        ("../voices/asha-patel.md#what-changed", "/archive/voices/asha-patel/#what-changed"),
+        ("../voices/asha-patel.md?ref=mail", "/archive/voices/asha-patel/?ref=mail"),
+        ("../voices/asha-patel.md?ref=mail#top", "/archive/voices/asha-patel/?ref=mail#top"),
+        ("one.md", "/archive/articles/one/"),
+        ("./one.md", "/archive/articles/one/"),
+        ("../articles/../voices/./asha-patel.md", "/archive/voices/asha-patel/"),
+        ("../pages/about.md", "/archive/about/"),
+        ("  ../pages/about.md  ", "/archive/about/"),
+        ("../voices/asha%2Dpatel.md", "/archive/voices/asha-patel/"),
+    ],
+)
+def test_relative_md_links_become_page_urls(target: str, url: str) -> None:
+    assert link(target) == url
+
+
+def test_locate_says_what_kind_of_target() -> None:
+    assert locate("../voices/asha-patel.md#q", SOURCE, TARGETS) == Location("page", "/archive/voices/asha-patel/", "#q")
+    assert locate("../images/asha.jpg", SOURCE, TARGETS) == Location("file", "images/asha.jpg")
+    assert locate("https://example.com/x", SOURCE, TARGETS) == Location("external", "https://example.com/x")
+
+
+def test_link_from_a_page_in_another_folder() -> None:
+    assert link("../articles/one.md", "content/pages/about.md") == "/archive/articles/one/"
+
+
+@pytest.mark.parametrize("target", ["../../site.yaml", "../../../etc/passwd", "..", "../../content/articles/one.md/../../../x"])
+def test_links_outside_content_are_refused(target: str) -> None:
+    assert "points outside the content folder" in refused_link(target)
+
+
+@pytest.mark.parametrize(("target", "source"), [("draft.md", "content/articles/one.md"), ("../voices/later.md#q", "content/pages/about.md")])
+def test_link_to_an_unpublished_item_is_refused(target: str, source: str) -> None:
+    message = refused_link(target, source)
+    assert "is a draft or dated in the future" in message
+    assert repr(target) in message
+
+
+def test_link_to_a_missing_file_names_the_resolved_path() -> None:
+    assert refused_link("../voices/nobody.md") == "'../voices/nobody.md' links to content/voices/nobody.md, which does not exist"
+
+
+def test_link_to_a_folder_is_refused() -> None:
+    assert "does not exist" in refused_link("../voices/")
+
+
+@pytest.mark.parametrize("target", ["", "   "])
+def test_empty_link(target: str) -> None:
+    assert refused_link(target) == "empty link target"
+
+
+# -- files ----------------------------------------------------------------------------
+
+
+def test_asset_link_gets_its_output_url_with_the_prefix() -> None:
+    assert link("../files/report.pdf") == "/archive/files/report.pdf"
+    assert link("../files/report.pdf#page=2") == "/archive/files/report.pdf#page=2"
+
+
+def test_percent_encoded_asset_link() -> None:
+    assert locate("../images/caf%C3%A9.jpg", SOURCE, TARGETS) == Location("file", "images/café.jpg")
+
+
+@pytest.mark.parametrize(
+    ("target", "url"),
+    [("/", "/archive/"), ("/about/", "/archive/about/"), ("/feed.xml", "/archive/feed.xml"), ("/static/logo.svg", "/archive/static/logo.svg")],
+)
+def test_root_relative_links_get_the_path_prefix(target: str, url: str) -> None:
+    assert link(target) == url
+
+
+def test_root_relative_links_without_a_prefix() -> None:
+    assert resolve_link("/about/", SOURCE, TARGETS, Urls("https://example.org")) == "/about/"
+
+
+def test_missing_static_file_is_refused() -> None:
+    assert "static file that does not exist" in refused_link("/static/nope.css")
+
+
+# -- external links and schemes ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "target", ["https://example.com/a?b=c#d", "http://example.com", "mailto:editor@example.org", "tel:+442071234567", "#footnote", "//cdn.example.org/x"]
+)
+def test_external_links_are_kept(target: str) -> None:
+    assert link(target) == target
+
+
+@pytest.mark.parametrize(
+    ("target", "scheme"),
+    [
+        ("javascript:alert(1)", "javascript"),
+        ("JaVaScRiPt:alert(1)", "javascript"),
+        ("java\tscript:alert(1)", "javascript"),
+        ("java\nscript:alert(1)", "javascript"),
+        (" javascript:alert(1)", "javascript"),
+        ("\x01javascript:alert(1)", "javascript"),
+        ("vbscript:msgbox(1)", "vbscript"),
+        ("VBScript:msgbox(1)", "vbscript"),
+        ("data:text/html;base64,PHNjcmlwdD4=", "data"),
+        ("file:///etc/passwd", "file"),
+        ("ftp://example.org/x", "ftp"),
+        ("blob:https://example.org/x", "blob"),
+    ],
+)
+def test_unsafe_schemes_are_refused(target: str, scheme: str) -> None:
+    assert unsafe_scheme(target) == scheme
+    assert refused_link(target) == f"{scheme}: links are not allowed"
+    with pytest.raises(LinkProblem):
+        resolve_image(target, SOURCE, TARGETS)
+
+
+@pytest.mark.parametrize("url", ["https://x.org", "HTTP://x.org", "mailto:a@b.org", "tel:1", "/a:b", "a/b:c", "../x.md", "#a:b", "?a=b:c", ""])
+def test_safe_or_schemeless_urls(url: str) -> None:
+    assert unsafe_scheme(url) is None
+
+
+# -- images -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("target", ["https://images.example.org/a.jpg", "https://images.example.org/photo?id=3", "http://example.org/a.png"])
+def test_remote_images_are_kept(target: str) -> None:
+    assert resolve_image(target, SOURCE, TARGETS) == target
+
+
+@pytest.mark.parametrize(
+    ("target", "path"),
+    [
+        ("../images/asha.jpg", "images/asha.jpg"),
+        ("/images/asha.jpg", "images/asha.jpg"),
+        ("../images/Logo.PNG", "images/Logo.PNG"),
+        ("/static/logo.svg", "static/logo.svg"),
+    ],
+)
+def test_local_images_become_output_paths(target: str, path: str) -> None:
+    assert resolve_image(target, SOURCE, TARGETS) == path
+
+
+@pytest.mark.parametrize(
+    "target",
+    ["../voices/asha-patel.md", "../files/report.pdf", "/static/site.css", "mailto:a@b.org", "//cdn.example.org/a.jpg", "#top", "/about/"],
+)
+def test_non_image_targets_are_refused_as_images(target: str) -> None:
+    with pytest.raises(LinkProblem, match="is not an image file"):
+        resolve_image(target, SOURCE, TARGETS)
+
+
+@pytest.mark.parametrize("target", ["../images/none.jpg", "../drafts/x.png"])
+def test_missing_image(target: str) -> None:
+    with pytest.raises(LinkProblem, match="does not exist"):
+        resolve_image(target, SOURCE, TARGETS)
+
+
+def test_image_outside_content() -> None:
+    with pytest.raises(LinkProblem, match="outside the content folder"):
+        resolve_image("../../secret.jpg", SOURCE, TARGETS)
