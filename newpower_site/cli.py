@@ -104,13 +104,18 @@ class TerminalProgress:
             print("\r\033[K", end="", file=sys.stderr, flush=True)
 
 
+def counted(number: int, noun: str) -> str:
+    """'1 voice', '2 voices': the summary line reads as English."""
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+
+
 def summary(result: BuildResult, verb: str) -> str:
     library = result.site.library if result.site else None
-    counts = (
-        f"{len(library.articles)} articles, {len(library.voices)} voices, "
-        f"{len(library.newsletters)} newsletter issues, {len(library.pages)} pages"
-        if library else "nothing"
-    )
+    counts = ", ".join(
+        counted(len(items), noun)
+        for items, noun in ((library.articles, "article"), (library.voices, "voice"),
+                            (library.newsletters, "newsletter issue"), (library.pages, "page"))
+    ) if library else "nothing"
     return f"{verb} {counts}: {result.files} files in {result.seconds:.2f} s"
 
 

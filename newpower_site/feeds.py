@@ -17,7 +17,7 @@ from typing import Any, Mapping
 from feedgen.feed import FeedGenerator
 
 from newpower_site import __version__
-from newpower_site.model import Item, Newsletter, Voice
+from newpower_site.model import Article, Item, Newsletter, Voice
 from newpower_site.urls import Urls
 
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -59,6 +59,9 @@ def entry_html(item: Item, urls: Urls) -> str:
     """The full content of an item as feed readers will show it."""
     page_url = urls.absolute_item(item)
     parts = []
+    picture = item.image if isinstance(item, Article) else item.portrait if isinstance(item, Voice) else None
+    if picture is not None:
+        parts.append(f'<p><img src="{html.escape(urls.image(picture), quote=True)}" alt="{html.escape(picture.alt, quote=True)}"></p>')
     if isinstance(item, Voice):
         parts.append(f"<blockquote><p>{html.escape(item.quote)}</p></blockquote>")
     parts.append(item.html)

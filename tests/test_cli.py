@@ -59,7 +59,7 @@ def test_a_new_site_from_scratch_builds(tmp_path: Path) -> None:
     assert build.stdout.startswith("built 0 articles, 0 voices, 0 newsletter issues, 0 pages:")
     drafts = newpower("build", "--site", site, "--drafts")
     assert drafts.code == 0, drafts.stderr
-    assert drafts.stdout.startswith("built 1 articles, 1 voices, 1 newsletter issues, 1 pages:")
+    assert drafts.stdout.startswith("built 1 article, 1 voice, 1 newsletter issue, 1 page:")
     assert (site / "output/voices/asha-patel/index.html").is_file()
     assert (site / "output/about-us/index.html").is_file()
 

@@ -86,5 +86,5 @@ def test_check_writes_nothing(tmp_path: Path) -> None:
     before = tree_bytes(tmp_path)
     run = newpower("check", "--site", site)
     assert run.code == 0, run.stderr
-    assert run.stdout.startswith("checked 3 articles, 2 voices, 1 newsletter issues, 2 pages")
+    assert run.stdout.startswith("checked 3 articles, 2 voices, 1 newsletter issue, 2 pages")
     assert tree_bytes(tmp_path) == before
