@@ -77,10 +77,26 @@ def staging_dir(out: Path) -> Path:
 
 
 def remove_stale_staging(out: Path) -> None:
-    """Remove staging folders left by builds that were killed (ours by their name)."""
+    """Remove staging folders left by killed builds (ours by their name).
+
+    A folder whose process is still running belongs to a build going on
+    beside this one (`serve` and `build` at once) and is left to it.
+    """
     for stale in sorted(out.parent.glob(f".{out.name}.staging-*")):
-        if stale.is_dir() and not stale.is_symlink():
+        if stale.is_dir() and not stale.is_symlink() and not _process_alive(stale.name.rsplit("-", 1)[-1]):
             shutil.rmtree(stale, ignore_errors=True)
+
+
+def _process_alive(pid_text: str) -> bool:
+    if not pid_text.isdigit() or int(pid_text) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return True
+    return True
 
 
 def write_tree(stage: Path, files: Mapping[str, bytes]) -> None:

@@ -249,3 +249,36 @@ def test_base_url_override(tmp_path: Path) -> None:
     parsed = parse_feed(site / "output" / "feed.xml")
     assert parsed.entries[0].link == "https://preview.example.net/pr-7/newsletter/march-2026/"
     assert "/pr-7/static/style.css" in (site / "output/index.html").read_text(encoding="utf-8")
+
+
+def test_every_page_has_landmarks_a_skip_link_and_alt_text(realistic_build: Path) -> None:
+    for html_file in html_pages(realistic_build):
+        tree = lxml.html.fromstring(html_file.read_bytes())
+        where = html_file.relative_to(realistic_build).as_posix()
+        skip = tree.xpath("//body//a")[0]
+        assert skip.get("href") == "#main" and tree.xpath("//main[@id='main']"), where
+        assert len(tree.xpath("//header[not(ancestor::main)]")) == 1 and len(tree.xpath("//footer[not(ancestor::main)]")) == 1, where
+        assert tree.xpath("//nav[@aria-label='Main']"), where
+        assert all(img.get("alt") is not None for img in tree.xpath("//img")), where
+        assert tree.xpath("//head/title/text()")[0].strip(), where
+        assert tree.xpath("//meta[@name='viewport']"), where
+        levels = [int(h.tag[1]) for h in tree.xpath("//main//*[self::h1 or self::h2 or self::h3 or self::h4]")]
+        assert levels[0] == 1 and all(b - a <= 1 for a, b in zip(levels, levels[1:])), (where, levels)
+
+
+def test_a_site_template_overrides_the_theme_file_by_file(tmp_path: Path) -> None:
+    site = copy_site("realistic", tmp_path)
+    (site / "templates/static").mkdir(parents=True)
+    (site / "templates/page.html").write_text(
+        '{% extends "base.html" %}{% block content %}<h1 class="mine">{{ page.title }}</h1>{% endblock %}', encoding="utf-8")
+    (site / "templates/static/style.css").write_text("body { color: rebeccapurple; }\n", encoding="utf-8")
+    run = newpower("build", "--site", site)
+    assert run.code == 0, run.stderr
+    out = site / "output"
+    about = lxml.html.fromstring((out / "about/index.html").read_bytes())
+    assert about.xpath("//h1[@class='mine']"), "the site's page.html wins"
+    assert about.xpath("//a[@class='skip-link']"), "and still extends the theme's base.html"
+    article = lxml.html.fromstring((out / "articles/bakery-buyout/index.html").read_bytes())
+    assert article.xpath("//article//table"), "templates the site does not override come from the theme"
+    assert (out / "static/style.css").read_text(encoding="utf-8") == "body { color: rebeccapurple; }\n"
+    assert (out / "static/favicon.svg").is_file()

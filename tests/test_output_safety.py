@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 from conftest import copy_site, newpower, tree_bytes
@@ -88,3 +90,28 @@ def test_check_writes_nothing(tmp_path: Path) -> None:
     assert run.code == 0, run.stderr
     assert run.stdout.startswith("checked 3 articles, 2 voices, 1 newsletter issue, 2 pages")
     assert tree_bytes(tmp_path) == before
+
+
+def test_a_killed_build_leaves_the_old_output_and_its_leftovers_are_cleared(tmp_path: Path) -> None:
+    """A build killed mid-write has only touched its staging folder; the next build removes it."""
+    site = copy_site("realistic", tmp_path)
+    assert newpower("build", "--site", site).code == 0
+    before = tree_bytes(site / "output")
+    writer = subprocess.Popen(
+        [sys.executable, "-c", "import time; time.sleep(60)"],
+    )
+    try:
+        alive = site / f".output.staging-{writer.pid}"
+        alive.mkdir()
+        (alive / "index.html").write_text("half-written", encoding="utf-8")
+        dead = site / ".output.staging-999999999"
+        dead.mkdir()
+        (dead / "index.html").write_text("half-written", encoding="utf-8")
+        assert tree_bytes(site / "output") == before
+        assert newpower("build", "--site", site).code == 0
+        assert not dead.exists(), "a killed build's staging folder is removed"
+        assert alive.exists(), "a running build's staging folder is left to it"
+    finally:
+        writer.kill()
+        writer.wait()
+    assert tree_bytes(site / "output") == before
