@@ -7,7 +7,11 @@ BIN := $(VENV)/bin
 .PHONY: build test check clean
 
 $(BIN)/newpower: pyproject.toml
-	$(PYTHON) -m venv $(VENV)
+	@# Debian's python3 may lack ensurepip (package python3-venv): then make the
+	@# venv without pip and install pip into it with the system's own pip.
+	$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV) && $(PYTHON) -m venv --without-pip $(VENV) \
+	  && $(PYTHON) -m pip --python $(BIN)/python install --quiet pip; } \
+	  || { echo "make: cannot create $(VENV): install Python's venv module (Debian: apt-get install python3-venv)" >&2; exit 1; }
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e .
 	touch $@

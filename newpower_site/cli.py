@@ -109,14 +109,17 @@ def counted(number: int, noun: str) -> str:
     return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
-def summary(result: BuildResult, verb: str) -> str:
+def summary(result: BuildResult, verb: str, files: str = "files", destination: str = "") -> str:
     library = result.site.library if result.site else None
     counts = ", ".join(
         counted(len(items), noun)
         for items, noun in ((library.articles, "article"), (library.voices, "voice"),
                             (library.newsletters, "newsletter issue"), (library.pages, "page"))
     ) if library else "nothing"
-    return f"{verb} {counts}: {result.files} files in {result.seconds:.2f} s"
+    line = f"{verb} {counts}: {result.files} {files} in {result.seconds:.2f} s{destination}"
+    if library and library.held_back:
+        line += f" ({counted(library.held_back, 'draft or future item')} left out: --drafts, --future)"
+    return line
 
 
 def run_build(args: argparse.Namespace) -> int:
@@ -130,7 +133,7 @@ def run_build(args: argparse.Namespace) -> int:
         print(f"newpower: build failed with {errors} error{'s' if errors != 1 else ''}; {options.output} was left as it was", file=sys.stderr)
         return 1
     if not args.quiet:
-        print(summary(result, "built") + f" -> {options.output}")
+        print(summary(result, "built", destination=f" -> {options.output}"))
     return 0
 
 
@@ -140,7 +143,7 @@ def run_check(args: argparse.Namespace) -> int:
     if not result.ok:
         return 1
     if not args.quiet:
-        print(summary(result, "checked").replace(" files", " files rendered"))
+        print(summary(result, "checked", files="files rendered"))
     return 0
 
 

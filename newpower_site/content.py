@@ -115,7 +115,7 @@ def load_library(site_dir: Path, config: SiteConfig, selection: Selection, urls:
         problems += item_problems
         rendered.append(item)
     library, featured_problems = _assemble(rendered, tuple(assets), {i.source for i in items})
-    return library, problems + featured_problems
+    return replace(library, held_back=len(items) - len(published)), problems + featured_problems
 
 
 def theme_static_names(site_dir: Path) -> list[str]:

@@ -137,6 +137,7 @@ class Library:
     newsletters: tuple[Newsletter, ...] = ()
     pages: tuple[Page, ...] = ()
     assets: tuple[Asset, ...] = ()
+    held_back: int = 0  # drafts and future items left out of this run
 
     def dated(self) -> tuple[Item, ...]:
         """Articles, voices and newsletters together, newest first: the feed order."""

@@ -57,9 +57,11 @@ def test_a_new_site_from_scratch_builds(tmp_path: Path) -> None:
     build = newpower("build", "--site", site)
     assert build.code == 0, build.stderr
     assert build.stdout.startswith("built 0 articles, 0 voices, 0 newsletter issues, 0 pages:")
+    assert "(4 draft or future items left out: --drafts, --future)" in build.stdout, "the editor learns why"
     drafts = newpower("build", "--site", site, "--drafts")
     assert drafts.code == 0, drafts.stderr
     assert drafts.stdout.startswith("built 1 article, 1 voice, 1 newsletter issue, 1 page:")
+    assert "left out" not in drafts.stdout
     assert (site / "output/voices/asha-patel/index.html").is_file()
     assert (site / "output/about-us/index.html").is_file()
 
