@@ -11,13 +11,13 @@ import argparse
 import sys
 import time
 import traceback
-from datetime import datetime, timezone
+from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Sequence
 
 from newpower_site import __version__
 from newpower_site.config import load_config
-from newpower_site.diagnostics import Diagnostic, has_errors
+from newpower_site.diagnostics import Diagnostic
 from newpower_site.pipeline import BuildOptions, BuildResult, build
 from newpower_site.scaffold import KINDS, scaffold_item, scaffold_site, write_new
 
@@ -156,7 +156,7 @@ def run_new(args: argparse.Namespace) -> int:
         if config is None:
             report(problems)
             return 1
-        scaffolds = [scaffold_item(args.kind, args.title, site_dir, config, datetime.now(timezone.utc))]
+        scaffolds = [scaffold_item(args.kind, args.title, site_dir, config, datetime.now(UTC))]
     try:
         written = write_new(scaffolds)
     except FileExistsError as exc:

@@ -8,7 +8,7 @@ UTC, and an item dated today is published today.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 # re.ASCII: `\d` would otherwise accept other scripts' digits ('２０２６-03-01').
@@ -23,7 +23,7 @@ class DateError(ValueError):
 def parse_date(value: object, zone: ZoneInfo) -> datetime:
     moment = _parse(value, zone)
     try:
-        moment.astimezone(timezone.utc)  # later stages sort and print in UTC
+        moment.astimezone(UTC)  # later stages sort and print in UTC
     except OverflowError:
         raise DateError(f"{str(value).strip()!r} is out of range") from None
     return moment

@@ -6,8 +6,9 @@ report every problem at once; only the command line turns them into text.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable, Literal
+from typing import Literal
 
 Level = Literal["error", "warning"]
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 from xml.sax.saxutils import escape
 
 from newpower_site.urls import Urls
@@ -20,4 +20,4 @@ def render_sitemap(pages: Sequence, urls: Urls) -> bytes:
 
 
 def render_robots(sitemap_url: str) -> bytes:
-    return f"User-agent: *\nAllow: /\n\nSitemap: {sitemap_url}\n".encode("utf-8")
+    return f"User-agent: *\nAllow: /\n\nSitemap: {sitemap_url}\n".encode()

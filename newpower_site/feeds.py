@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import datetime, timezone
-from typing import Any, Mapping
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
 
 from feedgen.feed import FeedGenerator
 
@@ -20,11 +21,11 @@ from newpower_site import __version__
 from newpower_site.model import Article, Item, Newsletter, Voice
 from newpower_site.urls import Urls
 
-EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 # Characters XML 1.0 forbids: C0 controls but tab, LF, CR; surrogates; U+FFFE/U+FFFF.
 _XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-_URL_ATTRIBUTE = re.compile(r"""(\b(?:href|src)\s*=\s*)(["'])(.*?)\2""", re.I | re.S)
+_URL_ATTRIBUTE = re.compile(r"""(\b(?:href|src)\s*=\s*)(["'])(.*?)\2""", re.IGNORECASE | re.DOTALL)
 
 
 def xml_text(text: str) -> str:

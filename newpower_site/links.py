@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import posixpath
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal, Mapping
+from typing import Literal
 from urllib.parse import unquote, urlsplit
 
 from newpower_site.urls import Urls

@@ -6,9 +6,10 @@ newsletter's featured items) make new copies with `dataclasses.replace`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Mapping, Union
+from typing import Union
 
 from newpower_site.config import SiteConfig
 

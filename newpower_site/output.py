@@ -13,8 +13,8 @@ import ctypes
 import ctypes.util
 import os
 import shutil
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Iterable, Mapping
 
 from newpower_site.diagnostics import Diagnostic, error
 

@@ -7,10 +7,10 @@ module and can be read and tested alone.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Callable
 
 from newpower_site.config import load_config
 from newpower_site.content import Selection, load_library
@@ -32,7 +32,7 @@ class BuildOptions:
     drafts: bool = False
     future: bool = False
     base_url: str | None = None
-    now: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    now: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     @property
     def output(self) -> Path:

@@ -8,12 +8,13 @@ preview can re-render only what an edit touches.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Mapping, Sequence
+from typing import Any, Literal
 
 from newpower_site.config import CONFIG_FILE
-from newpower_site.model import Item, Page, Site, Term
+from newpower_site.model import Item, Site, Term
 from newpower_site.urls import Urls
 
 Producer = Literal["template", "rss", "atom", "sitemap", "robots", "copy"]

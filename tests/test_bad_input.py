@@ -7,7 +7,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from conftest import SITES, copy_site, newpower
 
 BAD_SITES = sorted(p.name for p in SITES.glob("bad-*"))

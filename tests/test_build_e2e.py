@@ -10,7 +10,6 @@ import feedparser
 import lxml.etree
 import lxml.html
 import pytest
-
 from conftest import copy_site, newpower, tree_bytes
 
 PREFIX = "/archive"
@@ -156,7 +155,7 @@ def test_newsletter_issue_lists_featured_items_in_order(realistic_build: Path) -
 def test_pagination_follows_per_page(realistic_build: Path) -> None:
     first = page(realistic_build, "articles/index.html")
     second = page(realistic_build, "articles/page/2/index.html")
-    links = lambda tree: [h for h in tree.xpath("//main//a/@href") if h.startswith(f"{PREFIX}/articles/") and h.count("/") == 4]  # noqa: E731
+    links = lambda tree: [h for h in tree.xpath("//main//a/@href") if h.startswith(f"{PREFIX}/articles/") and h.count("/") == 4]
     assert {h.split("/")[3] for h in links(first)} == {"bakery-buyout", "council-listens"}
     assert {h.split("/")[3] for h in links(second)} == {"old-news"}
     assert f"{PREFIX}/articles/page/2/" in first.xpath("//a/@href")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -20,7 +20,7 @@ def test_date_only_is_midnight_in_the_site_zone_in_summer() -> None:
     moment = parse_date("2026-07-01", LONDON)
     assert (moment.year, moment.month, moment.day, moment.hour, moment.minute) == (2026, 7, 1, 0, 0)
     assert moment.utcoffset() == timedelta(hours=1)
-    assert moment.astimezone(timezone.utc) == datetime(2026, 6, 30, 23, 0, tzinfo=timezone.utc)
+    assert moment.astimezone(UTC) == datetime(2026, 6, 30, 23, 0, tzinfo=UTC)
 
 
 def test_date_only_in_winter_is_utc_in_london() -> None:
@@ -35,25 +35,25 @@ def test_date_only_follows_the_given_zone() -> None:
 def test_datetime_with_offset_keeps_its_offset() -> None:
     moment = parse_date("2026-03-01T09:30:00+05:30", LONDON)
     assert moment.utcoffset() == timedelta(hours=5, minutes=30)
-    assert moment.astimezone(timezone.utc) == datetime(2026, 3, 1, 4, 0, tzinfo=timezone.utc)
+    assert moment.astimezone(UTC) == datetime(2026, 3, 1, 4, 0, tzinfo=UTC)
 
 
 def test_datetime_without_offset_is_in_the_site_zone() -> None:
     moment = parse_date("2026-07-01T09:30:00", LONDON)
-    assert moment.astimezone(timezone.utc) == datetime(2026, 7, 1, 8, 30, tzinfo=timezone.utc)
+    assert moment.astimezone(UTC) == datetime(2026, 7, 1, 8, 30, tzinfo=UTC)
     assert parse_date("2026-07-01T09:30", LONDON) == moment
 
 
 def test_z_means_utc() -> None:
     moment = parse_date("2026-07-01T09:30:00Z", LONDON)
     assert moment.utcoffset() == timedelta(0)
-    assert moment == datetime(2026, 7, 1, 9, 30, tzinfo=timezone.utc)
+    assert moment == datetime(2026, 7, 1, 9, 30, tzinfo=UTC)
 
 
 @pytest.mark.parametrize("text", ["2026-03-01 09:30:00+0100", "2026-03-01T09:30:00.250+01:00", "  2026-03-01T09:30:00+01:00  "])
 def test_other_iso_forms(text: str) -> None:
     moment = parse_date(text, LONDON)
-    assert moment.replace(microsecond=0) == datetime(2026, 3, 1, 8, 30, tzinfo=timezone.utc)
+    assert moment.replace(microsecond=0) == datetime(2026, 3, 1, 8, 30, tzinfo=UTC)
 
 
 @pytest.mark.parametrize("text", ["2026-02-30", "2026-13-01", "2026-02-29", "2026-00-10", "2026-04-31", "0000-01-01"])
@@ -119,5 +119,5 @@ def test_long_date(text: str, expected: str) -> None:
 
 def test_long_date_uses_the_moments_own_day() -> None:
     # 23:30 UTC on 30 June is already 1 July in London: the page shows the local day
-    moment = datetime(2026, 6, 30, 23, 30, tzinfo=timezone.utc).astimezone(LONDON)
+    moment = datetime(2026, 6, 30, 23, 30, tzinfo=UTC).astimezone(LONDON)
     assert long_date(moment) == "1 July 2026"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import feedparser
 import lxml.etree
@@ -17,7 +17,7 @@ from newpower_site.urls import Urls
 
 URLS = Urls("https://example.org/archive")
 CONFIG = SiteConfig(title="T", base_url="https://example.org/archive", description="D")
-WHEN = datetime(2026, 3, 1, 9, 30, tzinfo=timezone.utc)
+WHEN = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
 
 
 def article(**changes) -> Article:
@@ -67,7 +67,7 @@ def test_entry_ids_do_not_depend_on_the_title() -> None:
 
 
 def test_feed_dates_come_from_content_not_the_clock() -> None:
-    item = article(updated=datetime(2026, 3, 5, tzinfo=timezone.utc))
+    item = article(updated=datetime(2026, 3, 5, tzinfo=UTC))
     rss = render_rss(context([item]), URLS)
     atom = render_atom(context([item]), URLS)
     assert b"<lastBuildDate>Thu, 05 Mar 2026 00:00:00 +0000</lastBuildDate>" in rss

@@ -6,11 +6,10 @@ import os
 from pathlib import Path
 
 import pytest
+from conftest import tree_bytes
 
 from newpower_site import output
 from newpower_site.output import MANIFEST, list_files, publish, read_manifest, refuse_output_dir
-
-from conftest import tree_bytes
 
 
 @pytest.fixture

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
-
 from conftest import SITES
+
 from newpower_site.pipeline import BuildOptions, plan
 
-NOW = datetime(2026, 11, 25, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 25, tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")
@@ -61,5 +61,5 @@ def test_drafts_and_future_change_the_plan() -> None:
 
 
 def test_future_is_judged_against_now() -> None:
-    _, _, later, _ = plan(BuildOptions(site_dir=SITES / "realistic", now=datetime(2099, 1, 2, tzinfo=timezone.utc)))
+    _, _, later, _ = plan(BuildOptions(site_dir=SITES / "realistic", now=datetime(2099, 1, 2, tzinfo=UTC)))
     assert "articles/next-year/index.html" in {o.path for o in later}

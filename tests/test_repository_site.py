@@ -3,19 +3,18 @@ complete, valid and varied, as issue 3 asks."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-from pathlib import Path
+from datetime import UTC, datetime
 
 import pytest
-
 from conftest import REPO
+
 from newpower_site.diagnostics import has_errors
 from newpower_site.pipeline import BuildOptions, load_site
 
 
 @pytest.fixture(scope="module")
 def site():
-    site, _, problems = load_site(BuildOptions(site_dir=REPO, now=datetime.now(timezone.utc)))
+    site, _, problems = load_site(BuildOptions(site_dir=REPO, now=datetime.now(UTC)))
     assert site is not None and not has_errors(problems), [p.format() for p in problems]
     assert problems == []
     return site
