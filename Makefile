@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: build test check clean
+.PHONY: build test test-tools check clean
 
 $(BIN)/newpower: pyproject.toml
 	@# Debian's python3 may lack ensurepip (package python3-venv): then make the
@@ -26,8 +26,24 @@ build: $(BIN)/newpower
 check: $(BIN)/newpower
 	$(BIN)/newpower check --site .
 
-test: $(VENV)/.test-deps
+# The browser checks (tests/test_browser.py, tests/test_html_valid.py) need
+# Debian's chromium, a Java runtime for the Nu HTML Checker, and the npm tools
+# pinned in package-lock.json; each is installed only when missing.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+APT_INSTALL := $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends
+
+test-tools: node_modules/.package-lock.json
+	@command -v chromium >/dev/null || { $(APT_INSTALL) chromium; }
+	@command -v java >/dev/null || { $(APT_INSTALL) default-jre-headless; }
+
+# --ignore-scripts: vnu-jar's install script would download a Java runtime; Debian's is used instead.
+node_modules/.package-lock.json: package.json package-lock.json
+	@command -v npm >/dev/null || { $(APT_INSTALL) nodejs npm; }
+	npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+	touch $@
+
+test: $(VENV)/.test-deps test-tools
 	$(BIN)/python -m pytest
 
 clean:
-	rm -rf $(VENV) output .pytest_cache .hypothesis
+	rm -rf $(VENV) output .pytest_cache .hypothesis node_modules
