@@ -19,18 +19,20 @@ class Diagnostic:
     line: int  # 1-based; 0 when the problem is the whole file or run
     message: str
     level: Level = "error"
+    column: int = 0  # 1-based; 0 when not known
+    hint: str = ""  # how to fix it, when we can tell (e.g. "did you mean 'title'?"); may repeat part of the message
 
     def format(self) -> str:
         where = f"{self.path}:{self.line}" if self.line else self.path
         return f"{where}: {self.level}: {self.message}"
 
 
-def error(path: str, line: int, message: str) -> Diagnostic:
-    return Diagnostic(path, line, message, "error")
+def error(path: str, line: int, message: str, *, column: int = 0, hint: str = "") -> Diagnostic:
+    return Diagnostic(path, line, message, "error", column, hint)
 
 
-def warning(path: str, line: int, message: str) -> Diagnostic:
-    return Diagnostic(path, line, message, "warning")
+def warning(path: str, line: int, message: str, *, column: int = 0, hint: str = "") -> Diagnostic:
+    return Diagnostic(path, line, message, "warning", column, hint)
 
 
 def has_errors(diagnostics: Iterable[Diagnostic]) -> bool:
