@@ -19,6 +19,7 @@ from newpower_site import __version__
 from newpower_site.config import load_config
 from newpower_site.diagnostics import Diagnostic
 from newpower_site.pipeline import BuildOptions, BuildResult, build
+from newpower_site.reporting import FORMATS, ReportStyle, count, fails, write_report
 from newpower_site.scaffold import KINDS, scaffold_item, scaffold_site, write_new
 
 
@@ -52,6 +53,9 @@ def make_parser() -> argparse.ArgumentParser:
     selection = argparse.ArgumentParser(add_help=False)
     selection.add_argument("--drafts", action="store_true", help="include items with draft: true")
     selection.add_argument("--future", action="store_true", help="include items dated in the future")
+    selection.add_argument("--format", choices=FORMATS, default="text",
+                           help="how to report problems: text (default), json (one object a line) or github (pull request annotations)")
+    selection.add_argument("--strict", action="store_true", help="warnings fail the run too")
 
     build_cmd = commands.add_parser("build", parents=[common, selection], help="build the site into the output folder",
                                     description="Build the site. A failed build leaves the previous output untouched.")
@@ -71,9 +75,9 @@ def make_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def report(diagnostics: Sequence[Diagnostic]) -> None:
-    for diagnostic in sorted(diagnostics, key=lambda d: (d.path, d.line, d.message)):
-        print(diagnostic.format(), file=sys.stderr)
+def report(diagnostics: Sequence[Diagnostic], args: argparse.Namespace | None = None) -> None:
+    style = ReportStyle(getattr(args, "format", "text"), getattr(args, "strict", False), getattr(args, "site", Path(".")))
+    write_report(diagnostics, style, sys.stdout, sys.stderr)
 
 
 def _options(args: argparse.Namespace) -> BuildOptions:
@@ -83,6 +87,7 @@ def _options(args: argparse.Namespace) -> BuildOptions:
         drafts=args.drafts,
         future=args.future,
         base_url=getattr(args, "base_url", None),
+        strict=args.strict,
     )
 
 
@@ -127,23 +132,23 @@ def run_build(args: argparse.Namespace) -> int:
     progress = TerminalProgress(enabled=not args.quiet)
     result = build(options, progress=progress)
     progress.finish()
-    report(result.diagnostics)
-    if not result.ok:
-        errors = sum(1 for d in result.diagnostics if d.level == "error")
+    report(result.diagnostics, args)
+    if fails(result.diagnostics, args.strict):
+        errors = count(result.diagnostics, "error")
         print(f"newpower: build failed with {errors} error{'s' if errors != 1 else ''}; {options.output} was left as it was", file=sys.stderr)
         return 1
     if not args.quiet:
-        print(summary(result, "built", destination=f" -> {options.output}"))
+        print(summary(result, "built", destination=f" -> {options.output}"), file=sys.stderr if args.format == "json" else sys.stdout)
     return 0
 
 
 def run_check(args: argparse.Namespace) -> int:
     result = build(_options(args), write=False)
-    report(result.diagnostics)
-    if not result.ok:
+    report(result.diagnostics, args)
+    if fails(result.diagnostics, args.strict):
         return 1
-    if not args.quiet:
-        print(summary(result, "checked", files="files rendered"))
+    if not args.quiet:  # stdout holds only JSON under --format json
+        print(summary(result, "checked", files="files rendered"), file=sys.stderr if args.format == "json" else sys.stdout)
     return 0
 
 

@@ -42,8 +42,8 @@ def check_fields(
     for key in mapping.values:
         if kind.field(key) is None:
             hint = difflib.get_close_matches(key, known, n=1)
-            suggestion = f"; did you mean {hint[0]!r}?" if hint else f"; allowed: {', '.join(known)}"
-            problems.append(error(path, mapping.line_of(key), f"unknown key {key!r}{suggestion}"))
+            suggestion = f"did you mean {hint[0]!r}?" if hint else f"allowed: {', '.join(known)}"
+            problems.append(error(path, mapping.line_of(key), f"unknown key {key!r}; {suggestion}", hint=suggestion))
     for spec in kind.fields:
         raw = mapping.values.get(spec.name)
         if raw is None:
@@ -55,7 +55,7 @@ def check_fields(
         value, messages = _convert(raw, spec, mapping, context)
         for problem in messages:
             line = problem.line or mapping.line_of(spec.name, problem.index)
-            problems.append(error(path, line, problem.message))
+            problems.append(error(path, line, problem.message, hint=problem.hint))
         values[spec.name] = value if not messages else spec.default
     for spec in kind.fields:
         if spec.alt_field and mapping.values.get(spec.name) and not values.get(spec.alt_field):
@@ -71,6 +71,7 @@ class _Problem:
     index: int | None = None  # which list item, when the value is a list
     line: int | None = None  # an exact line, when known (nested keys)
     nested_key: str | None = None  # the key inside a nested mapping the problem is about
+    hint: str = ""  # the "did you mean" part of the message, for machine-readable reports
 
 
 Messages = list[_Problem]
@@ -155,8 +156,9 @@ def _check_key(raw: Any, spec: Field, context: FieldContext, index: int | None) 
     if not isinstance(raw, str) or raw not in vocabulary:
         choices = ", ".join(sorted(vocabulary)) or f"none are defined: add {spec.vocabulary} to site.yaml"
         hint = difflib.get_close_matches(str(raw), list(vocabulary), n=1)
-        suggestion = f"; did you mean {hint[0]!r}?" if hint else ""
-        return None, [_Problem(f"{spec.name!r}: {raw!r} is not one of the {spec.vocabulary} in site.yaml ({choices}){suggestion}", index)]
+        suggestion = f"did you mean {hint[0]!r}?" if hint else ""
+        message = f"{spec.name!r}: {raw!r} is not one of the {spec.vocabulary} in site.yaml ({choices})"
+        return None, [_Problem(f"{message}; {suggestion}" if suggestion else message, index, hint=suggestion)]
     return raw, []
 
 
@@ -219,8 +221,9 @@ def _check_email(raw: Any, name: str, mapping: LocatedMapping) -> tuple[Any, Mes
     for key in raw:
         if key not in EMAIL_KEYS:
             hint = difflib.get_close_matches(str(key), EMAIL_KEYS, n=1)
-            suggestion = f"; did you mean {hint[0]!r}?" if hint else ""
-            messages.append(_Problem(f"{name}: unknown key {key!r}{suggestion}", nested_key=str(key)))
+            suggestion = f"did you mean {hint[0]!r}?" if hint else ""
+            message = f"{name}: unknown key {key!r}"
+            messages.append(_Problem(f"{message}; {suggestion}" if suggestion else message, nested_key=str(key), hint=suggestion))
     provider = raw.get("provider", "generic")
     if provider not in EMAIL_PROVIDERS:
         messages.append(_Problem(f"{name}.provider must be one of {', '.join(EMAIL_PROVIDERS)}", nested_key="provider"))
@@ -240,6 +243,6 @@ def _at_nested(messages: Messages, name: str, mapping: LocatedMapping) -> Messag
     """
     lines = mapping.nested_key_lines.get(name, {})
     return [
-        _Problem(problem.message, line=lines[problem.nested_key]) if problem.nested_key in lines else problem
+        _Problem(problem.message, line=lines[problem.nested_key], hint=problem.hint) if problem.nested_key in lines else problem
         for problem in messages
     ]

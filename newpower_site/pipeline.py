@@ -32,6 +32,7 @@ class BuildOptions:
     drafts: bool = False
     future: bool = False
     base_url: str | None = None
+    strict: bool = False  # warnings stop the build too (--strict): nothing is written
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     @property
@@ -101,7 +102,7 @@ def build(options: BuildOptions, progress: Progress | None = None, write: bool =
         return BuildResult(site, problems)
     files, render_problems = render_all(outputs, urls, options.site_dir, progress)
     problems += render_problems
-    if has_errors(problems):
+    if has_errors(problems) or (options.strict and problems):
         return BuildResult(site, problems)
     if write:
         publish(options.output, files)

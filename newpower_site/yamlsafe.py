@@ -89,7 +89,8 @@ def load_mapping(text: str, path: str, first_line: int = 1) -> tuple[LocatedMapp
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or "not valid YAML"
-        return None, [error(path, at(mark), f"invalid YAML: {problem}")]
+        column = mark.index - text.rfind("\n", 0, mark.index) if mark is not None else 0  # 1-based
+        return None, [error(path, at(mark), f"invalid YAML: {problem}", column=column)]
     except yaml.reader.ReaderError as exc:  # a control character; str(exc) spans lines
         line = first_line + text.count("\n", 0, exc.position)
         return None, [error(path, line, f"invalid YAML: the character U+{exc.character:04X} is not allowed in YAML; remove it")]

@@ -1,0 +1,114 @@
+"""`check --format text|json|github` and `--strict`: the same problems, for people and for machines."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from conftest import copy_site, newpower
+
+from newpower_site.diagnostics import Diagnostic, error, warning
+from newpower_site.reporting import as_github, as_json, fails, repository_path
+
+
+def expected_lines(site: Path) -> list[str]:
+    return (site / "expected-errors.txt").read_text(encoding="utf-8").splitlines()
+
+
+def test_json_has_one_object_per_diagnostic_with_every_field(tmp_path: Path) -> None:
+    site = copy_site("bad-front-matter", tmp_path)
+    run = newpower("check", "--site", site, "--format", "json")
+    assert run.code == 1
+    objects = [json.loads(line) for line in run.stdout.splitlines()]
+    assert len(objects) == len(expected_lines(site))
+    assert all(set(o) == {"path", "line", "column", "level", "message", "hint"} for o in objects)
+    typo = next(o for o in objects if o["path"] == "content/articles/typo.md" and "tittle" in o["message"])
+    assert typo == {
+        "path": "content/articles/typo.md", "line": 2, "column": None, "level": "error",
+        "message": "unknown key 'tittle'; did you mean 'title'?", "hint": "did you mean 'title'?",
+    }
+    # The text lines are exactly the contract's, rebuilt from the JSON.
+    assert [f"{o['path']}:{o['line']}: {o['level']}: {o['message']}" for o in objects] == expected_lines(site)
+
+
+def test_github_prints_workflow_commands_on_stdout(tmp_path: Path) -> None:
+    site = copy_site("bad-front-matter", tmp_path)
+    run = newpower("check", "--site", site.name, "--format", "github", cwd=tmp_path)
+    assert run.code == 1
+    lines = run.stdout.splitlines()
+    assert len(lines) == len(expected_lines(site))
+    assert all(line.startswith("::error file=bad-front-matter/content/") for line in lines), "paths from the repository root"
+    assert (
+        "::error file=bad-front-matter/content/voices/no-quote.md,line=4,title=newpower check::"
+        "'movement': 'trade-unions' is not one of the movements in site.yaml (trade-union); did you mean 'trade-union'?"
+    ) in lines
+
+
+def test_yaml_syntax_errors_know_their_column(tmp_path: Path) -> None:
+    site = copy_site("bad-front-matter", tmp_path)
+    (site / "content/articles/typo.md").write_text("---\ntitle: x\n  date: 2026-01-01\n---\nText.\n", encoding="utf-8")
+    run = newpower("check", "--site", site, "--format", "json")
+    problem = next(json.loads(line) for line in run.stdout.splitlines() if "typo.md" in line)
+    assert (problem["line"], problem["column"]) == (3, 7)
+    github = newpower("check", "--site", site, "--format", "github", cwd=site)
+    assert "::error file=content/articles/typo.md,line=3,col=7,title=newpower check::invalid YAML" in github.stdout
+
+
+def with_a_warning(tmp_path: Path) -> Path:
+    """A good site plus one Markdown file where no kind lives: a warning, not an error."""
+    site = copy_site("realistic", tmp_path)
+    (site / "content/drafts").mkdir()
+    (site / "content/drafts/idea.md").write_text("---\ntitle: Idea\n---\nLater.\n", encoding="utf-8")
+    return site
+
+
+def test_warnings_pass_unless_strict(tmp_path: Path) -> None:
+    site = with_a_warning(tmp_path)
+    run = newpower("check", "--site", site)
+    assert run.code == 0, run.stderr
+    assert "content/drafts/idea.md: warning: not read" in run.stderr
+    strict = newpower("check", "--site", site, "--strict", "--format", "github")
+    assert strict.code == 1
+    assert strict.stdout.startswith("::warning file=")
+    assert "--strict makes warnings fail" in strict.stderr
+
+
+def test_strict_build_writes_nothing(tmp_path: Path) -> None:
+    site = with_a_warning(tmp_path)
+    run = newpower("build", "--site", site, "--strict")
+    assert run.code == 1
+    assert not (site / "output").exists()
+    assert newpower("build", "--site", site).code == 0
+    assert (site / "output/index.html").is_file()
+
+
+def test_json_keeps_stdout_machine_readable_on_success(tmp_path: Path) -> None:
+    site = with_a_warning(tmp_path)
+    run = newpower("check", "--site", site, "--format", "json")
+    assert run.code == 0
+    assert [json.loads(line)["level"] for line in run.stdout.splitlines()] == ["warning"]
+    assert run.stderr.startswith("checked ")
+
+
+def test_github_escapes_what_would_end_a_command() -> None:
+    diagnostic = error("content/a,b:c.md", 3, "100% wrong\nsecond line", column=2)
+    line = as_github(diagnostic, Path("."))
+    assert line == "::error file=content/a%2Cb%3Ac.md,line=3,col=2,title=newpower check::100%25 wrong%0Asecond line"
+
+
+def test_a_hint_not_in_the_message_is_added_for_github() -> None:
+    line = as_github(Diagnostic("site.yaml", 0, "no title", hint="add title: ..."), Path("."))
+    assert line == "::error file=site.yaml,title=newpower check::no title (add title: ...)"
+    assert json.loads(as_json(warning("a.md", 0, "m")))["line"] is None
+
+
+def test_fails() -> None:
+    assert fails([error("a", 1, "x")], strict=False)
+    assert not fails([warning("a", 1, "x")], strict=False)
+    assert fails([warning("a", 1, "x")], strict=True)
+    assert not fails([], strict=True)
+
+
+def test_repository_path_outside_the_working_folder_stays_site_relative(tmp_path: Path) -> None:
+    assert repository_path("content/a.md", tmp_path / "site", cwd=tmp_path) == "site/content/a.md"
+    assert repository_path("content/a.md", tmp_path / "site", cwd=tmp_path / "elsewhere") == "content/a.md"
