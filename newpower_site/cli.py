@@ -70,7 +70,7 @@ def make_parser() -> argparse.ArgumentParser:
     new_cmd = commands.add_parser("new", parents=[common], help="start a new article, voice, newsletter issue, page or site",
                                   description="Write a new file with valid front matter and today's date. Never overwrites.")
     new_cmd.add_argument("kind", choices=(*KINDS, "site"), help="what to create")
-    new_cmd.add_argument("title", help="its title (for a voice: the member's name)")
+    new_cmd.add_argument("title", nargs="?", help="its title (for a voice: the member's name); a newsletter issue without one gets the month's")
     new_cmd.set_defaults(run=run_new)
     return parser
 
@@ -154,6 +154,9 @@ def run_check(args: argparse.Namespace) -> int:
 
 def run_new(args: argparse.Namespace) -> int:
     site_dir: Path = args.site
+    if not args.title and args.kind != "newsletter":
+        print(f'newpower new {args.kind}: give a title, e.g. newpower new {args.kind} "Asha Patel"', file=sys.stderr)
+        return 2
     if args.kind == "site":
         scaffolds = scaffold_site(args.title, site_dir)
     else:
