@@ -18,6 +18,7 @@ from pathlib import Path
 from newpower_site import __version__
 from newpower_site.config import load_config
 from newpower_site.diagnostics import Diagnostic
+from newpower_site.emailcommands import add_email_commands
 from newpower_site.pipeline import BuildOptions, BuildResult, build
 from newpower_site.reporting import FORMATS, ReportStyle, count, fails, write_report
 from newpower_site.scaffold import KINDS, scaffold_item, scaffold_site, write_new
@@ -72,6 +73,7 @@ def make_parser() -> argparse.ArgumentParser:
     new_cmd.add_argument("kind", choices=(*KINDS, "site"), help="what to create")
     new_cmd.add_argument("title", nargs="?", help="its title (for a voice: the member's name); a newsletter issue without one gets the month's")
     new_cmd.set_defaults(run=run_new)
+    add_email_commands(commands, common, report)
     return parser
 
 

@@ -21,6 +21,9 @@ CONFIG_FILE = "site.yaml"
 class EmailSettings:
     provider: str = "generic"
     postal_address: str = ""
+    sender: str = ""  # site.yaml `from`; default: "TITLE <newsletter@HOST>"
+    unsubscribe: str = ""  # the generic provider's unsubscribe merge tag
+    utm: Mapping[str, str] = field(default_factory=dict)  # source, medium, campaign; empty: no tracking
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,8 +80,20 @@ def load_config(site_dir: Path) -> tuple[SiteConfig | None, list[Diagnostic]]:
             feed_items=values["feed_items"],
             topics=MappingProxyType(dict(values["topics"])),
             movements=MappingProxyType(dict(values["movements"])),
-            email=EmailSettings(**email) if email else None,
+            email=_email_settings(email),
             subscribe_url=values["subscribe_url"],
         ),
         [],
+    )
+
+
+def _email_settings(values: Mapping[str, object] | None) -> EmailSettings | None:
+    if not values:
+        return None
+    return EmailSettings(
+        provider=str(values["provider"]),
+        postal_address=str(values["postal_address"]),
+        sender=str(values.get("from", "")),
+        unsubscribe=str(values.get("unsubscribe", "")),
+        utm=MappingProxyType(dict(values.get("utm") or {})),
     )

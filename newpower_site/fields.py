@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from newpower_site.dates import DateError, parse_date
 from newpower_site.diagnostics import Diagnostic, error
-from newpower_site.schema import EMAIL_KEYS, EMAIL_PROVIDERS, Field, Kind
+from newpower_site.schema import EMAIL_KEYS, EMAIL_PROVIDERS, UTM_KEYS, Field, Kind
 from newpower_site.slugs import is_valid_slug
 from newpower_site.yamlsafe import LocatedMapping
 
@@ -230,9 +230,33 @@ def _check_email(raw: Any, name: str, mapping: LocatedMapping) -> tuple[Any, Mes
     address = raw.get("postal_address")
     if not isinstance(address, str) or not address.strip():
         messages.append(_Problem(f"{name}.postal_address is required: bulk email must show a postal address", nested_key="postal_address"))
+    for key in ("from", "unsubscribe"):
+        if key in raw and (not isinstance(raw[key], str) or not raw[key].strip()):
+            messages.append(_Problem(f"{name}.{key} must be a non-empty text", nested_key=key))
+    utm, utm_messages = _check_utm(raw.get("utm"), name)
+    messages += utm_messages
     if messages:
         return None, _at_nested(messages, name, mapping)
-    return {"provider": provider, "postal_address": address.strip()}, []
+    settings = {"provider": provider, "postal_address": address.strip(), "utm": utm}
+    settings.update({key: raw[key].strip() for key in ("from", "unsubscribe") if key in raw})
+    return settings, []
+
+
+def _check_utm(raw: Any, name: str) -> tuple[dict[str, str], Messages]:
+    """`utm:` is a mapping of source, medium and campaign; absent means no tracking."""
+    if raw is None:
+        return {}, []
+    if not isinstance(raw, dict):
+        return {}, [_Problem(f"{name}.utm must be a mapping of {', '.join(UTM_KEYS)}", nested_key="utm")]
+    messages: Messages = []
+    for key, value in raw.items():
+        if key not in UTM_KEYS:
+            hint = difflib.get_close_matches(str(key), UTM_KEYS, n=1)
+            suggestion = f"; did you mean {hint[0]!r}?" if hint else ""
+            messages.append(_Problem(f"{name}.utm: unknown key {key!r}{suggestion}", nested_key="utm"))
+        elif not isinstance(value, str) or not value.strip():
+            messages.append(_Problem(f"{name}.utm.{key} must be a non-empty text", nested_key="utm"))
+    return {str(k): v.strip() for k, v in raw.items() if k in UTM_KEYS and isinstance(v, str)}, messages
 
 
 def _at_nested(messages: Messages, name: str, mapping: LocatedMapping) -> Messages:

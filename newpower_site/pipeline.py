@@ -11,14 +11,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from newpower_site.config import load_config
+from newpower_site.emailchecks import email_problems
 from newpower_site.content import Selection, load_library
 from newpower_site.diagnostics import Diagnostic, error, has_errors
 from newpower_site.model import Site
 from newpower_site.output import publish, refuse_output_dir
 from newpower_site.plan import Output, plan_site
 from newpower_site.render import RenderError, make_environment, render_output
+from newpower_site.search import SearchIndexError, index_for_search
 from newpower_site.theme import static_files
 from newpower_site.urls import Urls
 
@@ -52,7 +55,7 @@ class BuildResult:
         return not has_errors(self.diagnostics)
 
 
-def load_site(options: BuildOptions) -> tuple[Site | None, Urls | None, list[Diagnostic]]:
+def load_site(options: BuildOptions, memo: Any = None) -> tuple[Site | None, Urls | None, list[Diagnostic]]:
     config, problems = load_config(options.site_dir)
     if config is None:
         return None, None, problems
@@ -60,12 +63,13 @@ def load_site(options: BuildOptions) -> tuple[Site | None, Urls | None, list[Dia
         config = config.with_base_url(options.base_url)
     urls = Urls(config.base_url)
     selection = Selection(options.now, drafts=options.drafts, future=options.future)
-    library, problems = load_library(options.site_dir, config, selection, urls)
+    library, problems = load_library(options.site_dir, config, selection, urls, memo)
     return Site(config, library), urls, problems
 
 
-def plan(options: BuildOptions) -> tuple[Site | None, Urls | None, list[Output], list[Diagnostic]]:
-    site, urls, problems = load_site(options)
+def plan(options: BuildOptions, memo: Any = None) -> tuple[Site | None, Urls | None, list[Output], list[Diagnostic]]:
+    """`memo` (itemcache.ItemCache) reuses items parsed and rendered by earlier builds."""
+    site, urls, problems = load_site(options, memo)
     if site is None or urls is None or has_errors(problems):
         return site, urls, [], problems
     outputs = plan_site(site, urls, static_files(options.site_dir), options.site_dir)
@@ -101,11 +105,14 @@ def build(options: BuildOptions, progress: Progress | None = None, write: bool =
     if site is None or urls is None or has_errors(problems):
         return BuildResult(site, problems)
     files, render_problems = render_all(outputs, urls, options.site_dir, progress)
-    problems += render_problems
+    problems += render_problems + email_problems(site, urls, files, options.site_dir)
     if has_errors(problems) or (options.strict and problems):
         return BuildResult(site, problems)
     if write:
-        publish(options.output, files)
+        try:
+            publish(options.output, files, finish=index_for_search)
+        except SearchIndexError as exc:
+            return BuildResult(site, problems + [exc.diagnostic])
     return BuildResult(site, problems, len(files), time.perf_counter() - started)
 
 

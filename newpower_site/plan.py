@@ -14,10 +14,12 @@ from pathlib import Path
 from typing import Any, Literal
 
 from newpower_site.config import CONFIG_FILE
-from newpower_site.model import Item, Site, Term
+from newpower_site.images import build_catalog
+from newpower_site.model import Image, Item, Site, Term
+from newpower_site.sharing import Sharing
 from newpower_site.urls import Urls
 
-Producer = Literal["template", "rss", "atom", "sitemap", "robots", "copy"]
+Producer = Literal["template", "rss", "atom", "sitemap", "robots", "copy", "image", "email-html", "email-text", "email-eml"]
 
 HOME_ARTICLES = 6
 HOME_VOICES = 4
@@ -43,6 +45,7 @@ class PageMeta:
     section: str = ""
     feeds: tuple[FeedLink, ...] = ()
     noindex: bool = False
+    image: Image | None = None  # what a shared link shows (Open Graph); None: the site's default
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +86,10 @@ def plan_site(site: Site, urls: Urls, static: Mapping[str, Path], site_dir: Path
     config = site.config
     site_feeds = (FeedLink(f"{config.title} (RSS)", urls.feed()), FeedLink(f"{config.title} (Atom)", urls.atom()))
     subscribe_page = next((p for p in library.pages if p.slug == "subscribe"), None)
+    images = build_catalog(site, urls, static, site_dir)
     common = {
+        "images": images,
+        "sharing": Sharing(config, urls, images),
         "site": config,
         "urls": urls,
         "pages": library.pages,
@@ -96,8 +102,8 @@ def plan_site(site: Site, urls: Urls, static: Mapping[str, Path], site_dir: Path
             inputs=tuple(sorted({i.source for i in inputs} | {CONFIG_FILE})), lastmod=lastmod,
         )
 
-    def meta(title: str | None, description: str, path: str, kind: str, section: str = "", feeds: tuple = ()) -> PageMeta:
-        return PageMeta(title, description, urls.absolute(urls.for_output(path)), kind, section, site_feeds + feeds)
+    def meta(title: str | None, description: str, path: str, kind: str, section: str = "", feeds: tuple = (), image: Image | None = None) -> PageMeta:
+        return PageMeta(title, description, urls.absolute(urls.for_output(path)), kind, section, site_feeds + feeds, image=image)
 
     outputs: list[Output] = []
     latest = library.newsletters[0] if library.newsletters else None
@@ -118,7 +124,7 @@ def plan_site(site: Site, urls: Urls, static: Mapping[str, Path], site_dir: Path
         inputs = [item, *getattr(item, "featured", ())]
         name = {"article": "article", "voice": "voice", "newsletter": "issue", "page": "page"}[item.kind]
         outputs.append(page(
-            path, f"{item.kind}.html", meta(item.title, description, path, item.kind, section, feeds), inputs,
+            path, f"{item.kind}.html", meta(item.title, description, path, item.kind, section, feeds, getattr(item, "image", None) or getattr(item, "portrait", None)), inputs,
             lastmod=getattr(item, "updated", None) or item.date, **{name: item},
         ))
 
@@ -132,6 +138,9 @@ def plan_site(site: Site, urls: Urls, static: Mapping[str, Path], site_dir: Path
                 path, "listing.html", meta(title, intro, path, "listing", section), chunk,
                 section=section, heading=heading, intro=intro, items=chunk, pagination=pagination,
             ))
+
+    outputs += plan_voice_filters(site, urls, page, meta)
+    outputs.append(page(urls.search_output(), "search.html", meta("Search", f"Search {config.title}.", urls.search_output(), "search", "search"), []))
 
     topic_counts = []
     for key, label in config.topics.items():
@@ -167,14 +176,38 @@ def plan_site(site: Site, urls: Urls, static: Mapping[str, Path], site_dir: Path
     outputs.append(Output("feed.xml", "rss", context={**feed_context, "self_url": urls.absolute(urls.feed())}, inputs=feed_inputs))
     outputs.append(Output("atom.xml", "atom", context={**feed_context, "self_url": urls.absolute(urls.atom())}, inputs=feed_inputs))
 
+    outputs += email_outputs(library.newsletters, common, urls)
+
     for name, path in static.items():
         outputs.append(Output(f"static/{name}", "copy", source=path, inputs=(path.as_posix(),)))
     for asset in library.assets:
         outputs.append(Output(asset.path, "copy", source=site_dir / asset.source, inputs=(asset.source,)))
+    for variant in images.variants():
+        outputs.append(Output(variant.path, "image", context={"variant": variant}, source=variant.source, inputs=(variant.input,)))
 
     listed = [o for o in outputs if o.producer == "template" and o.path != "404.html"]
     outputs.append(Output("sitemap.xml", "sitemap", context={"pages": listed}, inputs=(CONFIG_FILE,)))
     outputs.append(Output("robots.txt", "robots", context={"sitemap": urls.absolute(urls.sitemap())}, inputs=(CONFIG_FILE,)))
+    return outputs
+
+
+def plan_voice_filters(site: Site, urls: Urls, page, meta) -> list[Output]:
+    """/voices/movement/KEY/: the voices listing filtered by movement, pre-rendered so it needs no JavaScript."""
+    voices = site.library.voices
+    heading, _ = SECTION_HEADINGS["voices"]
+    outputs = []
+    for key, label in site.config.movements.items():
+        term = Term(key, label)
+        chosen = tuple(v for v in voices if v.movement.key == term.key)
+        intro = f"Members from {term.label.lower()} say what power means to them."
+        for number, chunk, pagination in paginate(chosen, site.config.per_page, lambda n, k=term.key: urls.movement(k, n)):
+            path = urls.movement_output(term.key, number)
+            title = f"{heading}: {term.label}" + (f", page {number}" if number > 1 else "")
+            outputs.append(page(
+                path, "listing.html", meta(title, intro, path, "listing", "voices"), chunk,
+                section="voices", heading=f"{heading}: {term.label}", intro=intro, items=chunk, pagination=pagination,
+                movement=term,
+            ))
     return outputs
 
 
@@ -194,3 +227,18 @@ def paginate(items: Sequence[Any], per_page: int, url_of) -> list[tuple[int, tup
         )
         result.append((number, chunk, pagination))
     return result
+
+
+EMAIL_FORMATS = (("html", "email-html"), ("txt", "email-text"), ("eml", "email-eml"))
+EMAIL_TEMPLATE_INPUT = "templates/email/newsletter.html"
+
+
+def email_outputs(newsletters: Sequence[Item], common: Mapping[str, Any], urls: Urls) -> list[Output]:
+    """/email/SLUG.html, .txt and .eml for every published issue."""
+    outputs = []
+    for issue in newsletters:
+        inputs = tuple(sorted({issue.source, *(i.source for i in getattr(issue, "featured", ())), CONFIG_FILE, EMAIL_TEMPLATE_INPUT}))
+        context = {"site": common["site"], "issue": issue, "subscribe_link": common["subscribe_link"]}
+        for extension, producer in EMAIL_FORMATS:
+            outputs.append(Output(urls.email_output(issue.slug, extension), producer, context=context, inputs=inputs))
+    return outputs

@@ -7,7 +7,9 @@ own file and line, as a content error is, so a theme author can fix it.
 from __future__ import annotations
 
 import traceback
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 from pathlib import Path
 
 import jinja2
@@ -15,7 +17,9 @@ import jinja2
 from newpower_site.dates import long_date
 from newpower_site.diagnostics import Diagnostic, error
 from newpower_site.discovery import render_robots, render_sitemap
+from newpower_site.emailoutput import EMAIL_PRODUCERS, render_email_output
 from newpower_site.feeds import render_atom, render_rss
+from newpower_site.images import render_variant
 from newpower_site.plan import Output
 from newpower_site.theme import theme_dirs
 from newpower_site.urls import Urls
@@ -55,21 +59,30 @@ def render_output(output: Output, env: jinja2.Environment, urls: Urls, site_dir:
     if output.producer == "copy":
         assert output.source is not None
         return output.source.read_bytes()
+    if output.producer == "image":
+        return render_variant(output.context["variant"], site_dir)
+    if output.producer in EMAIL_PRODUCERS:
+        return render_email_output(output, urls, lambda name, context: _render_named(name, context, output.path, env, site_dir))
     raise AssertionError(f"unknown producer {output.producer}")
 
 
 def _render_template(output: Output, env: jinja2.Environment, site_dir: Path) -> str:
     assert output.template is not None
+    return _render_named(output.template, output.context, output.path, env, site_dir)
+
+
+def _render_named(template: str, context: Mapping[str, Any], output_path: str, env: jinja2.Environment, site_dir: Path) -> str:
+    """Render one template; any error in it is reported at the template's own line."""
     try:
-        return env.get_template(output.template).render(output.context)
+        return env.get_template(template).render(context)
     except jinja2.TemplateSyntaxError as exc:
         raise RenderError(error(_theme_path(exc.filename, site_dir, exc.name), exc.lineno, f"template syntax: {exc.message}")) from exc
     except jinja2.TemplateNotFound as exc:
-        raise RenderError(error(f"templates/{output.template}", 0, f"template not found: {exc.name}")) from exc
+        raise RenderError(error(f"templates/{template}", 0, f"template not found: {exc.name}")) from exc
     except Exception as exc:  # a template bug must be reported as one, not as a crash
         frame = _template_frame(exc)
-        where, line = (_theme_path(frame[0], site_dir, output.template), frame[1]) if frame else (f"templates/{output.template}", 0)
-        raise RenderError(error(where, line, f"while rendering {output.path}: {type(exc).__name__}: {exc}")) from exc
+        where, line = (_theme_path(frame[0], site_dir, template), frame[1]) if frame else (f"templates/{template}", 0)
+        raise RenderError(error(where, line, f"while rendering {output_path}: {type(exc).__name__}: {exc}")) from exc
 
 
 def _template_frame(exc: BaseException) -> tuple[str, int] | None:

@@ -127,9 +127,14 @@ SITE = Kind(
         Field("feed_items", "int", default=20, help="items in each feed"),
         Field("topics", "vocabulary", default={}, help="the controlled vocabulary for topics: KEY: Label"),
         Field("movements", "vocabulary", default={}, help="the controlled vocabulary for voices' movement: KEY: Label"),
-        Field("email", "email", help="provider (" + " | ".join(EMAIL_PROVIDERS) + ") and postal_address"),
+        Field(
+            "email", "email",
+            help="provider (" + " | ".join(EMAIL_PROVIDERS) + "), postal_address (required), from, "
+            "unsubscribe (the generic provider's merge tag) and utm (source, medium, campaign; off unless given)",
+        ),
         Field("subscribe_url", "url", help="where the subscribe form or link goes"),
     ),
 )
 
-EMAIL_KEYS = ("provider", "postal_address")
+EMAIL_KEYS = ("provider", "postal_address", "from", "unsubscribe", "utm")
+UTM_KEYS = ("source", "medium", "campaign")  # campaign defaults to the issue's slug

@@ -8,7 +8,8 @@ use absolute URLs, as SPEC.md requires.
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+from collections.abc import Mapping
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from newpower_site.model import Image, Item
 
@@ -46,6 +47,18 @@ class Urls:
     def topic_feed_output(key: str) -> str:
         return f"topics/{key}/feed.xml"
 
+    @staticmethod
+    def movement_output(key: str, page: int = 1) -> str:
+        return Urls.listing_output(f"voices/movement/{key}", page)
+
+    @staticmethod
+    def search_output() -> str:
+        return "search/index.html"
+
+    @staticmethod
+    def email_output(slug: str, extension: str) -> str:
+        return f"email/{slug}.{extension}"
+
     # URLs ---------------------------------------------------------------------
 
     def for_output(self, output_path: str) -> str:
@@ -73,6 +86,13 @@ class Urls:
 
     def topics(self) -> str:
         return self.for_output("topics/index.html")
+
+    def movement(self, key: str, page: int = 1) -> str:
+        """The voices of one movement: a filter of the voices listing that needs no JavaScript."""
+        return self.for_output(self.movement_output(key, page))
+
+    def search(self) -> str:
+        return self.for_output(self.search_output())
 
     def static(self, name: str) -> str:
         return self.for_output(f"static/{name}")
@@ -103,3 +123,21 @@ class Urls:
 
     def absolute_item(self, item: Item) -> str:
         return self.absolute(self.item(item))
+
+    def is_site_url(self, url: str) -> bool:
+        """True for an absolute URL of a page of this site (under the prefix)."""
+        root = self.origin + self.prefix
+        return url == root or url.startswith(root + "/") or url.startswith(root + "?") or url.startswith(root + "#")
+
+    def tracked(self, url: str, utm: Mapping[str, str]) -> str:
+        """`url` with utm_* parameters when it is a page of this site; others as given.
+
+        Parameters already in the URL win, so an editor's own tracking stays.
+        """
+        if not utm or not self.is_site_url(url):
+            return url
+        parts = urlsplit(url)
+        query = parse_qsl(parts.query, keep_blank_values=True)
+        present = {key for key, _ in query}
+        query += [(f"utm_{key}", value) for key, value in sorted(utm.items()) if f"utm_{key}" not in present]
+        return urlunsplit(parts._replace(query=urlencode(query)))

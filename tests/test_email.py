@@ -1,0 +1,235 @@
+"""The newsletter email: HTML that survives mail clients, plain text, .eml and the commands.
+
+Built from real site folders through the real command line; the HTML is
+parsed with lxml and the message with Python's own email package.
+"""
+
+from __future__ import annotations
+
+import email
+import re
+from email import policy
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import lxml.html
+import pytest
+
+from conftest import REPO, copy_site, newpower
+
+EMAIL_PREFIX = "https://example.org/archive/"
+FORBIDDEN_TAGS = ("script", "form", "iframe", "object", "embed", "input", "button", "select", "textarea", "video", "audio", "link")
+FORBIDDEN_CSS = re.compile(r"display:\s*(flex|grid)|position:|var\(|--[a-z-]+:|@import|@font-face", re.I)
+MERGE_TAGS = {
+    "mailchimp": "*|UNSUB|*",
+    "buttondown": "{{ unsubscribe_url }}",
+    "listmonk": "{{ UnsubscribeURL }}",
+}
+
+
+@pytest.fixture(scope="module")
+def repo_email(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """This repository's site, built; returns output/email."""
+    out = tmp_path_factory.mktemp("repo") / "out"
+    run = newpower("build", "--site", REPO, "--out", out)
+    assert run.code == 0, run.stderr
+    return out / "email"
+
+
+def parse(path: Path) -> lxml.html.HtmlElement:
+    return lxml.html.fromstring(path.read_bytes())
+
+
+def email_files(folder: Path) -> list[Path]:
+    files = sorted(folder.glob("*.html"))
+    assert files, f"no email in {folder}"
+    return files
+
+
+def test_every_published_issue_has_html_text_and_eml(repo_email: Path) -> None:
+    slugs = {p.stem for p in repo_email.iterdir()}
+    assert slugs == {"2026-09", "2026-10", "2026-11"}
+    for slug in slugs:
+        assert {p.suffix for p in repo_email.glob(f"{slug}.*")} == {".html", ".txt", ".eml"}
+
+
+def test_layout_is_tables_of_at_most_600px_with_outlook_wrappers(repo_email: Path) -> None:
+    for path in email_files(repo_email):
+        source = path.read_text(encoding="utf-8")
+        tree = parse(path)
+        tables = tree.xpath("//table")
+        assert tables and all(t.get("role") == "presentation" for t in tables), path.name
+        container = tree.xpath("//table[contains(@class, 'container')]")[0]
+        assert container.get("width") == "600" and "max-width: 600px" in container.get("style")
+        assert "<!--[if mso]><table role=\"presentation\" width=\"600\"" in source
+        assert "v:roundrect" in source, "bulletproof buttons for Outlook"
+        assert tree.xpath("/html/@lang") == ["en-GB"] and tree.xpath("/html/@dir") == ["ltr"]
+        assert tree.xpath("//head/title/text()")[0].strip()
+        assert tree.xpath("//meta[@charset='utf-8']") and tree.xpath("//meta[@name='viewport']")
+        assert tree.xpath("//meta[@name='x-apple-disable-message-reformatting']")
+
+
+def test_nothing_a_mail_client_refuses(repo_email: Path) -> None:
+    for path in email_files(repo_email):
+        tree = parse(path)
+        for tag in FORBIDDEN_TAGS:
+            assert not tree.xpath(f"//{tag}"), (path.name, tag)
+        for element in tree.iter():
+            if not isinstance(element.tag, str):
+                continue
+            assert not [a for a in element.attrib if a.startswith("on")], (path.name, element.tag)
+            assert not FORBIDDEN_CSS.search(element.get("style", "")), (path.name, element.get("style"))
+            assert "background-image" not in element.get("style", "") and element.get("background") is None
+        styles = tree.xpath("//style")
+        assert len(styles) == 1 and styles[0].get("data-css-inline") == "keep", "only the progressive block stays"
+        assert "@media" in styles[0].text and "prefers-color-scheme: dark" in styles[0].text and "[data-ogsc]" in styles[0].text
+
+
+def test_every_url_is_absolute_and_every_image_complete(repo_email: Path) -> None:
+    for path in email_files(repo_email):
+        tree = parse(path)
+        hrefs = tree.xpath("//a/@href")
+        assert len(hrefs) > 8
+        for href in hrefs:
+            assert href.startswith("https://newpower.example.org/") or href == "*|UNSUB|*", (path.name, href)
+        for image in tree.xpath("//img"):
+            assert image.get("src").startswith("https://"), image.get("src")
+            assert image.get("alt") and image.get("width") and image.get("height")
+
+
+def test_preheader_is_first_and_padded(repo_email: Path) -> None:
+    tree = parse(repo_email / "2026-11.html")
+    first = tree.xpath("//body/*")[0]
+    assert "preheader" in first.get("class")
+    assert "display: none" in first.get("style") and "mso-hide: all" in first.get("style")
+    text = first.text_content()
+    assert text.startswith("A patient panel with a real budget and a veto")
+    assert len(text) > 200, "padded so the preview shows nothing else"
+
+
+def test_content_view_link_cards_and_footer(repo_email: Path) -> None:
+    tree = parse(repo_email / "2026-09.html")
+    hrefs = tree.xpath("//a/@href")
+    assert "https://newpower.example.org/newsletter/2026-09/" in hrefs, "view in browser"
+    body_text = " ".join(tree.text_content().split())
+    assert "Dear friends," in body_text, "the editor's introduction"
+    titles = [" ".join(t.text_content().split()) for t in tree.xpath("//h3")]
+    assert titles == ["£90,000 and a ballot box: participatory budgeting in Cwmderwen", "Rhian Howells",
+                      "Before the welfare state: what the friendly societies knew", "Grace Okafor"]
+    assert "“Power is knowing on Thursday where you’ll be next Friday." in body_text
+    portrait = tree.xpath("//img[contains(@src, 'portrait-grace-okafor')]")[0]
+    assert portrait.get("src") == "https://newpower.example.org/images/portrait-grace-okafor.png"
+    assert portrait.get("width") == "72" and portrait.get("height") == "72"
+    assert "Member voice · Local government" in body_text, "movement"
+    assert tree.xpath("//a[@class='button']/@aria-label")[0].startswith("Read more: £90,000")
+    footer = tree.xpath("//td[contains(@class, 'footer')]")[0].text_content()
+    assert "12 Example Yard, London N1 0XX" in footer
+    assert "https://newpower.example.org/newsletter/" in hrefs and "https://newpower.example.org/subscribe/" in hrefs
+    assert tree.xpath("//a[@href='*|UNSUB|*']/text()") == ["Unsubscribe"]
+
+
+@pytest.mark.parametrize("provider", [*MERGE_TAGS, "campaign-monitor"])
+def test_each_provider_gets_its_unsubscribe_tag(provider: str) -> None:
+    run = newpower("email", "2026-11", "--site", REPO, "--provider", provider)
+    assert run.code == 0, run.stderr
+    tree = lxml.html.fromstring(run.stdout.encode("utf-8"))
+    if provider == "campaign-monitor":
+        assert "<unsubscribe" in run.stdout and tree.xpath("//unsubscribe/text()") == ["Unsubscribe"]
+    else:
+        assert tree.xpath("//a[text()='Unsubscribe']/@href") == [MERGE_TAGS[provider]]
+    text = newpower("email", "2026-11", "--site", REPO, "--provider", provider, "--text")
+    assert text.code == 0 and ("Unsubscribe: " + MERGE_TAGS.get(provider, "<unsubscribe>")) in text.stdout
+
+
+def test_generic_provider_uses_the_configured_string(tmp_path: Path) -> None:
+    site = copy_site("realistic", tmp_path)
+    config = site / "site.yaml"
+    config.write_text(config.read_text(encoding="utf-8").replace("provider: buttondown", "provider: generic\n  unsubscribe: '%%unsub%%'"), encoding="utf-8")
+    run = newpower("email", "march-2026", "--site", site)
+    assert run.code == 0, run.stderr
+    assert lxml.html.fromstring(run.stdout.encode()).xpath("//a[text()='Unsubscribe']/@href") == ["%%unsub%%"]
+
+
+def test_utm_parameters_only_on_site_links_when_configured(realistic_build: Path, repo_email: Path) -> None:
+    tree = parse(realistic_build / "email/march-2026.html")
+    site_links = [h for h in tree.xpath("//a/@href") if h.startswith(EMAIL_PREFIX)]
+    assert site_links
+    for href in site_links:
+        query = parse_qs(urlsplit(href).query)
+        assert query == {"utm_source": ["newsletter"], "utm_medium": ["email"], "utm_campaign": ["march-2026"]}, href
+    assert "utm_" not in (repo_email / "2026-11.html").read_text(encoding="utf-8"), "off by default"
+
+
+def test_intro_links_and_html_as_text(realistic_build: Path) -> None:
+    """The introduction's relative links become absolute; raw HTML in it stays text."""
+    tree = parse(realistic_build / "email/march-2026.html")
+    intro = tree.xpath("//td[contains(@class, 'intro')]")[0]
+    assert intro.xpath(".//a/@href")[0].startswith(f"{EMAIL_PREFIX}articles/bakery-buyout/?")
+    assert "<em>HTML is text here.</em>" in intro.text_content()
+    assert "{{ unsubscribe_url }}" in (realistic_build / "email/march-2026.html").read_text(encoding="utf-8")
+
+
+def test_an_svg_portrait_falls_back_to_initials_with_a_warning(tmp_path: Path) -> None:
+    site = copy_site("realistic", tmp_path)
+    run = newpower("build", "--site", site)
+    assert run.code == 0, run.stderr
+    assert "content/voices/dee-okafor.md:8: warning: the portrait is not PNG, JPEG or GIF" in run.stderr
+    tree = parse(site / "output/email/march-2026.html")
+    assert not tree.xpath("//img") and tree.xpath("//td[contains(@class, 'initials')]/text()") == ["DO"]
+
+
+def test_plain_text_reads_on_its_own(repo_email: Path) -> None:
+    for path in sorted(repo_email.glob("*.txt")):
+        text = path.read_text(encoding="utf-8")
+        for line in text.splitlines():
+            assert len(line) <= 78 or " " not in line.strip(), (path.name, line)
+        assert not re.search(r"<[a-z/!]|\]\(|\*\*|^#+ |&[a-z]+;", text, re.M), path.name
+        assert "Unsubscribe: *|UNSUB|*" in text and "12 Example Yard" in text
+    text = (repo_email / "2026-11.txt").read_text(encoding="utf-8")
+    assert text.startswith("NOVEMBER 2026: CONSULTED TO DEATH? NOT ANY MORE\n")
+    assert "a patient panel [1] now controls" in text
+    assert "\n[1] https://newpower.example.org/articles/nhs-patient-panels/\n" in text
+    assert "   Read the interview: https://newpower.example.org/voices/marek-nowak/" in text
+
+
+def test_eml_is_a_complete_multipart_alternative(repo_email: Path) -> None:
+    path = repo_email / "2026-11.eml"
+    message = email.message_from_bytes(path.read_bytes(), policy=policy.default)
+    assert message["Subject"] == "November 2026: Consulted to death? Not any more"
+    assert message["MIME-Version"] == "1.0"
+    assert message["List-Unsubscribe"] == "<*|UNSUB|*>"
+    assert message["From"] == "The New Power Project <newsletter@newpower.example.org>"
+    assert message.get_content_type() == "multipart/alternative"
+    text, html = message.get_payload()
+    assert text.get_content_type() == "text/plain" and html.get_content_type() == "text/html"
+    for part in (text, html):
+        assert part.get_content_charset() == "utf-8"
+        assert part["Content-Transfer-Encoding"] in ("quoted-printable", "base64")
+    same = lambda part, name: part.get_content().replace("\r\n", "\n") == (repo_email / name).read_text(encoding="utf-8")  # noqa: E731
+    assert same(text, "2026-11.txt") and same(html, "2026-11.html"), "the .eml carries exactly the built files"
+
+
+def test_six_featured_items_stay_under_60_kb(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    import shutil
+
+    shutil.copytree(REPO, site, ignore=shutil.ignore_patterns("output", ".venv", ".git", "node_modules", ".newpower-cache", "tests"))
+    featured = ["articles/participatory-budget-cwmderwen", "voices/rhian-howells", "articles/energy-coop-estate",
+                "voices/grace-okafor", "articles/care-workers-rota-council", "voices/marek-nowak"]
+    issue = site / "content/newsletters/2026-11.md"
+    text = issue.read_text(encoding="utf-8")
+    start = text.index("featured:")
+    end = text.index("---", start)
+    issue.write_text(text[:start] + "featured:\n" + "".join(f"  - {ref}\n" for ref in featured) + text[end:], encoding="utf-8")
+    run = newpower("build", "--site", site)
+    assert run.code == 0, run.stderr
+    html = site / "output/email/2026-11.html"
+    assert len(parse(html).xpath("//td[contains(@class, 'card-inner')]")) == 6
+    assert html.stat().st_size < 60 * 1024, html.stat().st_size
+
+
+def test_email_command_errors(tmp_path: Path) -> None:
+    run = newpower("email", "1999-01", "--site", REPO)
+    assert run.code == 1
+    assert run.stderr.startswith("content/newsletters/1999-01.md: error: no published newsletter issue '1999-01'")
+    assert "Traceback" not in run.stderr
