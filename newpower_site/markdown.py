@@ -75,6 +75,9 @@ def make_parser(trusted: bool) -> MarkdownIt:
     md.validateLink = lambda url: True  # links.py decides, and says why
     _note_inline_lines(md)
     md.core.ruler.push("newpower_links", _resolve_links)
+    # A wide table scrolls inside its own box; a scrolling box must take keyboard focus (WCAG 2.1.1).
+    md.add_render_rule("table_open", lambda *_: '<div class="table-scroll" role="region" tabindex="0" aria-label="Table">\n<table>\n')
+    md.add_render_rule("table_close", lambda *_: "</table>\n</div>\n")
     return md
 
 

@@ -13,7 +13,7 @@ import ctypes
 import ctypes.util
 import os
 import shutil
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 from newpower_site.diagnostics import Diagnostic, error
@@ -105,7 +105,11 @@ def write_tree(stage: Path, files: Mapping[str, bytes]) -> None:
         target = stage / relative
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(files[relative])
-    (stage / MANIFEST).write_text(MANIFEST_HEADER + "".join(f"{p}\n" for p in sorted(files)), encoding="utf-8")
+    write_manifest(stage, files)
+
+
+def write_manifest(stage: Path, names: Iterable[str]) -> None:
+    (stage / MANIFEST).write_text(MANIFEST_HEADER + "".join(f"{p}\n" for p in sorted(names)), encoding="utf-8")
 
 
 def swap_in(stage: Path, out: Path) -> None:
@@ -127,11 +131,15 @@ def swap_in(stage: Path, out: Path) -> None:
         os.rename(stage, out)
 
 
-def publish(out: Path, files: Mapping[str, bytes]) -> None:
+def publish(out: Path, files: Mapping[str, bytes], finish: Callable[[Path], None] | None = None) -> None:
+    """Write `files` and swap them in; `finish` may add files made from the written ones (the search index) first."""
     remove_stale_staging(out)
     stage = staging_dir(out)
     try:
         write_tree(stage, files)
+        if finish is not None:
+            finish(stage)
+            write_manifest(stage, [name for name in list_files(stage) if name != MANIFEST])
         swap_in(stage, out)
     finally:
         if stage.exists():

@@ -47,7 +47,10 @@ def rendered(markdown: str, kind: str = "article") -> lxml.html.HtmlElement:
 
 def test_table() -> None:
     root = rendered("| Branch | Members |\n|---|--:|\n| Leeds | 120 |\n| York | 80 |\n")
-    (table,) = root.findall("table")
+    (wrapper,) = root.findall("div")
+    assert (wrapper.get("class"), wrapper.get("role"), wrapper.get("tabindex")) == ("table-scroll", "region", "0")  # scrolls by keyboard too
+    assert wrapper.get("aria-label")
+    (table,) = wrapper.findall("table")
     assert [th.text for th in table.findall("thead/tr/th")] == ["Branch", "Members"]
     assert [[td.text for td in tr.findall("td")] for tr in table.findall("tbody/tr")] == [["Leeds", "120"], ["York", "80"]]
 
