@@ -63,7 +63,7 @@ _JINJA_OPEN = re.compile(r"\{[{%#]")
 _JINJA_CLOSE = {"{{": "}}", "{%": "%}", "{#": "#}"}
 _ALLOW = re.compile(r"\{#-?\s*emaillint:\s*allow\b([^#]{0,300})#\}", re.IGNORECASE)
 _COMMENT_OR_CONDITIONAL = re.compile(
-    r"<!--\[if(?P<cond>[^\]>]{0,100})\]>(?P<revealed><!-->)?"  # conditional start: downlevel-revealed if followed by <!-->
+    r"<!--\[if(?P<cond>[^\]>]{0,100})\]>(?P<revealed>\s*<!--\s*-->|\s*<!-->)?"  # conditional start; revealed if <!--> or <!-- --> follows
     r"|<!--<!\[endif\]-->|<!\[endif\]-->"  # conditional ends
     r"|<!--",  # a plain comment
     re.IGNORECASE,
@@ -383,7 +383,7 @@ def _segments(text: str) -> Iterator[tuple[int, int, frozenset[str]]]:
         yield position, marker.start(), audience
         token = marker[0]
         if marker["cond"] is not None and marker["revealed"]:
-            # <!--[if !mso]><!--> everyone else reads what follows, up to <!--<![endif]-->
+            # <!--[if !mso]><!--> (or <!-- -->): everyone else reads what follows, up to <!--<![endif]-->
             audience = _audience_of(marker["cond"])
             position = marker.end()
         elif marker["cond"] is not None:

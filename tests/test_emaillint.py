@@ -136,6 +136,16 @@ def test_forbidden_layout_is_flagged_even_in_progressive_blocks() -> None:
     assert not any("not allowed" in message for _, message in found('<p style="position: static">'))
 
 
+def test_conditional_comments_choose_the_clients() -> None:
+    radius = '<a style="border-radius: 4px">'
+    assert found(radius) == {(1, unsupported("border-radius", OUTLOOK))}
+    for revealed in ("<!--[if !mso]><!-->", "<!--[if !mso]><!-- -->", "<!--[if !mso]> <!-- -->"):
+        assert found(f"{revealed}{radius}<!--<![endif]-->\n{radius}") == {(2, unsupported("border-radius", OUTLOOK))}
+    # downlevel-hidden: Outlook alone reads it; a negated one nobody reads
+    assert found('<!--[if gte mso 9]><p style="box-shadow: 0 0 1px red"><![endif]-->') == {(1, unsupported("box-shadow", OUTLOOK))}
+    assert found(f"<!--[if !mso]>{radius}<![endif]-->") == set()
+
+
 def test_allow_comment_covers_its_line_and_the_next_only() -> None:
     text = '{# emaillint: allow max-height, opacity #}\n<p style="max-height: 0; opacity: 0">\n<p style="opacity: 0">'
     assert found(text) == {(3, unsupported("opacity", OUTLOOK))}
