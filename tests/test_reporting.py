@@ -86,7 +86,9 @@ def test_json_keeps_stdout_machine_readable_on_success(tmp_path: Path) -> None:
     site = with_a_warning(tmp_path)
     run = newpower("check", "--site", site, "--format", "json")
     assert run.code == 0
-    assert [json.loads(line)["level"] for line in run.stdout.splitlines()] == ["warning"]
+    objects = [json.loads(line) for line in run.stdout.splitlines()]
+    assert {o["level"] for o in objects} == {"warning"}
+    assert "content/drafts/idea.md" in {o["path"] for o in objects}
     assert run.stderr.startswith("checked ")
 
 
