@@ -49,8 +49,8 @@ SAVE_OPTIONS = {
     "WEBP": {"quality": 80, "method": 4},
 }
 
-# How markdown-it writes an image: <img src="..." alt="..."> with an optional title.
-_MARKDOWN_IMG = re.compile(r'<img src="([^"]*)" alt="([^"]*)"( title="[^"]*")?>')
+# How markdown-it writes an image: <img src="..." alt="..." /> with an optional title.
+_MARKDOWN_IMG = re.compile(r'<img src="([^"]*)" alt="([^"]*)"( title="[^"]*")? ?/?>')
 _SVG_TAG = re.compile(rb"<svg\b[^>]*>", re.IGNORECASE)
 _SVG_ATTR = re.compile(rb'\b(width|height|viewBox)\s*=\s*["\']([^"\']*)["\']', re.IGNORECASE)
 _SVG_LENGTH = re.compile(r"\s*([0-9]*\.?[0-9]+)\s*(px)?\s*")
@@ -126,7 +126,8 @@ class ImageCatalog:
             if path is None or path not in self.images:
                 return match.group(0)
             count += 1
-            return _picture_html(src, alt, self.images[path], self.urls, sizes, not (eager_first and count == 1), "", None)
+            lazy = not (eager_first and count == 1)
+            return _picture_html(src, alt, self.images[path], self.urls, sizes, lazy, "", None, match.group(3) or "")
 
         return Markup(_MARKDOWN_IMG.sub(replace, body_html))
 
@@ -255,7 +256,9 @@ def _svg_length(value: str | None) -> float | None:
 # -- markup ---------------------------------------------------------------------------------------------
 
 
-def _picture_html(src: str, alt: str, known: SourceImage | None, urls: Urls, sizes: str, lazy: bool, cls: str, box: tuple[int, int] | None) -> str:
+def _picture_html(
+    src: str, alt: str, known: SourceImage | None, urls: Urls, sizes: str, lazy: bool, cls: str, box: tuple[int, int] | None, extra: str = ""
+) -> str:
     attr = lambda value: html.escape(str(value), quote=True)
     parts = [f'<img src="{attr(src)}" alt="{attr(alt)}"']
     sources = ""
@@ -272,6 +275,7 @@ def _picture_html(src: str, alt: str, known: SourceImage | None, urls: Urls, siz
         parts.append(f' width="{width}" height="{height}"')
     if cls:
         parts.append(f' class="{attr(cls)}"')
+    parts.append(extra)  # markup already escaped: a Markdown image's title
     parts.append(' loading="lazy" decoding="async">' if lazy else ' decoding="async">')
     img = "".join(parts)
     return f"<picture>{sources}{img}</picture>" if sources else img
