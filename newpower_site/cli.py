@@ -62,7 +62,14 @@ def make_parser() -> argparse.ArgumentParser:
                                     description="Build the site. A failed build leaves the previous output untouched.")
     build_cmd.add_argument("--out", type=Path, metavar="DIR", help="the output folder (default: SITE/output)")
     build_cmd.add_argument("--base-url", metavar="URL", help="override base_url, e.g. for a preview deployment")
+    build_cmd.add_argument("--no-cache", action="store_true", help="build everything afresh, without reading or writing .newpower-cache/build/")
     build_cmd.set_defaults(run=run_build)
+
+    serve_cmd = commands.add_parser("serve", parents=[common, selection], help="preview the site in a browser; rebuild and reload on every edit",
+                                    description="Build the site, serve it on 127.0.0.1 and rebuild what an edit touches; open pages reload.")
+    serve_cmd.add_argument("--port", type=int, default=8000, metavar="N", help="the port (default 8000; when taken, the next free one)")
+    serve_cmd.add_argument("--open", action="store_true", help="open the site in the default browser")
+    serve_cmd.set_defaults(run=run_serve)
 
     check_cmd = commands.add_parser("check", parents=[common, selection], help="check every file, write nothing",
                                     description="Validate the site folder and render every page without writing anything.")
@@ -132,7 +139,12 @@ def summary(result: BuildResult, verb: str, files: str = "files", destination: s
 def run_build(args: argparse.Namespace) -> int:
     options = _options(args)
     progress = TerminalProgress(enabled=not args.quiet)
-    result = build(options, progress=progress)
+    if args.no_cache:
+        result = build(options, progress=progress)
+    else:
+        from newpower_site.incremental import build as build_incremental
+
+        result, _ = build_incremental(options, progress=progress)
     progress.finish()
     report(result.diagnostics, args)
     if fails(result.diagnostics, args.strict):
@@ -142,6 +154,16 @@ def run_build(args: argparse.Namespace) -> int:
     if not args.quiet:
         print(summary(result, "built", destination=f" -> {options.output}"), file=sys.stderr if args.format == "json" else sys.stdout)
     return 0
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    from newpower_site.serve import ServeOptions, serve
+
+    def say(line: str) -> None:
+        print(line, file=sys.stderr, flush=True)
+
+    options = ServeOptions(_options(args), port=args.port, open_browser=args.open)
+    return serve(options, say=say, report=lambda diagnostics: report(diagnostics, args))
 
 
 def run_check(args: argparse.Namespace) -> int:

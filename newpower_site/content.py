@@ -80,10 +80,25 @@ def walk_sources(site_dir: Path, folder: str) -> tuple[list[SourceFile], list[Di
     return found, problems
 
 
-def load_library(site_dir: Path, config: SiteConfig, selection: Selection, urls: Urls) -> tuple[Library, list[Diagnostic]]:
+def read_items(files: list[tuple[SourceFile, Kind]], config: SiteConfig) -> list[tuple[Item | None, list[Diagnostic]]]:
+    """Read and check each file on its own (buildcache's ItemCache does the same, reusing what it can)."""
+    return [read_item(file, kind, config) for file, kind in files]
+
+
+def render_items(items: list[Item], targets: LinkTargets, urls: Urls) -> list[tuple[Item, list[Diagnostic]]]:
+    """Render each published item's body, in order."""
+    renderer = MarkdownRenderer.create()
+    return [_render_item(item, renderer, targets, urls) for item in items]
+
+
+def load_library(
+    site_dir: Path, config: SiteConfig, selection: Selection, urls: Urls, memo: Any = None
+) -> tuple[Library, list[Diagnostic]]:
+    """`memo`, when given, reads and renders in place of read_items and render_items (itemcache.py)."""
     files, problems = walk_sources(site_dir, CONTENT_ROOT)
     items: list[Item] = []
     assets: list[Asset] = []
+    to_read: list[tuple[SourceFile, Kind]] = []
     for file in files:
         relative = file.source[len(CONTENT_ROOT) + 1 :]
         folder, _, name = relative.rpartition("/")
@@ -94,7 +109,8 @@ def load_library(site_dir: Path, config: SiteConfig, selection: Selection, urls:
         if kind is None:
             problems.append(warning(file.source, 0, f"not read: Markdown belongs in content/{{{','.join(KIND_BY_FOLDER)}}}/"))
             continue
-        item, item_problems = read_item(file, kind, config)
+        to_read.append((file, kind))
+    for item, item_problems in (memo.read_items if memo else read_items)(to_read, config):
         problems += item_problems
         if item is not None:
             items.append(item)
@@ -108,10 +124,8 @@ def load_library(site_dir: Path, config: SiteConfig, selection: Selection, urls:
         assets={asset.source: asset.path for asset in assets},
         static_paths=static_paths,
     )
-    renderer = MarkdownRenderer.create()
     rendered: list[Item] = []
-    for item in published:
-        item, item_problems = _render_item(item, renderer, targets, urls)
+    for item, item_problems in (memo.render_items if memo else render_items)(published, targets, urls):
         problems += item_problems
         rendered.append(item)
     library, featured_problems = _assemble(rendered, tuple(assets), {i.source for i in items})

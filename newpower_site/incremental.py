@@ -1,0 +1,518 @@
+"""`newpower build` with a memory: render only what changed since the last build.
+
+The flow is pipeline.build's (load -> plan -> render -> write), with three
+savings:
+
+1. Nothing changed: one walk over the stat signatures of content/, the theme
+   and site.yaml, and of the output folder's own folders, proves that the last
+   build's output is still this build's output. Nothing is read or written.
+2. Something changed: items come from itemcache.py (re-read and re-rendered
+   only when their bytes or what their links point at changed); every planned
+   output gets a fingerprint of what it is made from (fingerprint.py); only
+   outputs whose fingerprint changed are rendered. Many renders run in a
+   process pool (parallel.py).
+3. Writing: the new output is still assembled in a staging folder and swapped
+   in whole, as output.py does, so a failed build leaves the previous output
+   exactly as it was. Unchanged files are hard links to the previous output's
+   files (nothing is copied), and a large previous output is deleted by a
+   background process after the swap.
+
+`serve` uses the same builder on a private folder it updates in place
+(`InPlaceWriter`): a preview need not be atomic, and skipping the search
+index keeps an edit's reload fast.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from newpower_site import parallel
+from newpower_site.buildcache import (
+    FileHashes,
+    Signature,
+    cache_dir,
+    digest,
+    digest_text,
+    generator_fingerprint,
+    read_checked,
+    signature,
+    tree_signature,
+    write_checked,
+)
+from newpower_site.config import CONFIG_FILE
+from newpower_site.content import CONTENT_ROOT
+from newpower_site.diagnostics import Diagnostic, error, has_errors
+from newpower_site.fingerprint import Fingerprinter, Unfingerprintable
+from newpower_site.itemcache import ItemCache
+from newpower_site.model import Library, Site
+from newpower_site.output import MANIFEST, _exchange, list_files, read_manifest, refuse_output_dir, remove_stale_staging, staging_dir, swap_in, write_manifest
+from newpower_site.pipeline import BuildOptions, BuildResult, Progress, plan
+from newpower_site.plan import Output
+from newpower_site.render import RenderError, make_environment, render_output
+from newpower_site.theme import theme_dirs
+from newpower_site.urls import Urls
+
+BACKGROUND_DELETE = 2000  # a previous output with more files than this is deleted after the command returns
+
+
+@dataclass(slots=True)
+class OutputState:
+    """What the last successful build wrote into one output folder."""
+
+    fast_key: str  # generator, options and output folder
+    tree: str  # stat signature of every source file
+    racy: bool  # a source was modified too recently for `tree` to prove anything
+    valid_until: datetime | None  # the first held-back item's date: then the published set changes
+    manifest: Signature | None
+    folders: dict[str, int]  # output folder (relative) -> mtime_ns: a file added by hand changes one
+    outputs: dict[str, str]  # output path -> fingerprint
+    pages_key: str  # fingerprint of every HTML output, for the search index made from them
+    counts: tuple[int, int, int, int, int]  # articles, voices, newsletters, pages, held back
+    files: int
+
+
+@dataclass(slots=True)
+class Stats:
+    """What one build did, for tests and benchmarks."""
+
+    path: str = ""  # "unchanged", "incremental" or "cold"
+    items_read: int = 0
+    items_rendered: int = 0
+    outputs_rendered: int = 0
+    outputs_linked: int = 0
+    outputs_removed: int = 0
+
+
+@dataclass(slots=True)
+class Builder:
+    """Builds one site into one folder, again and again, reusing what it can."""
+
+    options: BuildOptions
+    writer: str = "swap"  # "swap" (newpower build) or "in-place" (serve's private folder)
+    search_index: bool = True
+    parallel: bool = True
+    hashes: FileHashes = field(default_factory=FileHashes)
+    items: ItemCache | None = None
+    state: OutputState | None = None
+    generator: str = ""
+    stats: Stats = field(default_factory=Stats)
+    changed_paths: list[str] = field(default_factory=list)  # outputs written or removed by the last build
+    _trusted: bool = False  # the previous output is as the last build left it
+
+    @property
+    def folder(self) -> Path:
+        return cache_dir(self.options.site_dir)
+
+    def _state_file(self) -> Path:
+        return self.folder / f"output-{digest_text(str(self.options.output.resolve()), self.writer)[:16]}.pickle"
+
+    def build_state_missing(self) -> bool:
+        return not isinstance(read_checked(self._state_file()), OutputState)
+
+    def _fast_key(self) -> str:
+        o = self.options
+        return digest_text(self.generator, self.writer, str(o.output.resolve()), str(o.drafts), str(o.future), o.base_url or "", str(o.strict))
+
+    def build(self, progress: Progress | None = None) -> BuildResult:
+        started = time.perf_counter()
+        self.stats = Stats()
+        self.changed_paths = []
+        options = self.options
+        out = options.output
+        if not self.generator:
+            self.generator = generator_fingerprint()
+            loaded = read_checked(self.folder / "hashes.pickle")
+            if isinstance(loaded, dict):
+                self.hashes.known = loaded
+        if self.state is None:
+            loaded = read_checked(self._state_file())
+            self.state = loaded if isinstance(loaded, OutputState) else None
+
+        tree, racy = self._tree_signature()
+        state = self.state
+        trusted = state is not None and state.fast_key == self._fast_key() and self._output_untouched(state)
+        if (trusted and state is not None and state.tree == tree and not racy and not state.racy
+                and (state.valid_until is None or options.now < state.valid_until)):
+            self.stats.path = "unchanged"
+            if self.writer == "swap":
+                remove_stale_staging(out)
+            return BuildResult(_counted_site(state.counts), [], state.files, time.perf_counter() - started)
+
+        if self.writer == "swap" and not trusted:
+            refusals = refuse_output_dir(out, options.site_dir)
+            if refusals:
+                return BuildResult(None, refusals)
+        self._trusted = trusted and out.is_dir()
+        previous = state.outputs if self._trusted and state is not None else {}
+        return self._full_build(tree, racy, previous, progress, started)
+
+    # -- the slow path ------------------------------------------------------------------------------
+
+    def _full_build(self, tree: str, racy: bool, previous: dict[str, str], progress: Progress | None, started: float) -> BuildResult:
+        options = self.options
+        config_hash = self._config_digest()
+        if self.items is None:
+            self.items = ItemCache(self.folder, self.generator, config_hash, self.hashes, parallel=self.parallel)
+        else:
+            self.items.start(config_hash)
+        self.hashes.seen = {}
+        site, urls, outputs, problems = plan(options, self.items)
+        self.stats.items_read, self.stats.items_rendered = self.items.reads, self.items.renders
+        if site is None or urls is None or has_errors(problems) or (options.strict and problems):
+            self._save_caches()
+            return BuildResult(site, problems)
+
+        fingerprints = self._fingerprints(outputs, site)
+        changed = [o for o in outputs if fingerprints.get(o.path) is None or previous.get(o.path) != fingerprints[o.path]]
+        self.stats.path = "incremental" if previous else "cold"
+        self.stats.outputs_rendered = len(changed)
+        planned = {o.path for o in outputs}
+        removed = sorted(set(previous) - planned)
+        self.stats.outputs_removed = len(removed)
+        pages_key = digest_text(*(f"{p}={f}" for p, f in sorted(fingerprints.items()) if p.endswith(".html")))
+        if len(fingerprints) < len(outputs):
+            pages_key = digest_text("unfingerprintable", str(time.time_ns()))
+
+        if self.writer == "swap":
+            written = self._write_swapped(site, urls, outputs, changed, pages_key, problems, progress)
+        else:
+            written = self._write_in_place(outputs, changed, removed, problems, progress)
+        if written is None:
+            self._save_caches()
+            return BuildResult(site, problems)
+        self.changed_paths = sorted({o.path for o in changed} | set(removed))
+
+        held_back = [i for i in self.items.all_items if i.date is not None and i.date > options.now and not options.future]
+        library = site.library
+        self.state = OutputState(
+            fast_key=self._fast_key(), tree=tree, racy=racy,
+            valid_until=min((i.date for i in held_back), default=None),
+            manifest=self._manifest_signature(), folders=self._folder_signatures(outputs),
+            outputs=fingerprints, pages_key=pages_key,
+            counts=(len(library.articles), len(library.voices), len(library.newsletters), len(library.pages), library.held_back),
+            files=len(outputs),
+        )
+        self._save_caches()
+        write_checked(self._state_file(), self.state)
+        return BuildResult(site, problems, len(outputs), time.perf_counter() - started)
+
+    def _fingerprints(self, outputs: list[Output], site: Site) -> dict[str, str]:
+        assert self.items is not None
+        walker = Fingerprinter(self.items.fingerprints)
+        site_dir = self.options.site_dir
+        theme = self._theme_digest()
+        assets = digest_text(*(f"{a.source}={self._hash(site_dir / a.source)}" for a in site.library.assets))
+        result: dict[str, str] = {}
+        for output in outputs:
+            try:
+                parts = [self.generator, output.path, output.producer, output.template or "", walker.hex(output.context), walker.hex(output.lastmod)]
+                if output.producer != "copy":
+                    parts += [theme, assets]
+                if output.source is not None:
+                    parts.append(self._hash(output.source))
+                result[output.path] = digest_text(*parts)
+            except (Unfingerprintable, OSError):
+                continue  # rendered every time
+        return result
+
+    def _hash(self, path: Path) -> str:
+        try:
+            return self.hashes.of(path)
+        except OSError:
+            return "missing"
+
+    def _render(self, outputs: list[Output], urls: Urls, problems: list[Diagnostic], progress: Progress | None) -> Iterator[tuple[Output, bytes]]:
+        """Render `outputs`, yielding each as it is done; problems are added to `problems`."""
+        global _RENDERING
+        reported: set[str] = set()
+        _RENDERING = (outputs, urls, self.options.site_dir)
+        try:
+            for done, (output, data, problem) in enumerate(
+                parallel.imap_in_pool(_render_one, range(len(outputs)), enabled=self.parallel), start=1
+            ):
+                if problem is not None:
+                    if problem.format() not in reported:  # a broken template breaks every page using it: say so once
+                        reported.add(problem.format())
+                        problems.append(problem)
+                elif data is not None:
+                    yield output, data
+                if progress:
+                    progress(done, len(outputs))
+        finally:
+            _RENDERING = None
+
+    def _write_swapped(self, site: Site, urls: Urls, outputs: list[Output], changed: list[Output], pages_key: str,
+                       problems: list[Diagnostic], progress: Progress | None) -> bool | None:
+        from newpower_site.emailchecks import email_problems
+        from newpower_site.search import SearchIndexError, index_for_search
+
+        out = self.options.output
+        remove_stale_staging(out)
+        stage = staging_dir(out)
+        made: set[Path] = set()
+        try:
+            stage.mkdir(parents=True)
+            for output, data in self._render(changed, urls, problems, progress):
+                target = _target(stage, output.path, made)
+                target.write_bytes(data)
+            if has_errors(problems):
+                return None
+            changed_paths = {o.path for o in changed}
+            for output in outputs:
+                if output.path not in changed_paths:
+                    _link_or_copy(out / output.path, _target(stage, output.path, made))
+            self.stats.outputs_linked = len(outputs) - len(changed)
+            problems += email_problems(site, urls, _StagedFiles(stage, [o.path for o in outputs]), self.options.site_dir)
+            if has_errors(problems) or (self.options.strict and problems):
+                return None
+            planned = {o.path for o in outputs}
+            extras = sorted(read_manifest(out) - planned - {MANIFEST}) if self._trusted else []
+            reuse_index = bool(extras) and self.state is not None and self.state.pages_key == pages_key and all((out / e).is_file() for e in extras)
+            if reuse_index:
+                for extra in extras:
+                    _link_or_copy(out / extra, _target(stage, extra, made))
+            elif self.search_index:
+                try:
+                    index_for_search(stage)
+                except SearchIndexError as exc:
+                    problems.append(exc.diagnostic)
+                    return None
+            write_manifest(stage, [name for name in list_files(stage) if name != MANIFEST])
+            _swap_and_discard(stage, out)
+            return True
+        finally:
+            if stage.exists():
+                shutil.rmtree(stage, ignore_errors=True)
+
+    def _write_in_place(self, outputs: list[Output], changed: list[Output], removed: list[str],
+                        problems: list[Diagnostic], progress: Progress | None) -> bool | None:
+        """Serve's private folder: render everything first, then write only if nothing failed."""
+        assert self.items is not None
+        out = self.options.output
+        rendered = list(self._render(changed, _urls_of(outputs), problems, progress))
+        if has_errors(problems):
+            return None
+        made: set[Path] = set()
+        for output, data in rendered:
+            target = _target(out, output.path, made)
+            temporary = target.with_name(f".{target.name}.tmp")
+            temporary.write_bytes(data)
+            os.replace(temporary, target)
+        for path in removed:
+            target = out / path
+            try:
+                target.unlink()
+            except OSError:
+                continue
+            _prune_empty(target.parent, out)
+        return True
+
+    # -- signatures ------------------------------------------------------------------------------------
+
+    def _tree_signature(self) -> tuple[str, bool]:
+        site_dir = self.options.site_dir
+        roots = [site_dir / CONTENT_ROOT, *theme_dirs(site_dir)]
+        return tree_signature(roots, [site_dir / CONFIG_FILE])
+
+    def _config_digest(self) -> str:
+        try:
+            data = (self.options.site_dir / CONFIG_FILE).read_bytes()
+        except OSError:
+            data = b""
+        return digest_text(digest(data), self.options.base_url or "")
+
+    def _theme_digest(self) -> str:
+        parts = []
+        for folder in theme_dirs(self.options.site_dir):
+            for path in sorted(folder.rglob("*")):
+                if path.is_file():
+                    parts.append(f"{path.relative_to(folder).as_posix()}={self._hash(path)}")
+            parts.append("|")
+        return digest_text(*parts)
+
+    def _manifest_signature(self) -> Signature | None:
+        if self.writer != "swap":
+            return None
+        try:
+            return signature(os.stat(self.options.output / MANIFEST))
+        except OSError:
+            return None
+
+    def _folder_signatures(self, outputs: list[Output]) -> dict[str, int]:
+        if self.writer != "swap":
+            return {}
+        out = self.options.output
+        folders = {""}
+        for output in outputs:
+            parent = output.path.rpartition("/")[0]
+            while parent and parent not in folders:
+                folders.add(parent)
+                parent = parent.rpartition("/")[0]
+        result = {}
+        for folder in sorted(folders):
+            try:
+                result[folder] = os.stat(out / folder).st_mtime_ns
+            except OSError:
+                result[folder] = -1
+        return result
+
+    def _output_untouched(self, state: OutputState) -> bool:
+        """No file was added to, or removed from, the output folder since we wrote it."""
+        out = self.options.output
+        if self.writer != "swap":
+            return out.is_dir()
+        try:
+            if state.manifest != signature(os.stat(out / MANIFEST)):
+                return False
+            for folder, mtime in state.folders.items():
+                if os.stat(out / folder).st_mtime_ns != mtime:
+                    return False
+        except OSError:
+            return False
+        return True
+
+    def _save_caches(self) -> None:
+        try:
+            if self.items is not None:
+                self.items.save()
+            write_checked(self.folder / "hashes.pickle", {**self.hashes.known, **self.hashes.to_save(time.time_ns())})
+        except OSError:
+            pass  # a read-only site folder still builds, only without a memory
+
+
+# -- rendering in pool processes ---------------------------------------------------------------------
+
+_RENDERING: tuple[list[Output], Urls, Path] | None = None
+_ENV: Any = None
+
+
+def _render_one(index: int) -> tuple[Output, bytes | None, Diagnostic | None]:
+    global _ENV
+    assert _RENDERING is not None
+    outputs, urls, site_dir = _RENDERING
+    output = outputs[index]
+    if _ENV is None or _ENV[0] != site_dir:
+        _ENV = (site_dir, make_environment(site_dir))
+    try:
+        return output, render_output(output, _ENV[1], urls, site_dir), None
+    except RenderError as exc:
+        return output, None, exc.diagnostic
+    except OSError as exc:
+        return output, None, error(output.inputs[0] if output.inputs else output.path, 0, f"cannot read: {exc.strerror}")
+
+
+def _urls_of(outputs: list[Output]) -> Urls:
+    for output in outputs:
+        urls = output.context.get("urls") if isinstance(output.context, Mapping) else None
+        if isinstance(urls, Urls):
+            return urls
+    raise AssertionError("no output carries the site's Urls")
+
+
+# -- writing ------------------------------------------------------------------------------------------
+
+
+def _target(root: Path, relative: str, made: set[Path]) -> Path:
+    target = root / relative
+    parent = target.parent
+    if parent not in made:
+        parent.mkdir(parents=True, exist_ok=True)
+        made.add(parent)
+    return target
+
+
+def _link_or_copy(source: Path, target: Path) -> None:
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copyfile(source, target)
+
+
+def _prune_empty(folder: Path, root: Path) -> None:
+    while folder != root and folder.is_relative_to(root):
+        try:
+            folder.rmdir()
+        except OSError:
+            return
+        folder = folder.parent
+
+
+def _swap_and_discard(stage: Path, out: Path) -> None:
+    """Swap `stage` in as `out`; a large previous output is deleted after we return."""
+    if not out.exists() or not _exchange(stage, out):
+        swap_in(stage, out)
+        return
+    # `stage` now holds the previous output.
+    count = sum(1 for _ in _limited_walk(stage, BACKGROUND_DELETE + 1))
+    if count <= BACKGROUND_DELETE or not hasattr(os, "fork"):
+        shutil.rmtree(stage, ignore_errors=True)
+        return
+    try:
+        child = os.fork()
+    except OSError:
+        shutil.rmtree(stage, ignore_errors=True)
+        return
+    if child == 0:  # the deleter: renamed after itself so builds beside it leave its folder alone
+        try:
+            os.setsid()
+            doomed = stage.with_name(f".{out.name}.staging-{os.getpid()}")
+            os.rename(stage, doomed)
+            shutil.rmtree(doomed, ignore_errors=True)
+        finally:
+            os._exit(0)
+
+
+def _limited_walk(folder: Path, limit: int) -> Iterator[str]:
+    seen = 0
+    for _, _, files in os.walk(folder):
+        for name in files:
+            yield name
+            seen += 1
+            if seen >= limit:
+                return
+
+
+class _StagedFiles(Mapping[str, bytes]):
+    """The staged output as a read-only mapping, read on demand (checks that look at written files)."""
+
+    def __init__(self, stage: Path, paths: list[str]):
+        self.stage, self.paths = stage, paths
+
+    def __getitem__(self, path: str) -> bytes:
+        if path not in self.paths:
+            raise KeyError(path)
+        return (self.stage / path).read_bytes()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.paths)
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+
+def _counted_site(counts: tuple[int, int, int, int, int]) -> Site:
+    """A stand-in Site for the summary line of a build that found nothing to do: only the counts are real."""
+    articles, voices, newsletters, pages, held_back = counts
+    library = Library(articles=(None,) * articles, voices=(None,) * voices, newsletters=(None,) * newsletters,  # type: ignore[arg-type]
+                      pages=(None,) * pages, held_back=held_back)  # type: ignore[arg-type]
+    return Site(None, library)  # type: ignore[arg-type]
+
+
+def build(options: BuildOptions, progress: Progress | None = None) -> tuple[BuildResult, Stats]:
+    """One `newpower build` with the cache: the same output as pipeline.build, usually sooner."""
+    builder = Builder(options)
+    result = builder.build(progress)
+    return result, builder.stats
+
+
+def clear(site_dir: Path) -> None:
+    shutil.rmtree(cache_dir(site_dir), ignore_errors=True)
+
+

@@ -1,0 +1,114 @@
+"""`newpower serve` through the real command line: it serves, reloads after an edit,
+shows a bad edit's errors, survives it, and stops cleanly on Ctrl-C."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import re
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import lxml.html
+from conftest import copy_site
+
+LIMIT = 120  # seconds: a hang fails the test instead of blocking the suite (not a speed check)
+
+
+class EventStream:
+    """A minimal server-sent-events client, as the injected script is."""
+
+    def __init__(self, port: int):
+        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=LIMIT)
+        self.connection.request("GET", "/__newpower/events")
+        self.response = self.connection.getresponse()
+        assert self.response.status == 200
+        assert self.response.getheader("Content-Type") == "text/event-stream"
+
+    def next_event(self) -> tuple[str, str]:
+        name, data = "", ""
+        while True:
+            line = self.response.fp.readline().decode("utf-8")
+            assert line, "the event stream closed"
+            line = line.rstrip("\n")
+            if line.startswith("event: "):
+                name = line[len("event: ") :]
+            elif line.startswith("data: "):
+                data = line[len("data: ") :]
+            elif not line and name:
+                return name, data
+
+
+def get(port: int, path: str) -> tuple[int, bytes]:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=LIMIT)
+    connection.request("GET", path)
+    response = connection.getresponse()
+    return response.status, response.read()
+
+
+def test_serve_reloads_after_an_edit_and_survives_a_bad_one(tmp_path: Path) -> None:
+    site = copy_site("realistic", tmp_path)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "newpower_site", "serve", "--site", str(site), "--port", "0"],
+        stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )
+    lines: list[str] = []
+    try:
+        while True:
+            line = server.stderr.readline()
+            assert line, f"serve stopped: {''.join(lines)}"
+            lines.append(line)
+            if "serving" in line:
+                break
+        port = int(re.search(r"http://127\.0\.0\.1:(\d+)/", line).group(1))
+        reader = threading.Thread(target=lambda: lines.extend(iter(server.stderr.readline, "")), daemon=True)
+        reader.start()
+
+        status, page = get(port, "/articles/bakery-buyout/")
+        assert status == 200
+        scripts = lxml.html.fromstring(page).xpath("//script/@src")
+        assert "/__newpower/livereload.js" in scripts, "the reload script is injected when served"
+        assert not (site / "output").exists(), "serve does not write the output folder"
+        served = site / ".newpower-cache/serve/articles/bakery-buyout/index.html"
+        assert b"livereload" not in served.read_bytes(), "the script is never written into a file"
+
+        events = EventStream(port)
+        article = site / "content/articles/bakery-buyout.md"
+        text = article.read_text(encoding="utf-8")
+        article.write_text(text.replace("title:", "title: Freshly edited,", 1), encoding="utf-8")
+        assert events.next_event()[0] == "reload"
+        status, page = get(port, "/articles/bakery-buyout/")
+        assert "Freshly edited," in lxml.html.fromstring(page).findtext(".//h1")
+
+        article.write_text(text.replace("title:", "titel:", 1), encoding="utf-8")
+        name, data = events.next_event()
+        assert name == "problems"
+        problems = json.loads(data)
+        assert "content/articles/bakery-buyout.md:2: error: unknown key 'titel'; did you mean 'title'?" in problems
+        assert get(port, "/articles/bakery-buyout/")[0] == 200, "the last good build is still served"
+
+        article.write_text(text, encoding="utf-8")
+        assert events.next_event()[0] == "reload"
+        status, page = get(port, "/articles/bakery-buyout/")
+        assert "Freshly edited," not in page.decode("utf-8")
+
+        (site / "content/articles/old-news.md").rename(site / "content/articles/_old-news.md")
+        for path in (site / "content").rglob("*.md"):
+            body = path.read_text(encoding="utf-8")
+            if "old-news.md" in body:
+                path.write_text(body.replace("(../articles/old-news.md)", "(https://example.org/)"), encoding="utf-8")
+        while events.next_event()[0] != "reload":
+            pass
+        assert get(port, "/articles/old-news/")[0] == 404, "a removed item's page is gone"
+        assert not (site / ".newpower-cache/serve/articles/old-news").exists()
+    finally:
+        server.send_signal(signal.SIGINT)
+        code = server.wait(timeout=LIMIT)
+    output = "".join(lines)
+    assert code == 0, output
+    assert "content/articles/bakery-buyout.md:2: error: unknown key 'titel'" in output, "errors reach the terminal too"
+    assert "Traceback" not in output
+    assert "stopped" in output
