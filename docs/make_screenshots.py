@@ -41,7 +41,7 @@ ISSUE = "2026-11"
 
 
 def newpower(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "newpower_site", *args], cwd=cwd, capture_output=True, text=True, timeout=300)
+    return subprocess.run([sys.executable, "-m", "newpower_site", *args], cwd=cwd, capture_output=True, text=True, timeout=300, check=False)
 
 
 def serve(folder: Path) -> tuple[http.server.ThreadingHTTPServer, str]:
@@ -52,7 +52,7 @@ def serve(folder: Path) -> tuple[http.server.ThreadingHTTPServer, str]:
 
 
 class QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the base class's name
+    def log_message(self, format: str, *args: object) -> None:
         pass
 
 
@@ -138,7 +138,7 @@ TERMINAL_PAGE = """<!doctype html><html lang="en"><meta charset="utf-8"><title>n
 def terminal_html(site: Path) -> str:
     run = newpower("check", cwd=site)
     assert run.returncode == 1, "the broken site must fail the check"
-    lines = [f'<span class="prompt">$</span> newpower check']
+    lines = ['<span class="prompt">$</span> newpower check']
     for line in (run.stderr + run.stdout).splitlines():
         where, sep, rest = line.partition(": error: ")
         if sep:

@@ -18,7 +18,7 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 def links(page: Path) -> list[str]:
     text = page.read_text(encoding="utf-8")
-    text = re.sub(r"```.*?```", "", text, flags=re.S)  # code shows examples, not links
+    text = re.sub(r"```.*?```", "", text, flags=re.DOTALL)  # code shows examples, not links
     text = re.sub(r"`[^`]*`", "", text)
     return re.findall(r"\]\(([^)\s]+)\)", text) + re.findall(r'<img src="([^"]+)"', text)
 
@@ -58,7 +58,7 @@ def test_the_error_quoted_in_the_editing_guide_is_what_check_prints(tmp_path: Pa
     run = newpower("check", "--site", site)
     assert run.code == 1
     guide = (DOCS / "editing.md").read_text(encoding="utf-8")
-    quoted = re.findall(r"^(content/\S+:\d+: error: .+)$", guide, flags=re.M)
+    quoted = re.findall(r"^(content/\S+:\d+: error: .+)$", guide, flags=re.MULTILINE)
     assert quoted
     for line in quoted:
         assert line in run.stderr.splitlines()

@@ -22,7 +22,7 @@ PACKAGE_FILES = ("pyproject.toml", "README.md", ".pre-commit-hooks.yaml", "newpo
 
 
 def git(*args: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["git", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
+    return subprocess.run(["git", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=600, check=False)
 
 
 @pytest.fixture(scope="session")
@@ -63,7 +63,7 @@ def site_repository(tmp_path: Path, hook_repository: tuple[Path, str], git_env: 
         f"repos:\n  - repo: {path}\n    rev: {rev}\n    hooks:\n      - id: newpower-check\n", encoding="utf-8"
     )
     assert git("init", "-q", cwd=site, env=git_env).returncode == 0
-    install = subprocess.run([sys.executable, "-m", "pre_commit", "install"], cwd=site, env=git_env, capture_output=True, text=True)
+    install = subprocess.run([sys.executable, "-m", "pre_commit", "install"], cwd=site, env=git_env, capture_output=True, text=True, check=False)
     assert install.returncode == 0, install.stdout + install.stderr
     return site
 

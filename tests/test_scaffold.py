@@ -39,7 +39,7 @@ def test_a_new_voice_explains_every_field_and_sketches_the_interview(tmp_path: P
     assert values["name"] == "Asha Patel" and values["draft"] is True and values["movement"] == "trade-union"
     assert "consent" in text
     body = path.read_text(encoding="utf-8").split("---\n", 2)[2]
-    assert len(re.findall(r"^## .+\?$", body, flags=re.M)) == 3, "three example questions"
+    assert len(re.findall(r"^## .+\?$", body, flags=re.MULTILINE)) == 3, "three example questions"
     check = newpower("check", "--site", site, "--drafts", "--strict")
     assert check.code == 0, check.stderr
 
@@ -69,7 +69,7 @@ def test_a_new_newsletter_proposes_number_month_and_what_to_feature(tmp_path: Pa
     assert scaffold.path == site / "content/newsletters/2026-11.md", "this month has no issue yet"
     values = yaml.safe_load(scaffold.text.split("---\n")[1])
     assert (values["title"], values["number"], values["featured"], values["draft"]) == ("November 2026", 7, None, True)
-    commented = re.findall(r"^#  - (\S+)\s+# (.+)$", scaffold.text, flags=re.M)
+    commented = re.findall(r"^#  - (\S+)\s+# (.+)$", scaffold.text, flags=re.MULTILINE)
     assert commented == [("articles/fresh", "Fresh news, 2026-10-20"), ("voices/asha", "Asha, 2026-11-02")]
     assert "since the last issue (October 2026, 2026-10-05)" in scaffold.text
 
