@@ -8,6 +8,7 @@ and an exit status: 0 when all is well, 1 when the content has problems,
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 import traceback
@@ -32,6 +33,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("newpower: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `newpower email X | head`: the reader left; that is not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second complaint at exit
+        return 0
     except Exception as exc:  # a bug of ours: say so briefly, in full only with --debug
         if args.debug:
             traceback.print_exc()

@@ -220,10 +220,7 @@ def _check_email(raw: Any, name: str, mapping: LocatedMapping) -> tuple[Any, Mes
     messages: Messages = []
     for key in raw:
         if key not in EMAIL_KEYS:
-            hint = difflib.get_close_matches(str(key), EMAIL_KEYS, n=1)
-            suggestion = f"did you mean {hint[0]!r}?" if hint else ""
-            message = f"{name}: unknown key {key!r}"
-            messages.append(_Problem(f"{message}; {suggestion}" if suggestion else message, nested_key=str(key), hint=suggestion))
+            messages.append(_unknown_nested_key(name, key, EMAIL_KEYS, nested_key=str(key)))
     provider = raw.get("provider", "generic")
     if provider not in EMAIL_PROVIDERS:
         messages.append(_Problem(f"{name}.provider must be one of {', '.join(EMAIL_PROVIDERS)}", nested_key="provider"))
@@ -242,6 +239,14 @@ def _check_email(raw: Any, name: str, mapping: LocatedMapping) -> tuple[Any, Mes
     return settings, []
 
 
+def _unknown_nested_key(where: str, key: Any, known: tuple[str, ...], nested_key: str) -> _Problem:
+    """`email: unknown key 'provder'; did you mean 'provider'?`, with the hint kept apart too."""
+    hint = difflib.get_close_matches(str(key), known, n=1)
+    suggestion = f"did you mean {hint[0]!r}?" if hint else ""
+    message = f"{where}: unknown key {key!r}"
+    return _Problem(f"{message}; {suggestion}" if suggestion else message, nested_key=nested_key, hint=suggestion)
+
+
 def _check_utm(raw: Any, name: str) -> tuple[dict[str, str], Messages]:
     """`utm:` is a mapping of source, medium and campaign; absent means no tracking."""
     if raw is None:
@@ -251,9 +256,7 @@ def _check_utm(raw: Any, name: str) -> tuple[dict[str, str], Messages]:
     messages: Messages = []
     for key, value in raw.items():
         if key not in UTM_KEYS:
-            hint = difflib.get_close_matches(str(key), UTM_KEYS, n=1)
-            suggestion = f"; did you mean {hint[0]!r}?" if hint else ""
-            messages.append(_Problem(f"{name}.utm: unknown key {key!r}{suggestion}", nested_key="utm"))
+            messages.append(_unknown_nested_key(f"{name}.utm", key, UTM_KEYS, nested_key="utm"))
         elif not isinstance(value, str) or not value.strip():
             messages.append(_Problem(f"{name}.utm.{key} must be a non-empty text", nested_key="utm"))
     return {str(k): v.strip() for k, v in raw.items() if k in UTM_KEYS and isinstance(v, str)}, messages

@@ -233,3 +233,49 @@ def test_email_command_errors(tmp_path: Path) -> None:
     assert run.code == 1
     assert run.stderr.startswith("content/newsletters/1999-01.md: error: no published newsletter issue '1999-01'")
     assert "Traceback" not in run.stderr
+
+
+def _issue_with_intro(site: Path, words: int) -> None:
+    paragraph = "Members met in the library and decided, together, how the money would be spent. " * 10
+    body = "\n\n".join([paragraph] * (words // 150))
+    (site / "content/newsletters/long.md").write_text(
+        "---\ntitle: A long one\ndate: 2026-03-20\npreheader: Long.\n---\n\n" + body + "\n", encoding="utf-8")
+
+
+def test_size_budget_warns_at_80_kb_and_fails_at_102_kb(tmp_path: Path) -> None:
+    site = copy_site("realistic", tmp_path)
+    _issue_with_intro(site, 13_000)  # about 85 KB of HTML
+    run = newpower("build", "--site", site)
+    assert run.code == 0, run.stderr
+    assert re.search(r"^content/newsletters/long\.md:2: warning: email HTML is 8\d\.\d KB .*over the 80 KB budget", run.stderr, re.M), run.stderr
+    before = (site / "output/index.html").read_bytes()
+    _issue_with_intro(site, 17_000)  # over 102 KB: Gmail would clip it
+    run = newpower("build", "--site", site)
+    assert run.code == 1
+    assert re.search(r"^content/newsletters/long\.md:2: error: email HTML is 1\d\d\.\d KB", run.stderr, re.M), run.stderr
+    assert (site / "output/index.html").read_bytes() == before, "a failed build leaves the output as it was"
+
+
+def test_css_a_client_cannot_render_is_a_warning_at_the_template_line(tmp_path: Path) -> None:
+    site = copy_site("realistic", tmp_path)
+    (site / "templates/email").mkdir(parents=True)
+    template = (REPO / "templates/email/newsletter.html").read_text(encoding="utf-8")
+    lines = template.splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith(".summary {"))
+    lines.insert(at + 1, ".summary { display: flex; }")
+    (site / "templates/email/newsletter.html").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    run = newpower("check", "--site", site)
+    assert run.code == 0, run.stderr
+    assert f"templates/email/newsletter.html:{at + 2}: warning:" in run.stderr and "flex" in run.stderr, run.stderr
+
+
+def test_piping_into_a_reader_that_stops_early_is_not_an_error() -> None:
+    """`newpower email 2026-11 | head -1`: the reader leaves; no traceback, no complaint."""
+    import subprocess
+    import sys
+
+    process = subprocess.Popen([sys.executable, "-m", "newpower_site", "email", "2026-11", "--site", str(REPO)],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=0)
+    process.stdout.close()  # before the command has written a byte: its write meets a closed pipe
+    stderr = process.stderr.read().decode()
+    assert process.wait(timeout=60) == 0 and stderr == "", stderr
