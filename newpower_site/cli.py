@@ -17,9 +17,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from newpower_site import __version__
+from newpower_site.buildlock import LockError, output_lock
 from newpower_site.config import load_config
 from newpower_site.diagnostics import Diagnostic
 from newpower_site.emailcommands import add_email_commands
+from newpower_site.output import recover_interrupted_swap
 from newpower_site.pipeline import BuildOptions, BuildResult, build
 from newpower_site.reporting import FORMATS, ReportStyle, count, fails, write_report
 from newpower_site.scaffold import KINDS, scaffold_item, scaffold_site, write_new
@@ -143,12 +145,18 @@ def summary(result: BuildResult, verb: str, files: str = "files", destination: s
 def run_build(args: argparse.Namespace) -> int:
     options = _options(args)
     progress = TerminalProgress(enabled=not args.quiet)
-    if args.no_cache:
-        result = build(options, progress=progress)
-    else:
-        from newpower_site.incremental import build as build_incremental
+    try:  # one build at a time per output folder: a second one waits (buildlock.py)
+        with output_lock(options.output, waiting=lambda line: print(line, file=sys.stderr, flush=True)):
+            recover_interrupted_swap(options.output)
+            if args.no_cache:
+                result = build(options, progress=progress)
+            else:
+                from newpower_site.incremental import build as build_incremental
 
-        result, _ = build_incremental(options, progress=progress)
+                result, _ = build_incremental(options, progress=progress)
+    except LockError as exc:
+        report([exc.diagnostic], args)
+        return 1
     progress.finish()
     report(result.diagnostics, args)
     if fails(result.diagnostics, args.strict):

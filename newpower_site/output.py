@@ -87,6 +87,25 @@ def remove_stale_staging(out: Path) -> None:
             shutil.rmtree(stale, ignore_errors=True)
 
 
+def recover_interrupted_swap(out: Path) -> bool:
+    """Put the previous output back if a build died between the two renames of swap_in's fallback.
+
+    Where the atomic exchange is not available, swap_in renames the output
+    folder aside to `.NAME.staging-old-PID` and then the new build into place;
+    a build killed between the two leaves no output folder at all. Its staging
+    folder may be complete or not (nothing tells), so the previous build is
+    the one to restore. Called under the output lock (buildlock.py), when no
+    other build of this folder is running.
+    """
+    if out.exists() or out.is_symlink():
+        return False
+    for old in sorted(out.parent.glob(f".{out.name}.staging-old-*"), reverse=True):
+        if old.is_dir() and not old.is_symlink() and not _process_alive(old.name.rsplit("-", 1)[-1]):
+            os.rename(old, out)
+            return True
+    return False
+
+
 def _process_alive(pid_text: str) -> bool:
     if not pid_text.isdigit() or int(pid_text) == os.getpid():
         return False
