@@ -15,6 +15,7 @@ import traceback
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from newpower_site import __version__
 from newpower_site.buildlock import LockError, output_lock
@@ -67,7 +68,7 @@ def make_parser() -> argparse.ArgumentParser:
     build_cmd = commands.add_parser("build", parents=[common, selection], help="build the site into the output folder",
                                     description="Build the site. A failed build leaves the previous output untouched.")
     build_cmd.add_argument("--out", type=Path, metavar="DIR", help="the output folder (default: SITE/output)")
-    build_cmd.add_argument("--base-url", metavar="URL", help="override base_url, e.g. for a preview deployment")
+    build_cmd.add_argument("--base-url", metavar="URL", type=base_url_option, help="override base_url, e.g. for a preview deployment")
     build_cmd.add_argument("--no-cache", action="store_true", help="build everything afresh, without reading or writing .newpower-cache/build/")
     build_cmd.set_defaults(run=run_build)
 
@@ -88,6 +89,14 @@ def make_parser() -> argparse.ArgumentParser:
     new_cmd.set_defaults(run=run_new)
     add_email_commands(commands, common, report)
     return parser
+
+
+def base_url_option(text: str) -> str:
+    """--base-url must be what site.yaml's base_url may be: an absolute http(s) URL, no ? or #."""
+    parts = urlsplit(text.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an absolute http(s) URL such as https://preview.example.org/pr-7")
+    return text.strip()
 
 
 def report(diagnostics: Sequence[Diagnostic], args: argparse.Namespace | None = None) -> None:

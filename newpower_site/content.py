@@ -15,7 +15,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from newpower_site.config import SiteConfig
+from newpower_site.config import CONFIG_FILE, SiteConfig
 from newpower_site.diagnostics import Diagnostic, error, warning
 from newpower_site.fields import check_fields
 from newpower_site.frontmatter import decode_source, split_front_matter
@@ -129,7 +129,17 @@ def load_library(
         problems += item_problems
         rendered.append(item)
     library, featured_problems = _assemble(rendered, tuple(assets), {i.source for i in items})
-    return replace(library, held_back=len(items) - len(published)), problems + featured_problems
+    problems += featured_problems + _email_settings_needed(config, library)
+    return replace(library, held_back=len(items) - len(published)), problems
+
+
+def _email_settings_needed(config: SiteConfig, library: Library) -> list[Diagnostic]:
+    """Every published issue is also an email, and bulk email must carry a postal address."""
+    if not library.newsletters or config.email is not None:
+        return []
+    first = library.newsletters[-1].source
+    return [error(CONFIG_FILE, 1, f"newsletter issues (such as {first}) are also sent as email, which needs an "
+                  "`email:` block with provider and postal_address (bulk email must show a postal address)")]
 
 
 def theme_static_names(site_dir: Path) -> list[str]:

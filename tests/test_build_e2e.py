@@ -285,3 +285,22 @@ def test_a_site_template_overrides_the_theme_file_by_file(tmp_path: Path) -> Non
     assert article.xpath("//article//table"), "templates the site does not override come from the theme"
     assert (out / "static/style.css").read_text(encoding="utf-8") == "body { color: rebeccapurple; }\n"
     assert (out / "static/favicon.svg").is_file()
+
+
+def test_a_bare_site_without_email_topics_or_movements(tmp_path: Path) -> None:
+    """Only the three required settings: pages build; a newsletter then asks for `email:`."""
+    site = tmp_path / "bare"
+    (site / "content/articles").mkdir(parents=True)
+    (site / "site.yaml").write_text("title: Bare & <Simple>\nbase_url: https://example.net/sub\ndescription: A test.\n", encoding="utf-8")
+    (site / "content/articles/hello.md").write_text("---\ntitle: Hello\ndate: 2026-01-05\n---\n\nFirst words.\n", encoding="utf-8")
+    run = newpower("build", "--site", site)
+    assert run.code == 0, run.stderr
+    home = page(site / "output", "index.html")
+    assert home.xpath("//title/text()")[0].startswith("Bare & <Simple>")
+    assert not home.xpath("//*[contains(@class, 'site-footer__legal')]"), "no postal address to show"
+    assert not (site / "output/email").exists()
+    (site / "content/newsletters").mkdir()
+    (site / "content/newsletters/one.md").write_text("---\ntitle: One\ndate: 2026-01-06\npreheader: Hi.\n---\n\nHello.\n", encoding="utf-8")
+    run = newpower("build", "--site", site)
+    assert run.code == 1
+    assert run.stderr.startswith("site.yaml:1: error: newsletter issues (such as content/newsletters/one.md) are also sent as email"), run.stderr

@@ -99,3 +99,10 @@ def test_build_py_builds_this_repository(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert done.stderr == "", "this repository's own content has no warnings"
     assert (tmp_path / "out/index.html").is_file()
+
+
+@pytest.mark.parametrize("value", ["example.org/x", "ftp://example.org", "https://example.org/?q=1", "https://"])
+def test_a_bad_base_url_override_is_refused(tmp_path: Path, value: str) -> None:
+    run = newpower("build", "--site", REPO, "--out", tmp_path / "out", "--base-url", value)
+    assert run.code == 2 and "argument --base-url" in run.stderr and "absolute http(s) URL" in run.stderr
+    assert not (tmp_path / "out").exists()
