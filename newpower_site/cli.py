@@ -169,8 +169,9 @@ def run_build(args: argparse.Namespace) -> int:
     progress.finish()
     report(result.diagnostics, args)
     if fails(result.diagnostics, args.strict):
-        errors = count(result.diagnostics, "error")
-        print(f"newpower: build failed with {errors} error{'s' if errors != 1 else ''}; {options.output} was left as it was", file=sys.stderr)
+        errors, warnings = count(result.diagnostics, "error"), count(result.diagnostics, "warning")
+        why = counted(errors, "error") if errors else f"{counted(warnings, 'warning')} under --strict"
+        print(f"newpower: build failed with {why}; {options.output} was left as it was", file=sys.stderr)
         return 1
     if not args.quiet:
         print(summary(result, "built", destination=f" -> {options.output}"), file=sys.stderr if args.format == "json" else sys.stdout)

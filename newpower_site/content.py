@@ -107,7 +107,7 @@ def load_library(
             continue
         kind = KIND_BY_FOLDER.get(folder)
         if kind is None:
-            problems.append(warning(file.source, 0, f"not read: Markdown belongs in content/{{{','.join(KIND_BY_FOLDER)}}}/"))
+            problems.append(warning(file.source, 1, f"not read: Markdown belongs in content/{{{','.join(KIND_BY_FOLDER)}}}/"))
             continue
         to_read.append((file, kind))
     for item, item_problems in (memo.read_items if memo else read_items)(to_read, config):

@@ -124,7 +124,7 @@ def _duplicate_paths(outputs: list[Output]) -> list[Diagnostic]:
             first = seen[output.path]
             source = output.inputs[0] if output.inputs else output.path
             other = first.inputs[0] if first.inputs else first.path
-            problems.append(error(source, 0, f"writes {output.path}, which {other} writes too: rename one of them"))
+            problems.append(error(source, 1, f"writes {output.path}, which {other} writes too: rename one of them"))
         else:
             seen[output.path] = output
     return problems

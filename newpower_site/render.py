@@ -82,7 +82,9 @@ def _render_named(template: str, context: Mapping[str, Any], output_path: str, e
     except Exception as exc:  # a template bug must be reported as one, not as a crash
         frame = _template_frame(exc)
         where, line = (_theme_path(frame[0], site_dir, template), frame[1]) if frame else (f"templates/{template}", 0)
-        raise RenderError(error(where, line, f"while rendering {output_path}: {type(exc).__name__}: {exc}")) from exc
+        # The message names the template line, not the page: a bug in base.html
+        # breaks every page the same way, and is then reported once.
+        raise RenderError(error(where, line, f"{type(exc).__name__}: {exc}", hint=f"first met rendering {output_path}")) from exc
 
 
 def _template_frame(exc: BaseException) -> tuple[str, int] | None:

@@ -66,7 +66,7 @@ def test_warnings_pass_unless_strict(tmp_path: Path) -> None:
     site = with_a_warning(tmp_path)
     run = newpower("check", "--site", site)
     assert run.code == 0, run.stderr
-    assert "content/drafts/idea.md: warning: not read" in run.stderr
+    assert "content/drafts/idea.md:1: warning: not read" in run.stderr
     strict = newpower("check", "--site", site, "--strict", "--format", "github")
     assert strict.code == 1
     assert strict.stdout.startswith("::warning file=")
@@ -77,6 +77,7 @@ def test_strict_build_writes_nothing(tmp_path: Path) -> None:
     site = with_a_warning(tmp_path)
     run = newpower("build", "--site", site, "--strict")
     assert run.code == 1
+    assert "build failed with 1 warning under --strict" in run.stderr, run.stderr
     assert not (site / "output").exists()
     assert newpower("build", "--site", site).code == 0
     assert (site / "output/index.html").is_file()
