@@ -35,8 +35,11 @@ from newpower_site.urls import Urls
 WIDTHS = (480, 960, 1440)
 CACHE_DIR = ".newpower-cache/images"
 MEDIA_DIR = "media"
+# A site's own card (content/images/share.png) wins over the theme's, which
+# carries no name and so suits any site that uses the default theme.
+SITE_SHARE_IMAGE = "images/share.png"
 DEFAULT_SHARE_IMAGE = "static/share.png"
-DEFAULT_SHARE_ALT = "The site's emblem, a cream wave across a red circle, above its name on a cream ground with a yellow sun."
+DEFAULT_SHARE_ALT = "A cream wave across a red circle beside a yellow sun: the emblem of this site's theme."
 # Pillow format of each resizable extension; GIF (animation) and others are shown as they are.
 RESIZABLE = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG", ".webp": "WEBP"}
 EXTENSION = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
@@ -98,6 +101,7 @@ class ImageCatalog:
     urls: Urls
     images: Mapping[str, SourceImage]
     by_url: Mapping[str, str]  # root-relative URL -> output path, for images in rendered bodies
+    site_title: str = ""
 
     def variants(self) -> list[Variant]:
         return [v for image in self.images.values() for v in image.variants]
@@ -139,6 +143,9 @@ class ImageCatalog:
         if image is not None and known is not None and known.format is not None:
             largest = max((v for v in known.variants if v.format == known.format), key=lambda v: v.width)
             return ShareImage(self.urls.absolute(self.urls.asset(largest.path)), image.alt, largest.width, largest.height, MIME[largest.format])
+        own = self.images.get(SITE_SHARE_IMAGE)
+        if own is not None:
+            return ShareImage(self.urls.absolute(self.urls.asset(own.path)), self.site_title, own.width, own.height, "image/png")
         default = self.images.get(DEFAULT_SHARE_IMAGE)
         if default is None:
             return None
@@ -152,14 +159,14 @@ def build_catalog(site: Site, urls: Urls, static: Mapping[str, Path], site_dir: 
     files = {path: file for path, file in files.items() if posixpath.splitext(path)[1].lower() in IMAGE_EXTENSIONS}
     by_url = {urls.for_output(path): path for path in files}
     wanted = set(_referenced(site, by_url))
-    if DEFAULT_SHARE_IMAGE in files:
-        wanted.add(DEFAULT_SHARE_IMAGE)
+    wanted |= {SITE_SHARE_IMAGE, DEFAULT_SHARE_IMAGE} & files.keys()
     images = {}
     for path in sorted(wanted & files.keys()):
-        known = _read_source(path, files[path], _input_name(files[path], site_dir), resizable=path != DEFAULT_SHARE_IMAGE)
+        share_card = path in (SITE_SHARE_IMAGE, DEFAULT_SHARE_IMAGE)
+        known = _read_source(path, files[path], _input_name(files[path], site_dir), resizable=not share_card)
         if known is not None:
             images[path] = known
-    return ImageCatalog(urls, images, by_url)
+    return ImageCatalog(urls, images, by_url, site.config.title)
 
 
 def _referenced(site: Site, by_url: Mapping[str, str]) -> Iterable[str]:

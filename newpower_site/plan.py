@@ -19,7 +19,10 @@ from newpower_site.model import Image, Item, Site, Term
 from newpower_site.sharing import Sharing
 from newpower_site.urls import Urls
 
-Producer = Literal["template", "rss", "atom", "sitemap", "robots", "copy", "image", "email-html", "email-text", "email-eml"]
+MANIFEST_NAME = "site.webmanifest"
+MANIFEST_ICONS = ("icon-192.png", "icon-512.png", "favicon.svg")
+
+Producer = Literal["manifest", "template", "rss", "atom", "sitemap", "robots", "copy", "image", "email-html", "email-text", "email-eml"]
 
 HOME_ARTICLES = 6
 HOME_VOICES = 4
@@ -180,6 +183,9 @@ def plan_site(site: Site, urls: Urls, static: Mapping[str, Path], site_dir: Path
 
     for name, path in static.items():
         outputs.append(Output(f"static/{name}", "copy", source=path, inputs=(path.as_posix(),)))
+    if MANIFEST_NAME not in static:  # a theme's own manifest wins; else one from site.yaml
+        icons = tuple(name for name in MANIFEST_ICONS if name in static)
+        outputs.append(Output(f"static/{MANIFEST_NAME}", "manifest", context={"site": config, "icons": icons}, inputs=(CONFIG_FILE,)))
     for asset in library.assets:
         outputs.append(Output(asset.path, "copy", source=site_dir / asset.source, inputs=(asset.source,)))
     for variant in images.variants():

@@ -21,6 +21,7 @@ from newpower_site.emailoutput import EMAIL_PRODUCERS, render_email_output
 from newpower_site.feeds import render_atom, render_rss
 from newpower_site.images import render_variant
 from newpower_site.plan import Output
+from newpower_site.sharing import render_manifest
 from newpower_site.theme import theme_dirs
 from newpower_site.urls import Urls
 
@@ -61,6 +62,8 @@ def render_output(output: Output, env: jinja2.Environment, urls: Urls, site_dir:
         return output.source.read_bytes()
     if output.producer == "image":
         return render_variant(output.context["variant"], site_dir)
+    if output.producer == "manifest":
+        return render_manifest(output.context, urls)
     if output.producer in EMAIL_PRODUCERS:
         return render_email_output(output, urls, lambda name, context: _render_named(name, context, output.path, env, site_dir))
     raise AssertionError(f"unknown producer {output.producer}")

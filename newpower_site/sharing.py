@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from collections.abc import Mapping
 from typing import Any
 
 from markupsafe import Markup
@@ -81,3 +82,38 @@ class Sharing:
                 data["keywords"] = [t.label for t in item.topics]
             return data
         return None
+
+
+def render_manifest(context: Mapping[str, Any], urls: Urls) -> bytes:
+    """The web app manifest, named after this site (not after the theme's first user)."""
+    site: SiteConfig = context["site"]
+    sizes = {"icon-192.png": "192x192", "icon-512.png": "512x512", "favicon.svg": "any"}
+    kinds = {".png": "image/png", ".svg": "image/svg+xml"}
+    manifest = {
+        "name": site.title,
+        "short_name": short_name(site.title),
+        "description": site.description,
+        "lang": site.language,
+        "start_url": urls.home(),
+        "scope": urls.home(),
+        "display": "browser",
+        "background_color": "#fbf6ec",
+        "theme_color": "#a4231b",
+        "icons": [{"src": urls.static(name), "sizes": sizes[name], "type": kinds[name[name.rindex("."):]]} for name in context["icons"]],
+    }
+    return (json.dumps(manifest, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+
+
+def short_name(title: str, limit: int = 12) -> str:
+    """A home-screen label: whole words of the title, without a leading "The", within `limit`."""
+    if len(title) <= limit:
+        return title
+    words = title.split()
+    if len(words) > 1 and words[0].lower() == "the":
+        words = words[1:]
+    label = words[0][:limit]
+    for word in words[1:]:
+        if len(label) + 1 + len(word) > limit:
+            break
+        label += " " + word
+    return label

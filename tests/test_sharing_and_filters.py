@@ -47,8 +47,10 @@ def test_every_page_has_a_share_card_icons_and_the_site_language(out):
         rels = set(root.xpath("//link/@rel"))
         assert {"icon", "manifest", "apple-touch-icon"} <= rels, page
     manifest = json.loads((out / "static/site.webmanifest").read_text(encoding="utf-8"))
+    assert manifest["name"] == "Riverside Commons" and manifest["short_name"] == "Riverside", "named after the site, not the theme"
+    assert manifest["start_url"] == "/archive/"
     for icon in manifest["icons"]:
-        assert (out / "static" / icon["src"]).is_file()
+        assert icon["src"].startswith("/archive/static/") and (out / icon["src"].removeprefix("/archive/")).is_file()
 
 
 def test_json_ld_describes_articles_with_authors_and_voices_as_people(out):
