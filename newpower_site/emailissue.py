@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import html
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from email.headerregistry import Address
 from urllib.parse import urlsplit
 
 from markupsafe import Markup
@@ -122,8 +124,19 @@ def build_email_issue(issue: Newsletter, site: SiteConfig, urls: Urls, subscribe
         cards=tuple(_card(item, urls, link) for item in issue.featured),
         unsubscribe=unsubscribe_for(settings),
         postal_address=settings.postal_address,
-        sender=settings.sender or f"{site.title} <newsletter@{urlsplit(site.base_url).hostname}>",
+        sender=settings.sender or default_sender(site),
     )
+
+
+def header_text(value: str) -> str:
+    """`value` as one line of a mail header: a line break in a title must not start a header of its own."""
+    return " ".join("".join(" " if unicodedata.category(ch) in ("Cc", "Cs", "Zl", "Zp") else ch for ch in value).split())
+
+
+def default_sender(site: SiteConfig) -> str:
+    """'"The Site's Title" <newsletter@HOST>', quoted as an address needs whatever the title holds."""
+    host = urlsplit(site.base_url).hostname or "localhost"
+    return str(Address(display_name=header_text(site.title), username="newsletter", domain=host))
 
 
 def _card(item: Featurable, urls: Urls, link: Callable[[str], str]) -> Card:

@@ -13,14 +13,14 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 from urllib.parse import urlsplit
 
-from newpower_site.emailissue import EmailIssue
+from newpower_site.emailissue import EmailIssue, header_text
 
 UNDISCLOSED = "undisclosed-recipients:;"
 
 
 def build_message(email: EmailIssue, html: str, text: str, to: str = UNDISCLOSED) -> EmailMessage:
     message = EmailMessage(policy=policy.SMTP)
-    message["Subject"] = email.subject
+    message["Subject"] = header_text(email.subject)
     message["From"] = email.sender
     message["To"] = to
     if email.issue.date is not None:

@@ -76,14 +76,15 @@ def entry_html(item: Item, urls: Urls) -> str:
     return absolutize_html("\n".join(parts), page_url, urls)
 
 
-def _generator(context: Mapping[str, Any], urls: Urls) -> FeedGenerator:
+def _generator(context: Mapping[str, Any], urls: Urls, rss: bool) -> FeedGenerator:
+    """`rss`: RSS readers show <description> as HTML, where Atom's subtitle and summary are text: escape it there."""
     site = context["site"]
     items: tuple[Item, ...] = context["items"]
     feed = FeedGenerator()
     feed.id(context["home_url"])
     feed.title(xml_text(context["title"]))
-    feed.subtitle(xml_text(site.description))
-    feed.description(xml_text(site.description))
+    description = xml_text(site.description)
+    feed.subtitle(html.escape(description, quote=False) if rss else description)  # feedgen: also the RSS <description>
     feed.link(href=context["self_url"], rel="self")
     feed.link(href=context["home_url"], rel="alternate")  # RSS keeps the last link as <link>
     feed.language(site.language)
@@ -98,9 +99,10 @@ def _generator(context: Mapping[str, Any], urls: Urls) -> FeedGenerator:
         entry.link(href=url, rel="alternate")
         entry.published(item.date)
         entry.updated(_updated(item))
-        if item.summary:
-            entry.summary(xml_text(item.summary))
-            entry.description(xml_text(item.summary))
+        summary = xml_text(item.summary).strip()  # a summary of forbidden characters only is none
+        if summary:
+            entry.summary(summary)  # Atom: text, as it is
+            entry.description(html.escape(summary, quote=False))  # RSS readers show <description> as HTML
         entry.content(xml_text(entry_html(item, urls)), type="html")
         for author in getattr(item, "authors", ()):
             entry.author({"name": xml_text(author)})
@@ -114,8 +116,8 @@ def _updated(item: Item) -> datetime:
 
 
 def render_rss(context: Mapping[str, Any], urls: Urls) -> bytes:
-    return _generator(context, urls).rss_str(pretty=True)
+    return _generator(context, urls, rss=True).rss_str(pretty=True)
 
 
 def render_atom(context: Mapping[str, Any], urls: Urls) -> bytes:
-    return _generator(context, urls).atom_str(pretty=True)
+    return _generator(context, urls, rss=False).atom_str(pretty=True)

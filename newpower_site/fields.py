@@ -8,6 +8,7 @@ cause is a typo such as `tittle:`.
 from __future__ import annotations
 
 import difflib
+import email.policy
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -230,6 +231,9 @@ def _check_email(raw: Any, name: str, mapping: LocatedMapping) -> tuple[Any, Mes
     for key in ("from", "unsubscribe"):
         if key in raw and (not isinstance(raw[key], str) or not raw[key].strip()):
             messages.append(_Problem(f"{name}.{key} must be a non-empty text", nested_key=key))
+    sender = raw.get("from")
+    if isinstance(sender, str) and sender.strip() and not _one_address(sender):
+        messages.append(_Problem(f"{name}.from must be one email address, such as 'The New Power Project <news@example.org>'", nested_key="from"))
     utm, utm_messages = _check_utm(raw.get("utm"), name)
     messages += utm_messages
     if messages:
@@ -237,6 +241,17 @@ def _check_email(raw: Any, name: str, mapping: LocatedMapping) -> tuple[Any, Mes
     settings = {"provider": provider, "postal_address": address.strip(), "utm": utm}
     settings.update({key: raw[key].strip() for key in ("from", "unsubscribe") if key in raw})
     return settings, []
+
+
+def _one_address(text: str) -> bool:
+    """`text` is one address a mail header can carry as it is (no line break to start a header of its own)."""
+    if any(not ch.isprintable() for ch in text):
+        return False
+    try:
+        header = email.policy.default.header_factory("From", text.strip())
+        return len(header.addresses) == 1 and not header.defects and "@" in header.addresses[0].addr_spec
+    except (ValueError, IndexError, AttributeError, TypeError):  # the parser's own errors on odd input
+        return False
 
 
 def _unknown_nested_key(where: str, key: Any, known: tuple[str, ...], nested_key: str) -> _Problem:

@@ -76,6 +76,8 @@ def locate(target: str, source: str, targets: LinkTargets) -> Location:
     path = unquote(parts.path)
     if path.startswith("/"):
         output_path = path.lstrip("/")
+        if _climbs_above_root(output_path):
+            raise LinkProblem(f"{target!r} points above the site's root")
         if output_path.startswith("static/") and output_path not in targets.static_paths:
             raise LinkProblem(f"{target!r} links to a static file that does not exist")
         return Location("file", output_path, suffix)
@@ -89,6 +91,19 @@ def locate(target: str, source: str, targets: LinkTargets) -> Location:
     if joined in targets.assets:
         return Location("file", targets.assets[joined], suffix)
     raise LinkProblem(f"{target!r} links to {joined}, which does not exist")
+
+
+def _climbs_above_root(path: str) -> bool:
+    """'../x' or 'a/../../x': with a path prefix in base_url, the link would leave the site."""
+    depth = 0
+    for part in path.split("/"):
+        if part == "..":
+            depth -= 1
+            if depth < 0:
+                return True
+        elif part not in ("", "."):
+            depth += 1
+    return False
 
 
 def resolve_link(target: str, source: str, targets: LinkTargets, urls: Urls) -> str:

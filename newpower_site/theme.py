@@ -37,8 +37,11 @@ def static_files(site_dir: Path) -> dict[str, Path]:
         root = folder / STATIC
         if not root.is_dir():
             continue
+        # A symbolic link may point within the site (or the default theme), never out of it: a link to
+        # ~/.ssh or /etc in templates/static/ must not be published.
+        allowed = (site_dir if folder == site_dir / TEMPLATES else folder).resolve()
         for path in sorted(root.rglob("*")):
             relative = path.relative_to(root)
-            if path.is_file() and not any(part.startswith((".", "_")) for part in relative.parts):
+            if path.is_file() and not any(part.startswith((".", "_")) for part in relative.parts) and path.resolve().is_relative_to(allowed):
                 found[relative.as_posix()] = path
     return dict(sorted(found.items()))
