@@ -25,7 +25,7 @@ from newpower_site.emailcommands import add_email_commands
 from newpower_site.output import recover_interrupted_swap
 from newpower_site.pipeline import BuildOptions, BuildResult, build
 from newpower_site.reporting import FORMATS, ReportStyle, count, fails, write_report
-from newpower_site.scaffold import KINDS, scaffold_item, scaffold_site, write_new
+from newpower_site.scaffold import KINDS, ScaffoldError, scaffold_item, scaffold_site, write_new
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -86,6 +86,7 @@ def make_parser() -> argparse.ArgumentParser:
                                   description="Write a new file with valid front matter and today's date. Never overwrites.")
     new_cmd.add_argument("kind", choices=(*KINDS, "site"), help="what to create")
     new_cmd.add_argument("title", nargs="?", help="its title (for a voice: the member's name); a newsletter issue without one gets the month's")
+    new_cmd.add_argument("--slug", help="the file name without .md (default: made from the title)")
     new_cmd.set_defaults(run=run_new)
     add_email_commands(commands, common, report)
     return parser
@@ -210,7 +211,11 @@ def run_new(args: argparse.Namespace) -> int:
         if config is None:
             report(problems)
             return 1
-        scaffolds = [scaffold_item(args.kind, args.title, site_dir, config, datetime.now(UTC))]
+        try:
+            scaffolds = [scaffold_item(args.kind, args.title, site_dir, config, datetime.now(UTC), args.slug)]
+        except ScaffoldError as exc:
+            print(f"newpower new {args.kind}: error: {exc}", file=sys.stderr)
+            return 1
     try:
         written = write_new(scaffolds)
     except FileExistsError as exc:

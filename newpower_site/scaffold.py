@@ -19,7 +19,8 @@ from newpower_site.config import CONFIG_FILE, SiteConfig
 from newpower_site.content import read_item, walk_sources
 from newpower_site.model import Item, Newsletter
 from newpower_site.schema import KIND_BY_NAME, Field, Kind
-from newpower_site.slugs import slugify
+from newpower_site.slugs import is_valid_slug, slugify
+from newpower_site.urls import RESERVED_NAMES
 
 KINDS = ("article", "voice", "newsletter", "page")
 
@@ -84,10 +85,26 @@ def front_matter(kind: Kind, values: Mapping[str, str], config: SiteConfig) -> s
     return "\n".join(lines) + "\n\n"
 
 
-def scaffold_item(kind: str, title: str | None, site_dir: Path, config: SiteConfig, now: datetime) -> Scaffold:
+class ScaffoldError(Exception):
+    """A new file that could not be named; the message says what to do instead."""
+
+
+def file_slug(kind: str, title: str, slug: str | None = None) -> str:
+    """The new file's slug: `--slug` when given, else made from the title; never one a build would refuse."""
+    chosen = slug if slug is not None else slugify(title, fallback="")
+    if not chosen:
+        raise ScaffoldError(f"cannot make a file name from {title!r} (only a-z, 0-9 and hyphens are used): give one with --slug")
+    if not is_valid_slug(chosen):
+        raise ScaffoldError(f"--slug {chosen!r}: use lower-case a-z, 0-9 and hyphens, e.g. {slugify(chosen, 'my-page')}")
+    if kind == "page" and chosen in RESERVED_NAMES:
+        raise ScaffoldError(f"a page cannot be called {chosen!r}: /{chosen}/ is used by the site itself; choose another title or --slug")
+    return chosen
+
+
+def scaffold_item(kind: str, title: str | None, site_dir: Path, config: SiteConfig, now: datetime, slug: str | None = None) -> Scaffold:
     """The new file for `kind`. Only a newsletter issue may go without a title: it proposes the month's."""
     if kind == "newsletter":
-        return scaffold_newsletter(title, site_dir, config, now)
+        return scaffold_newsletter(title, site_dir, config, now, slug)
     today = now.astimezone(config.timezone).date()
     if not title:
         raise ValueError(f"a new {kind} needs a title")
@@ -105,7 +122,7 @@ def scaffold_item(kind: str, title: str | None, site_dir: Path, config: SiteConf
         values = {"title": quoted(title), "draft": "true"}
         body = "The page's text.\n"
     text = front_matter(KIND_BY_NAME[kind], values, config) + body
-    return Scaffold(site_dir / "content" / KIND_BY_NAME[kind].folder / f"{slugify(title)}.md", text)
+    return Scaffold(site_dir / "content" / KIND_BY_NAME[kind].folder / f"{file_slug(kind, title, slug)}.md", text)
 
 
 def _read_items(site_dir: Path, config: SiteConfig, folder: str) -> list[Item]:
@@ -125,7 +142,7 @@ def next_month(day: date) -> tuple[int, int]:
     return (day.year + 1, 1) if day.month == 12 else (day.year, day.month + 1)
 
 
-def scaffold_newsletter(title: str | None, site_dir: Path, config: SiteConfig, now: datetime) -> Scaffold:
+def scaffold_newsletter(title: str | None, site_dir: Path, config: SiteConfig, now: datetime, slug: str | None = None) -> Scaffold:
     """Propose the next issue: its number, its month, and what was published since the last issue.
 
     The month is this month, or the one after the last issue's when this
@@ -174,8 +191,8 @@ def scaffold_newsletter(title: str | None, site_dir: Path, config: SiteConfig, n
     else:
         text = text.replace("\nfeatured: []\n", "\n" + featured_notes + "\nfeatured: []\n", 1)
     body = "Dear members,\n\nThe editor's introduction to this issue: what it is about and why it matters now.\n"
-    slug = slugify(title) if title else f"{year}-{month:02d}"
-    return Scaffold(site_dir / "content" / "newsletters" / f"{slug}.md", text + body)
+    name = file_slug("newsletter", title or "", slug) if (title or slug) else f"{year}-{month:02d}"
+    return Scaffold(site_dir / "content" / "newsletters" / f"{name}.md", text + body)
 
 
 def scaffold_site(title: str, site_dir: Path) -> list[Scaffold]:

@@ -106,3 +106,19 @@ def test_a_bad_base_url_override_is_refused(tmp_path: Path, value: str) -> None:
     run = newpower("build", "--site", REPO, "--out", tmp_path / "out", "--base-url", value)
     assert run.code == 2 and "argument --base-url" in run.stderr and "absolute http(s) URL" in run.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_new_never_names_a_file_the_build_would_refuse(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    assert newpower("new", "site", "Names", "--site", site).code == 0
+    reserved = newpower("new", "page", "Search", "--site", site)
+    assert reserved.code == 1 and "a page cannot be called 'search': /search/ is used by the site itself" in reserved.stderr
+    no_latin = newpower("new", "voice", "李小龙", "--site", site)
+    assert no_latin.code == 1 and "give one with --slug" in no_latin.stderr
+    bad = newpower("new", "page", "About", "--slug", "About Us", "--site", site)
+    assert bad.code == 1 and "e.g. about-us" in bad.stderr
+    assert not list((site / "content").rglob("*.md")), "nothing written after a refusal"
+    named = newpower("new", "voice", "李小龙", "--slug", "li-xiaolong", "--site", site)
+    assert named.code == 0, named.stderr
+    assert 'name: "李小龙"' in (site / "content/voices/li-xiaolong.md").read_text(encoding="utf-8")
+    assert newpower("check", "--site", site, "--drafts").code == 0
