@@ -37,11 +37,3 @@ def warning(path: str, line: int, message: str, *, column: int = 0, hint: str = 
 
 def has_errors(diagnostics: Iterable[Diagnostic]) -> bool:
     return any(d.level == "error" for d in diagnostics)
-
-
-class BuildFailed(Exception):
-    """Raised by a stage when it cannot go on; carries what went wrong."""
-
-    def __init__(self, diagnostics: list[Diagnostic]):
-        super().__init__("\n".join(d.format() for d in diagnostics))
-        self.diagnostics = diagnostics

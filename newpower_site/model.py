@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Union
 
 from newpower_site.config import SiteConfig
 
@@ -102,7 +101,7 @@ class Voice(Item):
         return tuple(h for h in self.body.headings if h.level == 2)
 
 
-Featurable = Union[Article, Voice]
+Featurable = Article | Voice
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -146,9 +145,6 @@ class Library:
 
     def all_items(self) -> tuple[Item, ...]:
         return (*self.articles, *self.voices, *self.newsletters, *self.pages)
-
-    def find(self, ref: str) -> Item | None:
-        return next((item for item in self.all_items() if item.ref == ref), None)
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from newpower_site.config import CONFIG_FILE
+from newpower_site.emailhtml import EMAIL_TEMPLATE
 from newpower_site.images import build_catalog
 from newpower_site.model import Image, Item, Site, Term
 from newpower_site.sharing import Sharing
@@ -237,14 +238,13 @@ def paginate(items: Sequence[Any], per_page: int, url_of) -> list[tuple[int, tup
 
 
 EMAIL_FORMATS = (("html", "email-html"), ("txt", "email-text"), ("eml", "email-eml"))
-EMAIL_TEMPLATE_INPUT = "templates/email/newsletter.html"
 
 
 def email_outputs(newsletters: Sequence[Item], common: Mapping[str, Any], urls: Urls) -> list[Output]:
     """/email/SLUG.html, .txt and .eml for every published issue."""
     outputs = []
     for issue in newsletters:
-        inputs = tuple(sorted({issue.source, *(i.source for i in getattr(issue, "featured", ())), CONFIG_FILE, EMAIL_TEMPLATE_INPUT}))
+        inputs = tuple(sorted({issue.source, *(i.source for i in getattr(issue, "featured", ())), CONFIG_FILE, f"templates/{EMAIL_TEMPLATE}"}))
         context = {"site": common["site"], "issue": issue, "subscribe_link": common["subscribe_link"]}
         for extension, producer in EMAIL_FORMATS:
             outputs.append(Output(urls.email_output(issue.slug, extension), producer, context=context, inputs=inputs))
