@@ -81,6 +81,8 @@ def _generator(context: Mapping[str, Any], urls: Urls, rss: bool) -> FeedGenerat
     site = context["site"]
     items: tuple[Item, ...] = context["items"]
     feed = FeedGenerator()
+    if rss:  # RSS's own <author> must be an email address; readers take names from dc:creator
+        feed.load_extension("dc", atom=False, rss=True)
     feed.id(context["home_url"])
     feed.title(xml_text(context["title"]))
     description = xml_text(site.description)
@@ -104,8 +106,11 @@ def _generator(context: Mapping[str, Any], urls: Urls, rss: bool) -> FeedGenerat
             entry.summary(summary)  # Atom: text, as it is
             entry.description(html.escape(summary, quote=False))  # RSS readers show <description> as HTML
         entry.content(xml_text(entry_html(item, urls)), type="html")
-        for author in getattr(item, "authors", ()):
-            entry.author({"name": xml_text(author)})
+        authors = [xml_text(author) for author in getattr(item, "authors", ())]
+        for author in authors:
+            entry.author({"name": author})
+        if rss and authors:
+            entry.dc.dc_creator(authors)
         for topic in item.topics:
             entry.category(term=topic.key, label=xml_text(topic.label))
     return feed

@@ -191,6 +191,7 @@ def test_site_feeds(realistic_build: Path, name: str) -> None:
     assert [e.id for e in entries] == [e.link for e in entries]
     article = entries[1]
     assert article.published_parsed[:3] == (2026, 3, 2)
+    assert [a.get("name") for a in article.authors] == ["Nia Evans", "Tom Price"], "RSS names them with dc:creator"
     content = article.content[0].value
     tree = lxml.html.fromstring(content)
     for _, attribute, link, _ in tree.iterlinks():
