@@ -14,6 +14,7 @@ import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urljoin
 
 from feedgen.feed import FeedGenerator
 
@@ -25,7 +26,8 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 # Characters XML 1.0 forbids: C0 controls but tab, LF, CR; surrogates; U+FFFE/U+FFFF.
 _XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-_URL_ATTRIBUTE = re.compile(r"""(\b(?:href|src)\s*=\s*)(["'])(.*?)\2""", re.IGNORECASE | re.DOTALL)
+_URL_ATTRIBUTE = re.compile(r"""(\b(href|src|srcset|poster)\s*=\s*)(["'])(.*?)\3""", re.IGNORECASE | re.DOTALL)
+_SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
 
 
 def xml_text(text: str) -> str:
@@ -34,18 +36,30 @@ def xml_text(text: str) -> str:
 
 
 def absolutize_html(markup: str, page_url: str, urls: Urls) -> str:
-    """Make root-relative and fragment links absolute, for use off the site."""
+    """Make every link and image in `markup` absolute, for use off the site (feeds, email).
+
+    Relative URLs resolve against the page's own URL, as a browser on the
+    page would; srcset lists are rewritten URL by URL.
+    """
+
+    def absolute(raw: str) -> str:
+        if not raw or _SCHEME.match(raw) or raw.startswith("//"):
+            return raw
+        if raw.startswith("#"):
+            return page_url + raw
+        if raw.startswith("/"):
+            return urls.absolute(raw)
+        return urljoin(page_url, raw)
 
     def fix(match: re.Match[str]) -> str:
-        prefix, quote, value = match.groups()
-        raw = html.unescape(value)
-        if raw.startswith("#"):
-            raw = page_url + raw
-        elif raw.startswith("/") and not raw.startswith("//"):
-            raw = urls.absolute(raw)
+        prefix, name, quote, value = match.groups()
+        raw = html.unescape(value).strip()
+        if name.lower() == "srcset":
+            candidates = (part.strip().split(maxsplit=1) for part in raw.split(",") if part.strip())
+            fixed = ", ".join(" ".join([absolute(words[0]), *words[1:]]) for words in candidates)
         else:
-            return match.group(0)
-        return f"{prefix}{quote}{html.escape(raw, quote=True)}{quote}"
+            fixed = absolute(raw)
+        return f"{prefix}{quote}{html.escape(fixed, quote=True)}{quote}"
 
     return _URL_ATTRIBUTE.sub(fix, markup)
 

@@ -31,7 +31,7 @@ def context(items, title="T"):
             "home_url": "https://example.org/archive/", "self_url": "https://example.org/archive/feed.xml"}
 
 
-def test_absolutize_rewrites_root_relative_and_fragment_links_only() -> None:
+def test_absolutize_rewrites_root_relative_and_fragment_links() -> None:
     markup = ('<a href="/archive/voices/x/">v</a> <img src="/archive/i.png" alt=""> <a href="#fn1">1</a> '
               '<a href="https://other.org/">o</a> <a href=\'/archive/y/\'>y</a> <a href="//cdn.example/z">z</a>')
     out = absolutize_html(markup, "https://example.org/archive/articles/a/", URLS)
@@ -44,6 +44,17 @@ def test_absolutize_rewrites_root_relative_and_fragment_links_only() -> None:
         "//cdn.example/z",
     ]
     assert tree.xpath("//img/@src") == ["https://example.org/archive/i.png"]
+
+
+def test_absolutize_resolves_relative_urls_and_srcset_against_the_page() -> None:
+    markup = ('<a href="../b/">b</a> <a href="mailto:x@example.org">m</a> '
+              '<img src="pic.png" srcset="/archive/media/p-480.webp 480w, p-960.webp 960w" alt="">')
+    out = absolutize_html(markup, "https://example.org/archive/articles/a/", URLS)
+    tree = lxml.etree.HTML(out)
+    assert tree.xpath("//a/@href") == ["https://example.org/archive/articles/b/", "mailto:x@example.org"]
+    assert tree.xpath("//img/@src") == ["https://example.org/archive/articles/a/pic.png"]
+    assert tree.xpath("//img/@srcset") == [
+        "https://example.org/archive/media/p-480.webp 480w, https://example.org/archive/articles/a/p-960.webp 960w"]
 
 
 def test_xml_text_drops_only_forbidden_characters() -> None:
