@@ -104,6 +104,8 @@ def build(options: BuildOptions, progress: Progress | None = None, write: bool =
     site, urls, outputs, problems = plan(options)
     if site is None or urls is None or has_errors(problems):
         return BuildResult(site, problems)
+    if not write:  # `check` writes nothing, not even resized images into the cache; planning read every image already
+        outputs = [o for o in outputs if o.producer != "image"]
     files, render_problems = render_all(outputs, urls, options.site_dir, progress)
     problems += render_problems + email_problems(site, urls, files, options.site_dir)
     if has_errors(problems) or (options.strict and problems):

@@ -219,7 +219,7 @@ email:
 """
     files = [Scaffold(site_dir / CONFIG_FILE, config)]
     files += [Scaffold(site_dir / "content" / KIND_BY_NAME[k].folder / ".keep", "") for k in KINDS]
-    files.append(Scaffold(site_dir / ".gitignore", "output/\n"))
+    files.append(Scaffold(site_dir / ".gitignore", "output/\n.newpower-cache/\n"))
     return files
 
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-from conftest import copy_site, newpower, tree_bytes
+from conftest import REPO, copy_site, newpower, tree_bytes
 
 
 def test_failed_build_leaves_previous_output_byte_identical(tmp_path: Path) -> None:
@@ -115,3 +116,14 @@ def test_a_killed_build_leaves_the_old_output_and_its_leftovers_are_cleared(tmp_
         writer.kill()
         writer.wait()
     assert tree_bytes(site / "output") == before
+
+
+def test_check_writes_nothing_even_with_images_to_resize(tmp_path: Path) -> None:
+    """This repository's site has a PNG portrait that a build resizes into the cache; check must not."""
+    site = tmp_path / "site"
+    shutil.copytree(REPO / "content", site / "content")
+    shutil.copy(REPO / "site.yaml", site / "site.yaml")
+    before = tree_bytes(tmp_path)
+    run = newpower("check", "--site", site)
+    assert run.code == 0, run.stderr
+    assert tree_bytes(tmp_path) == before and not (site / ".newpower-cache").exists()
