@@ -71,7 +71,12 @@ def walk_sources(site_dir: Path, folder: str) -> tuple[list[SourceFile], list[Di
             if ignored_name(name):
                 continue
             if path.is_symlink():
-                if not path.resolve().is_relative_to(site_real):
+                try:
+                    real = path.resolve()
+                except (OSError, RuntimeError):  # a loop of links: Python 3.11 raises RuntimeError
+                    problems.append(warning(source, 0, "symbolic link that loops back on itself: not followed"))
+                    continue
+                if not real.is_relative_to(site_real):
                     problems.append(warning(source, 0, "symbolic link to outside the site folder: not followed"))
                     continue
                 if path.is_dir():

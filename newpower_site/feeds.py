@@ -98,7 +98,7 @@ def _generator(context: Mapping[str, Any], urls: Urls, rss: bool) -> FeedGenerat
     if rss:  # RSS's own <author> must be an email address; readers take names from dc:creator
         feed.load_extension("dc", atom=False, rss=True)
     feed.id(context["home_url"])
-    feed.title(xml_text(context["title"]))
+    feed.title(xml_text(context["title"]).strip() or context["home_url"])  # a title of forbidden characters only
     description = xml_text(site.description)
     feed.subtitle(html.escape(description, quote=False) if rss else description)  # feedgen: also the RSS <description>
     feed.link(href=context["self_url"], rel="self")
