@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: build test test-tools check clean
+.PHONY: build test test-tools check clean bench
 
 $(BIN)/newpower: pyproject.toml
 	@# Debian's python3 may lack ensurepip (package python3-venv): then make the
@@ -25,6 +25,14 @@ build: $(BIN)/newpower
 
 check: $(BIN)/newpower
 	$(BIN)/newpower check --site .
+
+# Timings on synthetic sites of 1,000 and 10,000 items, then the same corpus in
+# Hugo (Debian's hugo, installed when missing) and Pelican (benchmarks/.venv-pelican).
+# Results and how to read them: docs/performance.md. Takes tens of minutes.
+bench: $(BIN)/newpower
+	@command -v hugo >/dev/null || { $(APT_INSTALL) hugo; }
+	$(BIN)/python benchmarks/bench.py 1000 10000 --runs 5
+	$(BIN)/python benchmarks/compare.py 10000 --runs 3
 
 # The browser checks (tests/test_browser.py, tests/test_html_valid.py) need
 # Debian's chromium, a Java runtime for the Nu HTML Checker, and the npm tools

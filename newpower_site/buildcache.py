@@ -20,6 +20,7 @@ import hashlib
 import os
 import pickle
 import sys
+from importlib import metadata
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -102,9 +103,11 @@ def generator_fingerprint() -> str:
     for path in sorted(package.rglob("*.py")):
         parts.append(path.relative_to(package).as_posix())
         parts.append(digest(path.read_bytes()))
-    for name in ("jinja2", "markdown_it", "mdit_py_plugins", "feedgen", "yaml", "PIL"):
-        module = sys.modules.get(name)
-        parts.append(f"{name}={getattr(module, '__version__', '?') if module else '-'}")
+    for name in ("jinja2", "markdown-it-py", "mdit-py-plugins", "feedgen", "PyYAML", "Pillow", "css-inline", "lxml"):
+        try:
+            parts.append(f"{name}={metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            parts.append(f"{name}=-")
     return digest_text(*parts)
 
 

@@ -234,9 +234,10 @@ class Builder:
         reported: set[str] = set()
         _RENDERING = (outputs, urls, self.options.site_dir)
         try:
-            for done, (output, data, problem) in enumerate(
+            for done, (index, data, problem) in enumerate(
                 parallel.imap_in_pool(_render_one, range(len(outputs)), enabled=self.parallel), start=1
             ):
+                output = outputs[index]
                 if problem is not None:
                     if problem.format() not in reported:  # a broken template breaks every page using it: say so once
                         reported.add(problem.format())
@@ -393,7 +394,8 @@ _RENDERING: tuple[list[Output], Urls, Path] | None = None
 _ENV: Any = None
 
 
-def _render_one(index: int) -> tuple[Output, bytes | None, Diagnostic | None]:
+def _render_one(index: int) -> tuple[int, bytes | None, Diagnostic | None]:
+    """Render outputs[index] (pool processes send back only the index and the bytes)."""
     global _ENV
     assert _RENDERING is not None
     outputs, urls, site_dir = _RENDERING
@@ -401,11 +403,11 @@ def _render_one(index: int) -> tuple[Output, bytes | None, Diagnostic | None]:
     if _ENV is None or _ENV[0] != site_dir:
         _ENV = (site_dir, make_environment(site_dir))
     try:
-        return output, render_output(output, _ENV[1], urls, site_dir), None
+        return index, render_output(output, _ENV[1], urls, site_dir), None
     except RenderError as exc:
-        return output, None, exc.diagnostic
+        return index, None, exc.diagnostic
     except OSError as exc:
-        return output, None, error(output.inputs[0] if output.inputs else output.path, 0, f"cannot read: {exc.strerror}")
+        return index, None, error(output.inputs[0] if output.inputs else output.path, 0, f"cannot read: {exc.strerror}")
 
 
 def _urls_of(outputs: list[Output]) -> Urls:

@@ -27,6 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
@@ -48,6 +49,7 @@ QUIET_PERIOD = 0.03  # seconds without a new change before a rebuild starts
 LONGEST_WAIT = 0.3  # a steady stream of changes still rebuilds this often
 SERVE_FOLDER = "serve"
 IGNORED_PARTS = {CACHE_DIR, "output", ".git", "node_modules", "__pycache__"}
+WATCHED_FOLDERS = ("content", "templates")
 
 Say = Callable[[str], None]
 Report = Callable[[list[Diagnostic]], None]
@@ -198,16 +200,39 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 
 
 class _Changes(FileSystemEventHandler):
-    """Notes that something under a watched folder changed (the rebuild finds out what)."""
+    """Notes that something under a watched folder changed (the rebuild finds out what).
 
-    def __init__(self, site_dir: Path, wake: threading.Event, last: list[float]):
+    Only content/, templates/, the site folder itself (site.yaml) and the
+    default theme are watched: output/ and the preview's own folder hold
+    thousands of folders, and inotify has a limited number of watches.
+    """
+
+    def __init__(self, site_dir: Path, wake: threading.Event, last: list[float], observer: Any):
         self.site_dir = site_dir.resolve()
         self.wake = wake
         self.last = last
+        self.observer = observer
+        self.watched: set[Path] = set()
+
+    def watch(self) -> None:
+        self._schedule(self.site_dir, recursive=False)
+        for name in WATCHED_FOLDERS:
+            self._schedule(self.site_dir / name, recursive=True)
+        theme = default_theme_dir().resolve()
+        if not theme.is_relative_to(self.site_dir):
+            self._schedule(theme, recursive=True)
+
+    def _schedule(self, folder: Path, recursive: bool) -> None:
+        if folder in self.watched or not folder.is_dir():
+            return
+        self.observer.schedule(self, str(folder), recursive=recursive)
+        self.watched.add(folder)
 
     def on_any_event(self, event: FileSystemEvent) -> None:
         if event.event_type in ("opened", "closed_no_write"):
             return
+        if event.is_directory and event.event_type in ("created", "moved"):
+            self.watch()  # content/ or templates/ made after serve started
         paths = [event.src_path, getattr(event, "dest_path", "") or ""]
         if all(self._ignored(str(p)) for p in paths if p):
             return
@@ -260,11 +285,8 @@ def serve(options: ServeOptions, say: Say, report: Report, ready: Callable[[str]
     wake = threading.Event()
     last = [0.0]
     observer = Observer()
-    changes = _Changes(options.build.site_dir, wake, last)
-    observer.schedule(changes, str(options.build.site_dir), recursive=True)
-    theme = default_theme_dir()
-    if not theme.resolve().is_relative_to(options.build.site_dir.resolve()):
-        observer.schedule(changes, str(theme), recursive=True)
+    changes = _Changes(options.build.site_dir, wake, last, observer)
+    changes.watch()
     observer.daemon = True
     observer.start()
     stopping = stop or threading.Event()

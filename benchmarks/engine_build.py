@@ -1,0 +1,24 @@
+"""`newpower build` without the Pagefind search index, for like-for-like timing against
+generators that make none: `python benchmarks/engine_build.py SITE [--no-cache]`."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from newpower_site.incremental import Builder
+from newpower_site.pipeline import BuildOptions
+
+
+def main(argv: list[str]) -> int:
+    site = Path(argv[0])
+    builder = Builder(BuildOptions(site), search_index=False)
+    result = builder.build()
+    for diagnostic in result.diagnostics:
+        print(diagnostic.format(), file=sys.stderr)
+    print(f"{builder.stats}")
+    return 0 if result.ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
