@@ -93,7 +93,12 @@ def make_parser() -> argparse.ArgumentParser:
 
 
 def base_url_option(text: str) -> str:
-    """--base-url must be what site.yaml's base_url may be: an absolute http(s) URL, no ? or #."""
+    """--base-url must be what site.yaml's base_url may be: an absolute http(s) URL, no ? or #.
+
+    An empty value leaves site.yaml's as it is (a CI variable that is unset).
+    """
+    if not text.strip():
+        return ""
     parts = urlsplit(text.strip())
     if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
         raise argparse.ArgumentTypeError(f"{text!r} is not an absolute http(s) URL such as https://preview.example.org/pr-7")
