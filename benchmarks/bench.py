@@ -24,8 +24,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from gen_corpus import generate  # noqa: E402
-from measure import run  # noqa: E402
+from gen_corpus import generate
+from measure import run
 
 WORK = HERE / ".work"
 

@@ -21,8 +21,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from bench import WORK, clean, corpus  # noqa: E402
-from measure import run  # noqa: E402
+from bench import WORK, clean, corpus
+from measure import run
 
 PELICAN_VENV = HERE / ".venv-pelican"
 
@@ -124,7 +124,7 @@ def cold(command: list[str], runs: int, cwd: Path | None = None, before=None) ->
 
 
 def versions(pelican: Path) -> str:
-    hugo = subprocess.run(["hugo", "version"], capture_output=True, text=True).stdout.split()[1]
+    hugo = subprocess.run(["hugo", "version"], capture_output=True, text=True, check=True).stdout.split()[1]
     pel = subprocess.run([str(pelican), "--version"], capture_output=True, text=True).stdout.strip()
     import markdown_it
     return f"Hugo {hugo}; Pelican {pel}; markdown-it-py {markdown_it.__version__}; Python {sys.version.split()[0]}"

@@ -20,9 +20,9 @@ import hashlib
 import os
 import pickle
 import sys
-from importlib import metadata
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from importlib import metadata
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -159,6 +159,10 @@ def tree_signature(roots: Iterable[Path], files: Iterable[Path] = ()) -> tuple[s
     racy = False
     for root in roots:
         for path, stat in _walk_stats(root):
+            if stat is None:  # a link loop, a file gone since the listing: never proves "unchanged"
+                hasher.update(f"{path}\x00unstatable\n".encode("utf-8", "surrogatepass"))
+                racy = True
+                continue
             hasher.update(f"{path}\x00{stat.st_size}\x00{stat.st_mtime_ns}\x00{stat.st_ino}\n".encode("utf-8", "surrogatepass"))
             racy = racy or stat.st_mtime_ns >= racy_after
     for path in files:
@@ -172,7 +176,7 @@ def tree_signature(roots: Iterable[Path], files: Iterable[Path] = ()) -> tuple[s
     return hasher.hexdigest(), racy
 
 
-def _walk_stats(root: Path) -> Iterator[tuple[str, os.stat_result]]:
+def _walk_stats(root: Path) -> Iterator[tuple[str, os.stat_result | None]]:
     try:
         entries = sorted(os.scandir(root), key=lambda e: e.name)
     except OSError:
@@ -185,7 +189,7 @@ def _walk_stats(root: Path) -> Iterator[tuple[str, os.stat_result]]:
             else:
                 yield entry.path, entry.stat(follow_symlinks=True) if entry.is_symlink() else entry.stat(follow_symlinks=False)
         except OSError:
-            yield entry.path, os.stat_result((0,) * 10)
+            yield entry.path, None
 
 
 def _now_ns() -> int:

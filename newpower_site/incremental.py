@@ -52,7 +52,17 @@ from newpower_site.diagnostics import Diagnostic, error, has_errors
 from newpower_site.fingerprint import Fingerprinter, Unfingerprintable
 from newpower_site.itemcache import ItemCache
 from newpower_site.model import Library, Site
-from newpower_site.output import MANIFEST, _exchange, list_files, read_manifest, refuse_output_dir, remove_stale_staging, staging_dir, swap_in, write_manifest
+from newpower_site.output import (
+    MANIFEST,
+    _exchange,
+    list_files,
+    read_manifest,
+    refuse_output_dir,
+    remove_stale_staging,
+    staging_dir,
+    swap_in,
+    write_manifest,
+)
 from newpower_site.pipeline import BuildOptions, BuildResult, Progress, plan
 from newpower_site.plan import Output
 from newpower_site.render import RenderError, make_environment, render_output

@@ -107,13 +107,13 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     preview: Preview  # set on the subclass made per server
     protocol_version = "HTTP/1.1"
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - quiet: the terminal is for errors
+    def log_message(self, format: str, *args: object) -> None:
         pass
 
-    def do_HEAD(self) -> None:  # noqa: N802
+    def do_HEAD(self) -> None:
         self._respond(head=True)
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         self._respond(head=False)
 
     def _respond(self, head: bool) -> None:
