@@ -82,6 +82,7 @@ class OutputState:
     valid_until: datetime | None  # the first held-back item's date: then the published set changes
     manifest: Signature | None
     folders: dict[str, int]  # output folder (relative) -> mtime_ns: a file added by hand changes one
+    file_stats: dict[str, tuple[int, int]]  # output file -> (size, mtime_ns): a file edited by hand changes one
     outputs: dict[str, str]  # output path -> fingerprint
     pages_key: str  # fingerprint of every HTML output, for the search index made from them
     counts: tuple[int, int, int, int, int]  # articles, voices, newsletters, pages, held back
@@ -205,6 +206,7 @@ class Builder:
             fast_key=self._fast_key(), tree=tree, racy=racy,
             valid_until=min((i.date for i in held_back), default=None),
             manifest=self._manifest_signature(), folders=self._folder_signatures(outputs),
+            file_stats=self._file_stats(),
             outputs=fingerprints, pages_key=pages_key,
             counts=(len(library.articles), len(library.voices), len(library.newsletters), len(library.pages), library.held_back),
             files=len(outputs),
@@ -385,9 +387,26 @@ class Builder:
             for folder, mtime in state.folders.items():
                 if os.stat(out / folder).st_mtime_ns != mtime:
                     return False
+            for path, (size, mtime) in state.file_stats.items():
+                found = os.stat(out / path)
+                if (found.st_size, found.st_mtime_ns) != (size, mtime):
+                    return False  # edited by hand: nothing of that output may be reused
         except OSError:
             return False
         return True
+
+    def _file_stats(self) -> dict[str, tuple[int, int]]:
+        """Size and mtime of every file the swap put in place (the swap writer's only)."""
+        if self.writer != "swap":
+            return {}
+        out, stats = self.options.output, {}
+        for path in list_files(out):
+            try:
+                found = os.stat(out / path)
+            except OSError:
+                continue
+            stats[path] = (found.st_size, found.st_mtime_ns)
+        return stats
 
     def _save_caches(self) -> None:
         try:

@@ -125,3 +125,18 @@ def test_a_failed_build_after_a_cached_one_leaves_the_output(site: Path) -> None
     assert tree_bytes(site / "output") == before
     edit(site / "content/pages/about.md", "titel:", "title:")
     assert built(site) == before
+
+
+def test_an_output_file_edited_by_hand_does_not_survive(site: Path, tmp_path: Path) -> None:
+    """SPEC: a successful build replaces the output whole; nothing stale survives, cache or not."""
+    built(site)
+    page = site / "output/voices/dee-okafor/index.html"
+    with page.open("a", encoding="utf-8") as handle:
+        handle.write("<!-- edited by hand -->\n")
+    assert built(site) == cold(site, tmp_path), "a build with nothing changed in the sources"
+    with page.open("a", encoding="utf-8") as handle:
+        handle.write("<!-- edited by hand again -->\n")
+    edit(site / "content/articles/council-listens.md", "title:", "title: Again,")
+    after = built(site)
+    assert after == cold(site, tmp_path), "a build after an edit elsewhere"
+    assert b"edited by hand" not in after["voices/dee-okafor/index.html"]
