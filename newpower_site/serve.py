@@ -35,6 +35,8 @@ from watchdog.observers import Observer
 
 from newpower_site import parallel
 from newpower_site.buildcache import CACHE_DIR
+from newpower_site.buildlock import LockError, output_lock
+from newpower_site.config import load_config
 from newpower_site.diagnostics import Diagnostic
 from newpower_site.incremental import Builder
 from newpower_site.livereload import EVENTS_PATH, SCRIPT, SCRIPT_PATH, Hub, inject
@@ -82,13 +84,16 @@ class Preview:
         self.lock = threading.Lock()
 
     def rebuild(self, reason: str = "") -> BuildResult:
-        with self.lock:
-            self.builder.options = replace(self.builder.options, now=datetime.now(UTC))
-            started = time.perf_counter()
-            result = self.builder.build()
-            took = time.perf_counter() - started
-        if result.site is not None and result.site.config is not None:
-            self.prefix = Urls(result.site.config.base_url).prefix
+        try:
+            # Two previews of one site share the preview folder: one rebuilds at a time.
+            with self.lock, output_lock(self.folder, waiting=self.say):
+                self.builder.options = replace(self.builder.options, now=datetime.now(UTC))
+                started = time.perf_counter()
+                result = self.builder.build()
+                took = time.perf_counter() - started
+        except LockError as exc:
+            result, took = BuildResult(None, [exc.diagnostic]), 0.0
+        self.prefix = self._prefix(result)
         if not result.ok:
             self.report(result.diagnostics)
             self.hub.report([d.format() for d in sorted(result.diagnostics) if d.level == "error"])
@@ -101,6 +106,14 @@ class Preview:
             self.say(f"rebuilt{reason}: {len(changed)} file{'s' if len(changed) != 1 else ''} in {took * 1000:.0f} ms")
             self.hub.reload()
         return result
+
+
+    def _prefix(self, result: BuildResult) -> str:
+        """The base_url's path prefix; a build that had nothing to do carries no config, so read it."""
+        if self.builder.options.base_url:
+            return Urls(self.builder.options.base_url).prefix
+        config = result.site.config if result.site is not None and result.site.config is not None else load_config(self.builder.options.site_dir)[0]
+        return Urls(config.base_url).prefix if config is not None else self.prefix
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):

@@ -112,3 +112,30 @@ def test_serve_reloads_after_an_edit_and_survives_a_bad_one(tmp_path: Path) -> N
     assert "content/articles/bakery-buyout.md:2: error: unknown key 'titel'" in output, "errors reach the terminal too"
     assert "Traceback" not in output
     assert "stopped" in output
+
+
+def start_serve(site: Path) -> tuple[subprocess.Popen, str]:
+    """Start serve on a free port; returns the process and the URL it prints."""
+    server = subprocess.Popen([sys.executable, "-m", "newpower_site", "serve", "--site", str(site), "--port", "0"],
+                              stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    seen = []
+    while True:
+        line = server.stderr.readline()
+        assert line, f"serve stopped: {''.join(seen)}"
+        seen.append(line)
+        if "serving" in line:
+            return server, re.search(r"http://127\.0\.0\.1:\d+/\S*", line).group(0)
+
+
+def test_a_second_serve_keeps_the_path_prefix(tmp_path: Path) -> None:
+    """The second run finds nothing to rebuild; it must still serve under base_url's /archive/."""
+    site = copy_site("realistic", tmp_path)
+    for run in ("first", "second"):
+        server, url = start_serve(site)
+        try:
+            assert url.endswith("/archive/"), (run, url)
+            port = int(re.search(r":(\d+)/", url).group(1))
+            assert get(port, "/archive/articles/bakery-buyout/")[0] == 200, run
+        finally:
+            server.send_signal(signal.SIGINT)
+            assert server.wait(timeout=LIMIT) == 0
