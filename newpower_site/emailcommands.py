@@ -12,6 +12,7 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
+from email.utils import formataddr, getaddresses, parseaddr
 from pathlib import Path
 
 from newpower_site.diagnostics import Diagnostic, error, has_errors
@@ -81,18 +82,27 @@ def run_send_test(args: argparse.Namespace, report: Report) -> int:
         report([exc.diagnostic])
         return 1
     email = email_for(outputs["email-html"].context, urls)
-    message = build_message(email, html, text, to=args.to)
-    sender = args.sender or email.sender
-    if args.sender:
-        message.replace_header("From", args.sender)
     try:
-        send(message, SmtpServer.parse(args.smtp), sender, args.to)
+        recipient = one_address(args.to, "--to")
+        sender = one_address(args.sender, "--from") if args.sender else email.sender
+        message = build_message(email, html, text, to=recipient)
+        if args.sender:
+            message.replace_header("From", sender)
+        send(message, SmtpServer.parse(args.smtp), sender, recipient)
     except SendError as exc:
         print(f"newpower: error: {exc}", file=sys.stderr)
         return 1
     if not args.quiet:
         print(f"sent {email.subject!r} to {args.to} through {args.smtp}")
     return 0
+
+
+def one_address(text: str, option: str) -> str:
+    """One mailbox, `a@b.org` or `Name <a@b.org>`; anything else (a list, a line break) is refused."""
+    name, address = parseaddr(text)
+    if "\n" in text or "\r" in text or "@" not in address or len(getaddresses([text])) != 1:
+        raise SendError(f"{option} {text!r}: give one address, such as editor@example.org or 'Ruth <ruth@example.org>'")
+    return formataddr((name, address)) if name else address
 
 
 def _issue_outputs(args: argparse.Namespace, report: Report) -> tuple[Urls, Path, dict[str, Output]] | None:

@@ -107,3 +107,13 @@ def test_login_is_never_sent_without_starttls(smtp_server, monkeypatch: pytest.M
 def test_a_bad_smtp_option_is_a_clear_error(value: str) -> None:
     run = newpower("send-test", "2026-10", "--site", REPO, "--to", "a@example.org", "--smtp", value)
     assert run.code == 1 and run.stderr.startswith(f"newpower: error: --smtp {value!r}:"), run.stderr
+
+
+@pytest.mark.parametrize(("option", "value"), [("--from", "a@example.org\nBcc: x@example.org"), ("--to", "a@example.org, b@example.org"),
+                                               ("--to", "nobody"), ("--from", "Ruth <<")])
+def test_one_address_per_option_and_no_header_injection(smtp_server, option: str, value: str) -> None:
+    inbox, address = smtp_server
+    args = {"--to": "editor@example.org", option: value}
+    run = newpower("send-test", "2026-10", "--site", REPO, "--smtp", address, *[x for pair in args.items() for x in pair])
+    assert run.code == 1 and run.stderr.startswith(f"newpower: error: {option} "), run.stderr
+    assert inbox.messages == []
