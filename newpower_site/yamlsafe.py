@@ -17,7 +17,12 @@ import yaml
 from newpower_site.diagnostics import Diagnostic, error
 
 
-class _TextDatesLoader(yaml.SafeLoader):
+# libyaml's parser when PyYAML was built with it (several times faster on a
+# large site); the pure-Python one otherwise. Both count marks in characters.
+_SafeBase = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _TextDatesLoader(_SafeBase):  # type: ignore[misc, valid-type]
     """SafeLoader without the implicit timestamp type: dates stay strings."""
 
 
@@ -96,6 +101,9 @@ def load_mapping(text: str, path: str, first_line: int = 1) -> tuple[LocatedMapp
         return None, [error(path, line, f"invalid YAML: the character U+{exc.character:04X} is not allowed in YAML; remove it")]
     except yaml.YAMLError as exc:
         return None, [error(path, first_line, "invalid YAML: " + " ".join(str(exc).split()))]
+    except UnicodeEncodeError as exc:  # libyaml reads UTF-8: a lone surrogate cannot be encoded
+        line = first_line + text.count("\n", 0, exc.start)
+        return None, [error(path, line, f"invalid YAML: the character U+{ord(text[exc.start]):04X} is not allowed in YAML; remove it")]
 
     if root is None:
         return LocatedMapping(start_line=first_line), []
