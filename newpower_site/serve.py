@@ -19,6 +19,7 @@ import mimetypes
 import posixpath
 import queue
 import shutil
+import signal
 import socket
 import threading
 import time
@@ -316,6 +317,7 @@ def serve(options: ServeOptions, say: Say, report: Report, ready: Callable[[str]
         ready(url)
     if options.open_browser:
         webbrowser.open(url)
+    _stop_on_signals()
     try:
         while not stopping.wait(0.5):
             pass
@@ -355,3 +357,11 @@ def free_port() -> int:
         probe.bind((HOST, 0))
         return probe.getsockname()[1]
 
+
+def _stop_on_signals() -> None:
+    """Ctrl-C and SIGTERM stop the preview, even when started from a shell that ignores SIGINT
+    (a background job: such a process inherits the ignore and would never stop on Ctrl-C)."""
+    if threading.current_thread() is not threading.main_thread():
+        return  # signals reach only the main thread; an embedding caller stops us with `stop`
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)

@@ -139,3 +139,16 @@ def test_a_second_serve_keeps_the_path_prefix(tmp_path: Path) -> None:
         finally:
             server.send_signal(signal.SIGINT)
             assert server.wait(timeout=LIMIT) == 0
+
+
+def test_ctrl_c_stops_serve_even_from_a_shell_that_ignores_it(tmp_path: Path) -> None:
+    """A background job inherits SIGINT ignored; serve must still stop on Ctrl-C (and on SIGTERM)."""
+    site = copy_site("realistic", tmp_path)
+    for stop in (signal.SIGINT, signal.SIGTERM):
+        server = subprocess.Popen([sys.executable, "-m", "newpower_site", "serve", "--site", str(site), "--port", "0"],
+                                  stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                                  preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+        while "serving" not in (line := server.stderr.readline()):
+            assert line, "serve stopped before serving"
+        server.send_signal(stop)
+        assert server.wait(timeout=LIMIT) == 0, stop
