@@ -125,7 +125,7 @@ def test_threads_of_one_process_take_turns(tmp_path: Path) -> None:
             time.sleep(0.2)
             inside.append(f"{name} out")
 
-    threads = [threading.Thread(target=worker, args=(n,)) for n in "ab"]
+    threads = [threading.Thread(target=worker, args=(n,), daemon=True) for n in "ab"]
     for t in threads:
         t.start()
     for t in threads:

@@ -88,7 +88,7 @@ def test_100_saves_in_one_second_never_show_a_half_written_page(served) -> None:
             except Exception as exc:  # noqa: BLE001 - collected and reported by the test
                 problems.append(repr(exc))
 
-    readers = [threading.Thread(target=reader) for _ in range(2)]
+    readers = [threading.Thread(target=reader, daemon=True) for _ in range(2)]  # a failed test must not keep pytest alive
     for thread in readers:
         thread.start()
     events = EventStream(server.port)
