@@ -468,9 +468,9 @@ def _split_top_level(css: str, separator: str) -> Iterator[tuple[int, str]]:
     yield piece_start, css[piece_start:]
 
 
-def _find_top_level(css: str, start: int, end: int, stops: str) -> int:
-    """The index of the first of `stops` in css[start:end] outside strings and parentheses, or `end`."""
-    depth, quote = 0, ""
+def _unquoted(css: str, start: int, end: int) -> Iterator[tuple[int, str]]:
+    """(index, char) of css[start:end] outside quoted strings: a brace or `;` inside a string is text."""
+    quote = ""
     for index in range(start, end):
         char = css[index]
         if quote:
@@ -478,7 +478,15 @@ def _find_top_level(css: str, start: int, end: int, stops: str) -> int:
                 quote = ""
         elif char in "\"'":
             quote = char
-        elif char == "(":
+        else:
+            yield index, char
+
+
+def _find_top_level(css: str, start: int, end: int, stops: str) -> int:
+    """The index of the first of `stops` in css[start:end] outside strings and parentheses, or `end`."""
+    depth = 0
+    for index, char in _unquoted(css, start, end):
+        if char == "(":
             depth += 1
         elif char == ")":
             depth = max(0, depth - 1)
@@ -489,15 +497,9 @@ def _find_top_level(css: str, start: int, end: int, stops: str) -> int:
 
 def _matching_brace(css: str, open_index: int, end: int) -> int:
     """The index of the `}` closing the `{` at `open_index`, or `end` when it is never closed."""
-    depth, quote = 0, ""
-    for index in range(open_index, end):
-        char = css[index]
-        if quote:
-            if char == quote:
-                quote = ""
-        elif char in "\"'":
-            quote = char
-        elif char == "{":
+    depth = 0
+    for index, char in _unquoted(css, open_index, end):
+        if char == "{":
             depth += 1
         elif char == "}":
             depth -= 1
