@@ -222,7 +222,6 @@ def plan_voice_filters(site: Site, urls: Urls, page, meta) -> list[Output]:
 def paginate(items: Sequence[Any], per_page: int, url_of) -> list[tuple[int, tuple, Pagination]]:
     """Split `items` into pages; an empty listing still gets its first page."""
     total = max(1, math.ceil(len(items) / per_page))
-    links = tuple(PageLink(n, url_of(n), False) for n in range(1, total + 1))
     result = []
     for number in range(1, total + 1):
         chunk = tuple(items[(number - 1) * per_page : number * per_page])
@@ -231,10 +230,24 @@ def paginate(items: Sequence[Any], per_page: int, url_of) -> list[tuple[int, tup
             total=total,
             prev_url=url_of(number - 1) if number > 1 else None,
             next_url=url_of(number + 1) if number < total else None,
-            pages=tuple(PageLink(link.number, link.url, link.number == number) for link in links),
+            pages=tuple(PageLink(n, url_of(n), n == number) for n in pager_window(number, total)),
         )
         result.append((number, chunk, pagination))
     return result
+
+
+PAGER_REACH = 2  # page links either side of the current one
+
+
+def pager_window(page: int, total: int) -> list[int]:
+    """The page numbers a pager shows: the first, the last, and those near `page`.
+
+    A thousand-page archive lists at most seven numbers, not a thousand (the
+    template marks each gap with an ellipsis), so no listing page grows with
+    the size of the archive.
+    """
+    near = range(max(1, page - PAGER_REACH), min(total, page + PAGER_REACH) + 1)
+    return sorted({1, total, *near})
 
 
 EMAIL_FORMATS = (("html", "email-html"), ("txt", "email-text"), ("eml", "email-eml"))

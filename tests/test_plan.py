@@ -8,6 +8,7 @@ import pytest
 from conftest import SITES
 
 from newpower_site.pipeline import BuildOptions, plan
+from newpower_site.plan import pager_window
 
 NOW = datetime(2026, 11, 25, tzinfo=UTC)
 
@@ -63,3 +64,16 @@ def test_drafts_and_future_change_the_plan() -> None:
 def test_future_is_judged_against_now() -> None:
     _, _, later, _ = plan(BuildOptions(site_dir=SITES / "realistic", now=datetime(2099, 1, 2, tzinfo=UTC)))
     assert "articles/next-year/index.html" in {o.path for o in later}
+
+
+@pytest.mark.parametrize(("page", "total", "shown"), [
+    (1, 1, [1]),
+    (1, 7, [1, 2, 3, 7]),
+    (4, 7, [1, 2, 3, 4, 5, 6, 7]),
+    (1, 1000, [1, 2, 3, 1000]),
+    (500, 1000, [1, 498, 499, 500, 501, 502, 1000]),
+    (999, 1000, [1, 997, 998, 999, 1000]),
+    (4, 9, [1, 2, 3, 4, 5, 6, 9]),
+])
+def test_a_long_archive_shows_a_window_of_page_links(page, total, shown) -> None:
+    assert pager_window(page, total) == shown
