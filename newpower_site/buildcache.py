@@ -65,13 +65,29 @@ def dumps(value: Any) -> bytes:
     return pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
 
 
+def seal(payload: bytes) -> bytes:
+    """`payload` behind a header and its checksum, so that a torn or flipped copy is recognised."""
+    return MAGIC + hashlib.blake2b(payload, digest_size=32).digest() + payload
+
+
+def unseal(data: bytes) -> memoryview | None:
+    """The payload of seal(payload), or None when `data` is torn or corrupt."""
+    head = len(MAGIC) + 32
+    if len(data) < head or not data.startswith(MAGIC):
+        return None
+    payload = memoryview(data)[head:]
+    if hashlib.blake2b(payload, digest_size=32).digest() != data[len(MAGIC) : head]:
+        return None
+    return payload
+
+
 def write_checked(path: Path, value: Any) -> None:
     """Write atomically (temporary file, then rename) with a checksum of the payload."""
-    payload = dumps(value)
+    sealed = seal(dumps(value))
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     with open(temporary, "wb") as handle:
-        handle.write(MAGIC + hashlib.blake2b(payload, digest_size=32).digest() + payload)
+        handle.write(sealed)
     os.replace(temporary, path)
 
 
@@ -81,11 +97,8 @@ def read_checked(path: Path) -> Any | None:
         data = path.read_bytes()
     except OSError:
         return None
-    head = len(MAGIC) + 32
-    if len(data) < head or not data.startswith(MAGIC):
-        return None
-    payload = memoryview(data)[head:]
-    if hashlib.blake2b(payload, digest_size=32).digest() != data[len(MAGIC) : head]:
+    payload = unseal(data)
+    if payload is None:
         return None
     try:
         return pickle.loads(payload)
@@ -148,35 +161,58 @@ class FileHashes:
         return {key: (sig if sig[1] < now_ns - RACY_NS else (-1, -1, -1), value) for key, (sig, value) in self.seen.items()}
 
 
+RACY_SIGNATURE: Signature = (-1, -1, -1)  # what a file modified too recently to be trusted is recorded as
+
+
+@dataclass(slots=True)
+class TreeLook:
+    """One walk over the stat signatures of some folders and files."""
+
+    digest: str  # of every signature: equal digests mean nothing was added, removed or touched
+    racy: bool  # some file was modified too recently for the digest to prove anything
+    files: dict[str, Signature]  # each regular file's signature (RACY_SIGNATURE if racy), by path
+    links: bool  # a symbolic link was met (its target may change unseen)
+
+
+def look_at_tree(roots: Iterable[Path], files: Iterable[Path] = ()) -> TreeLook:
+    hasher = hashlib.blake2b(digest_size=16)
+    racy_after = _now_ns() - RACY_NS
+    look = TreeLook("", False, {}, False)
+    found: list[tuple[str, os.stat_result | None, bool]] = []
+    for root in roots:
+        found += _walk_stats(root)
+    for path in files:
+        try:
+            found.append((os.fspath(path), os.stat(path), False))
+        except OSError:
+            hasher.update(f"{path}\x00missing\n".encode("utf-8", "surrogatepass"))
+    for path, stat, link in found:
+        look.links = look.links or link
+        if stat is None:  # a link loop, a file gone since the listing: never proves "unchanged"
+            hasher.update(f"{path}\x00unstatable\n".encode("utf-8", "surrogatepass"))
+            look.racy = True
+            continue
+        hasher.update(f"{path}\x00{stat.st_size}\x00{stat.st_mtime_ns}\x00{stat.st_ino}\n".encode("utf-8", "surrogatepass"))
+        racy = stat.st_mtime_ns >= racy_after
+        look.racy = look.racy or racy
+        if not path.endswith("/"):
+            look.files[path] = RACY_SIGNATURE if racy else signature(stat)
+    look.digest = hasher.hexdigest()
+    return look
+
+
 def tree_signature(roots: Iterable[Path], files: Iterable[Path] = ()) -> tuple[str, bool]:
     """One hash over the stat signatures of every file under `roots` (and of `files`).
 
     The second value says whether any file was modified too recently for its
     signature to be trusted (then a matching hash proves nothing).
     """
-    hasher = hashlib.blake2b(digest_size=16)
-    racy_after = _now_ns() - RACY_NS
-    racy = False
-    for root in roots:
-        for path, stat in _walk_stats(root):
-            if stat is None:  # a link loop, a file gone since the listing: never proves "unchanged"
-                hasher.update(f"{path}\x00unstatable\n".encode("utf-8", "surrogatepass"))
-                racy = True
-                continue
-            hasher.update(f"{path}\x00{stat.st_size}\x00{stat.st_mtime_ns}\x00{stat.st_ino}\n".encode("utf-8", "surrogatepass"))
-            racy = racy or stat.st_mtime_ns >= racy_after
-    for path in files:
-        try:
-            stat = os.stat(path)
-        except OSError:
-            hasher.update(f"{path}\x00missing\n".encode("utf-8", "surrogatepass"))
-            continue
-        hasher.update(f"{path}\x00{stat.st_size}\x00{stat.st_mtime_ns}\x00{stat.st_ino}\n".encode("utf-8", "surrogatepass"))
-        racy = racy or stat.st_mtime_ns >= racy_after
-    return hasher.hexdigest(), racy
+    look = look_at_tree(roots, files)
+    return look.digest, look.racy
 
 
-def _walk_stats(root: Path) -> Iterator[tuple[str, os.stat_result | None]]:
+def _walk_stats(root: Path) -> Iterator[tuple[str, os.stat_result | None, bool]]:
+    """(path, stat, is a link) of everything under `root`; folders end in '/'."""
     try:
         entries = sorted(os.scandir(root), key=lambda e: e.name)
     except OSError:
@@ -184,12 +220,14 @@ def _walk_stats(root: Path) -> Iterator[tuple[str, os.stat_result | None]]:
     for entry in entries:
         try:
             if entry.is_dir(follow_symlinks=False):
-                yield entry.path + "/", entry.stat(follow_symlinks=False)
+                yield entry.path + "/", entry.stat(follow_symlinks=False), False
                 yield from _walk_stats(Path(entry.path))
+            elif entry.is_symlink():
+                yield entry.path, entry.stat(follow_symlinks=True), True
             else:
-                yield entry.path, entry.stat(follow_symlinks=True) if entry.is_symlink() else entry.stat(follow_symlinks=False)
+                yield entry.path, entry.stat(follow_symlinks=False), False
         except OSError:
-            yield entry.path, None
+            yield entry.path, None, True
 
 
 def _now_ns() -> int:

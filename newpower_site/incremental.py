@@ -37,13 +37,14 @@ from newpower_site import parallel
 from newpower_site.buildcache import (
     FileHashes,
     Signature,
+    TreeLook,
     cache_dir,
     digest,
     digest_text,
     generator_fingerprint,
     read_checked,
+    look_at_tree,
     signature,
-    tree_signature,
     write_checked,
 )
 from newpower_site.config import CONFIG_FILE
@@ -55,8 +56,10 @@ from newpower_site.model import Library, Site
 from newpower_site.output import (
     MANIFEST,
     _exchange,
+    commit_files,
     list_files,
     read_manifest,
+    recover_interrupted_commit,
     refuse_output_dir,
     remove_stale_staging,
     staging_dir,
@@ -64,8 +67,10 @@ from newpower_site.output import (
     write_manifest,
 )
 from newpower_site.pipeline import BuildOptions, BuildResult, Progress, plan
-from newpower_site.plan import Output
+from newpower_site.plan import SHARED_CONTEXT, Output
+from newpower_site.quickedit import rebuild_edited
 from newpower_site.render import RenderError, make_environment, render_output
+from newpower_site.snapshots import ItemRecord, Snapshots
 from newpower_site.theme import theme_dirs
 from newpower_site.urls import Urls
 
@@ -87,13 +92,16 @@ class OutputState:
     pages_key: str  # fingerprint of every HTML output, for the search index made from them
     counts: tuple[int, int, int, int, int]  # articles, voices, newsletters, pages, held back
     files: int
+    frame: str = ""  # stat signature of the theme and site.yaml
+    sources: dict[str, tuple[Signature, str]] = field(default_factory=dict)  # content file -> (signature, content hash)
+    snapshot: str = ""  # the id of this build's rows in the snapshot store (snapshots.py)
 
 
 @dataclass(slots=True)
 class Stats:
     """What one build did, for tests and benchmarks."""
 
-    path: str = ""  # "unchanged", "incremental" or "cold"
+    path: str = ""  # "unchanged", "quick", "incremental" or "cold"
     items_read: int = 0
     items_rendered: int = 0
     outputs_rendered: int = 0
@@ -116,6 +124,7 @@ class Builder:
     stats: Stats = field(default_factory=Stats)
     changed_paths: list[str] = field(default_factory=list)  # outputs written or removed by the last build
     _trusted: bool = False  # the previous output is as the last build left it
+    _quick_wrote: bool = False  # a quick rebuild began writing (and then failed)
 
     @property
     def folder(self) -> Path:
@@ -123,6 +132,9 @@ class Builder:
 
     def _state_file(self) -> Path:
         return self.folder / f"output-{digest_text(str(self.options.output.resolve()), self.writer)[:16]}.pickle"
+
+    def snapshots(self) -> Snapshots:
+        return Snapshots(self._state_file().with_name(self._state_file().stem.replace("output-", "snapshots-") + ".sqlite"))
 
     def build_state_missing(self) -> bool:
         return not isinstance(read_checked(self._state_file()), OutputState)
@@ -146,15 +158,25 @@ class Builder:
             loaded = read_checked(self._state_file())
             self.state = loaded if isinstance(loaded, OutputState) else None
 
-        tree, racy = self._tree_signature()
+        if self.writer == "swap":
+            recover_interrupted_commit(out)
+        frame, sources = self._look()
+        tree, racy = digest_text(frame.digest, sources.digest), frame.racy or sources.racy
         state = self.state
         trusted = state is not None and state.fast_key == self._fast_key() and self._output_untouched(state)
-        if (trusted and state is not None and state.tree == tree and not racy and not state.racy
-                and (state.valid_until is None or options.now < state.valid_until)):
+        in_time = state is not None and (state.valid_until is None or options.now < state.valid_until)
+        if trusted and in_time and state is not None and state.tree == tree and not racy and not state.racy:
             self.stats.path = "unchanged"
             if self.writer == "swap":
                 remove_stale_staging(out)
             return BuildResult(_counted_site(state.counts), [], state.files, time.perf_counter() - started)
+        if trusted and in_time and not frame.links and not sources.links:
+            self._quick_wrote = False
+            quick = rebuild_edited(self, self._sources(sources), frame.digest, tree, racy, started)
+            if quick is not None:
+                return quick
+            if self._quick_wrote:  # what it changed is no longer what the state says
+                trusted = state is not None and self._output_untouched(state)
 
         if self.writer == "swap" and not trusted:
             refusals = refuse_output_dir(out, options.site_dir)
@@ -162,11 +184,11 @@ class Builder:
                 return BuildResult(None, refusals)
         self._trusted = trusted and out.is_dir()
         previous = state.outputs if self._trusted and state is not None else {}
-        return self._full_build(tree, racy, previous, progress, started)
+        return self._full_build(frame, sources, previous, progress, started)
 
     # -- the slow path ------------------------------------------------------------------------------
 
-    def _full_build(self, tree: str, racy: bool, previous: dict[str, str], progress: Progress | None, started: float) -> BuildResult:
+    def _full_build(self, frame: TreeLook, sources: TreeLook, previous: dict[str, str], progress: Progress | None, started: float) -> BuildResult:
         options = self.options
         config_hash = self._config_digest()
         if self.items is None:
@@ -202,14 +224,16 @@ class Builder:
 
         held_back = [i for i in self.items.all_items if i.date is not None and i.date > options.now and not options.future]
         library = site.library
+        snapshot = self._save_snapshots(site, outputs, fingerprints, previous, problems)
         self.state = OutputState(
-            fast_key=self._fast_key(), tree=tree, racy=racy,
+            fast_key=self._fast_key(), tree=digest_text(frame.digest, sources.digest), racy=frame.racy or sources.racy,
             valid_until=min((i.date for i in held_back), default=None),
             manifest=self._manifest_signature(), folders=self._folder_signatures(outputs),
             file_stats=self._file_stats(),
             outputs=fingerprints, pages_key=pages_key,
             counts=(len(library.articles), len(library.voices), len(library.newsletters), len(library.pages), library.held_back),
             files=len(outputs),
+            frame=frame.digest, sources=self._hashed_sources(sources), snapshot=snapshot,
         )
         self._save_caches()
         write_checked(self._state_file(), self.state)
@@ -218,21 +242,28 @@ class Builder:
     def _fingerprints(self, outputs: list[Output], site: Site) -> dict[str, str]:
         assert self.items is not None
         walker = Fingerprinter(self.items.fingerprints)
-        site_dir = self.options.site_dir
-        theme = self._theme_digest()
-        assets = digest_text(*(f"{a.source}={self._hash(site_dir / a.source)}" for a in site.library.assets))
+        theme, assets = self._theme_digest(), self._assets_digest(site)
         result: dict[str, str] = {}
         for output in outputs:
-            try:
-                parts = [self.generator, output.path, output.producer, output.template or "", walker.hex(output.context), walker.hex(output.lastmod)]
-                if output.producer != "copy":
-                    parts += [theme, assets]
-                if output.source is not None:
-                    parts.append(self._hash(output.source))
-                result[output.path] = digest_text(*parts)
-            except (Unfingerprintable, OSError):
-                continue  # rendered every time
+            value = self._fingerprint(output, walker, theme, assets)
+            if value is not None:  # None: rendered every time
+                result[output.path] = value
         return result
+
+    def _fingerprint(self, output: Output, walker: Fingerprinter, theme: str, assets: str) -> str | None:
+        try:
+            parts = [self.generator, output.path, output.producer, output.template or "", walker.hex(output.context), walker.hex(output.lastmod)]
+            if output.producer != "copy":
+                parts += [theme, assets]
+            if output.source is not None:
+                parts.append(self._hash(output.source))
+            return digest_text(*parts)
+        except (Unfingerprintable, OSError):
+            return None
+
+    def _assets_digest(self, site: Site) -> str:
+        site_dir = self.options.site_dir
+        return digest_text(*(f"{a.source}={self._hash(site_dir / a.source)}" for a in site.library.assets))
 
     def _hash(self, path: Path) -> str:
         try:
@@ -329,10 +360,24 @@ class Builder:
 
     # -- signatures ------------------------------------------------------------------------------------
 
-    def _tree_signature(self) -> tuple[str, bool]:
+    def _look(self) -> tuple[TreeLook, TreeLook]:
+        """Stat signatures of the theme and site.yaml (the frame), and of content/."""
         site_dir = self.options.site_dir
-        roots = [site_dir / CONTENT_ROOT, *theme_dirs(site_dir)]
-        return tree_signature(roots, [site_dir / CONFIG_FILE])
+        return look_at_tree(theme_dirs(site_dir), [site_dir / CONFIG_FILE]), look_at_tree([site_dir / CONTENT_ROOT])
+
+    def _sources(self, look: TreeLook) -> dict[str, Signature]:
+        """The content files a build reads (not those it skips: `_drafts/`, `.swap` files)."""
+        root = len(os.fspath(self.options.site_dir / CONTENT_ROOT)) + 1
+        return {path: sig for path, sig in look.files.items() if not any(part[:1] in "._" for part in path[root:].split("/"))}
+
+    def _hashed_sources(self, look: TreeLook) -> dict[str, tuple[Signature, str]]:
+        result = {}
+        for path, sig in self._sources(look).items():
+            try:
+                result[path] = (sig, self.hashes.of(Path(path)))
+            except OSError:
+                result[path] = (sig, "missing")
+        return result
 
     def _config_digest(self) -> str:
         try:
@@ -407,6 +452,67 @@ class Builder:
                 continue
             stats[path] = (found.st_size, found.st_mtime_ns)
         return stats
+
+    def _save_snapshots(self, site: Site, outputs: list[Output], fingerprints: dict[str, str],
+                        previous: dict[str, str], problems: list[Diagnostic]) -> str:
+        """Keep this build's plan for quick rebuilds (snapshots.py); returns the id of its rows."""
+        assert self.items is not None
+        store = self.snapshots()
+        page = next((o for o in outputs if o.path == "404.html" and o.producer == "template"), None)
+        if page is None or self.items.targets is None:
+            store.discard()
+            return ""
+        published = {item.source: item for item in site.library.all_items()}
+        items = []
+        for parsed in self.items.all_items:
+            item = published.get(parsed.source, parsed)
+            known = self.items.fingerprints.get(id(item))
+            items.append((item, parsed.source in published, known[1] if known else None, self.items.problems_of(parsed)))
+        changed = {o.path for o in outputs if fingerprints.get(o.path) is None or previous.get(o.path) != fingerprints[o.path]}
+        build_id = os.urandom(8).hex()
+        in_step = self.state.snapshot if self._trusted and self.state is not None else None
+        meta = {"targets": self.items.targets, "assets": self._assets_digest(site), "problems": tuple(problems)}
+        snapshots = [o for o in outputs if o.producer not in ("copy", "image", "sitemap")]
+        saved = store.save_build(build_id, in_step, {key: page.context[key] for key in SHARED_CONTEXT}, items, snapshots, changed, meta)
+        return build_id if saved else ""
+
+    # -- the quick path's writing (quickedit.py) ---------------------------------------------------------
+
+    def write_quick(self, rendered: dict[str, bytes]) -> list[str] | None:
+        out = self.options.output
+        self._quick_wrote = True
+        try:
+            if self.writer == "swap":
+                commit_files(out, rendered)
+            else:
+                for path, data in rendered.items():
+                    target = out / path
+                    temporary = target.with_name(f".{target.name}.tmp")
+                    temporary.write_bytes(data)
+                    os.replace(temporary, target)
+        except OSError:
+            return None
+        return sorted(rendered)
+
+    def after_quick(self, written: list[str], shared: Mapping[str, Any], records: list[ItemRecord]) -> None:
+        """Record what a quick rebuild changed: its files' stats, the edited items' rows, the state."""
+        state = self.state
+        assert state is not None
+        out = self.options.output
+        if self.writer == "swap":
+            for path in written:
+                found = os.stat(out / path)
+                state.file_stats[path] = (found.st_size, found.st_mtime_ns)
+                folder = path.rpartition("/")[0]
+                state.folders[folder] = os.stat(out / folder).st_mtime_ns
+        if not self.snapshots().save_items(state.snapshot, records, shared):
+            state.snapshot = ""
+        self._save_caches()
+        write_checked(self._state_file(), state)
+
+    def counted_site(self) -> Site:
+        assert self.state is not None
+        return _counted_site(self.state.counts)
 
     def _save_caches(self) -> None:
         try:

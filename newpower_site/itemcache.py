@@ -167,6 +167,7 @@ class ItemCache:
         self.keys: dict[int, str] = {}  # id(parsed item) -> its entry key
         self.fingerprints: dict[int, tuple[Item, str]] = {}  # id(rendered item) -> (item, value fingerprint)
         self.all_items: list[Item] = []  # every item read this run, published or not
+        self.targets: LinkTargets | None = None  # what links could point at, this run
         self.reads = self.renders = 0  # work done, for tests and benchmarks
 
     def start(self, config_digest: str) -> None:
@@ -175,6 +176,7 @@ class ItemCache:
         self.keys.clear()
         self.fingerprints.clear()
         self.all_items = []
+        self.targets = None
         self.reads = self.renders = 0
         self.store.forget_use()
 
@@ -220,6 +222,7 @@ class ItemCache:
 
     def render_items(self, items: list[Item], targets: LinkTargets, urls: Urls) -> list[tuple[Item, list[Diagnostic]]]:
         global _RENDER
+        self.targets = targets
         url_key = digest_text(urls.origin, urls.prefix)
         results: list[tuple[Item, list[Diagnostic]] | None] = []
         missing: list[int] = []
@@ -251,6 +254,13 @@ class ItemCache:
                 self.fingerprints[id(result[0])] = (result[0], digest_text(key, url_key))
             done.append(result)
         return done
+
+    def problems_of(self, parsed: Item) -> tuple[Diagnostic, ...]:
+        """What reading `parsed` (an item of all_items) and rendering it this run reported."""
+        entry = self.store.get(self.keys.get(id(parsed), "-"))
+        if not isinstance(entry, Entry):
+            return ()
+        return entry.problems + (entry.render_problems if entry.rendered is not None else ())
 
     def save(self) -> None:
         self.store.save()

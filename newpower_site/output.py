@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import json
 import os
 import shutil
 from collections.abc import Callable, Iterable, Mapping
@@ -57,11 +58,14 @@ def list_files(folder: Path) -> Iterable[str]:
     it); it is still something in the output folder we did not write, so it
     is listed rather than silently deleted with the previous build.
     """
-    for current, dirs, files in os.walk(folder):
+    root = os.fspath(folder)
+    for current, dirs, files in os.walk(root):
         dirs.sort()
-        linked = [name for name in dirs if (Path(current) / name).is_symlink()]
+        linked = [name for name in dirs if os.path.islink(os.path.join(current, name))]
+        prefix = os.path.relpath(current, root).replace(os.sep, "/")
+        prefix = "" if prefix == "." else prefix + "/"
         for name in sorted(files + linked):
-            yield (Path(current) / name).relative_to(folder).as_posix()
+            yield prefix + name
 
 
 def read_manifest(out: Path) -> set[str]:
@@ -104,6 +108,56 @@ def recover_interrupted_swap(out: Path) -> bool:
             os.rename(old, out)
             return True
     return False
+
+
+def commit_files(out: Path, files: Mapping[str, bytes]) -> None:
+    """Replace a few files of a built output in place: all of them, or none until recovered.
+
+    A quick rebuild (quickedit.py) changes a handful of files; swapping in a
+    whole new folder of 14,000 hard links for them would cost more than the
+    rebuild. The new files are written beside the output folder first, then
+    a journal naming them is made ready with one rename, and only then are
+    they renamed into place. A build that fails or is killed before the
+    journal is ready leaves the output exactly as it was; one killed among the
+    renames leaves a ready journal, which the next build finishes first
+    (recover_interrupted_commit), before it reads or writes anything else.
+    """
+    folder = out.parent / f".{out.name}.commit-{os.getpid()}"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir()
+    try:
+        names = sorted(files)
+        for index, relative in enumerate(names):
+            (folder / str(index)).write_bytes(files[relative])
+        (folder / "journal.tmp").write_text(json.dumps(names), encoding="utf-8")
+        os.rename(folder / "journal.tmp", folder / "journal")
+        _apply_journal(folder, out)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _apply_journal(folder: Path, out: Path) -> None:
+    names = json.loads((folder / "journal").read_text(encoding="utf-8"))
+    for index, relative in enumerate(names):
+        staged = folder / str(index)
+        if staged.exists():  # absent: renamed already, before a crash
+            os.replace(staged, out / relative)
+
+
+def recover_interrupted_commit(out: Path) -> bool:
+    """Finish the renames of a commit_files killed half way, and remove unfinished ones."""
+    finished = False
+    for folder in sorted(out.parent.glob(f".{out.name}.commit-*")):
+        if not folder.is_dir() or folder.is_symlink() or _process_alive(folder.name.rsplit("-", 1)[-1]):
+            continue
+        try:
+            if (folder / "journal").is_file():
+                _apply_journal(folder, out)
+                finished = True
+        except (OSError, ValueError):
+            pass  # a journal we cannot finish: the state check sees the output changed and rebuilds it whole
+        shutil.rmtree(folder, ignore_errors=True)
+    return finished
 
 
 def _process_alive(pid_text: str) -> bool:

@@ -25,6 +25,7 @@ MANIFEST_ICONS = ("icon-192.png", "icon-512.png", "favicon.svg")
 
 Producer = Literal["manifest", "template", "rss", "atom", "sitemap", "robots", "copy", "image", "email-html", "email-text", "email-eml"]
 
+SHARED_CONTEXT = ("images", "sharing", "site", "urls", "pages", "subscribe_link")  # in every page's context (snapshots.py keeps them once)
 HOME_ARTICLES = 6
 HOME_VOICES = 4
 SECTION_HEADINGS = {

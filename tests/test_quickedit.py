@@ -1,0 +1,192 @@
+"""The quick rebuild (quickedit.py) after an edit to item bodies: it must be taken when it
+can, give byte for byte what a cold build gives, and step aside whenever it cannot.
+
+Builds here leave out the Pagefind index, as `serve` and benchmarks/engine_build.py
+do: with the index, any changed page sends a build down the full path, which remakes
+the index from every page.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from conftest import copy_site, newpower, tree_bytes
+
+from newpower_site.incremental import Builder
+from newpower_site.output import MANIFEST, recover_interrupted_commit
+from newpower_site.pipeline import BuildOptions
+
+
+def engine(site: Path) -> tuple[str, dict[str, bytes]]:
+    """A cached build without the search index; returns which path it took and the output."""
+    builder = Builder(BuildOptions(site), search_index=False)
+    result = builder.build()
+    assert result.ok, [d.format() for d in result.diagnostics]
+    return builder.stats.path, tree_bytes(site / "output")
+
+
+def cold(site: Path, tmp_path: Path) -> dict[str, bytes]:
+    out = tmp_path / "cold"
+    run = newpower("build", "--site", site, "--out", out, "--no-cache")
+    assert run.code == 0, run.stderr
+    return {p: data for p, data in tree_bytes(out).items() if not p.startswith("pagefind/") and p != MANIFEST}
+
+
+def pages(files: dict[str, bytes]) -> dict[str, bytes]:
+    return {p: data for p, data in files.items() if p != MANIFEST}
+
+
+def append(path: Path, text: str) -> None:
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write(text)
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+@pytest.fixture()
+def site(tmp_path: Path) -> Path:
+    site = copy_site("realistic", tmp_path)
+    assert engine(site)[0] == "cold"
+    return site
+
+
+@pytest.mark.parametrize("source", [
+    "content/articles/bakery-buyout.md",  # featured by the newsletter: its issue page and email show it
+    "content/voices/dee-okafor.md",
+    "content/newsletters/march-2026.md",
+    "content/pages/about.md",
+])
+def test_a_body_edit_takes_the_quick_path_and_matches_a_cold_build(site: Path, tmp_path: Path, source: str) -> None:
+    append(site / source, "\nA closing line added by the quick-path test.\n")
+    path, after = engine(site)
+    assert path == "quick"
+    assert pages(after) == cold(site, tmp_path)
+    assert any(b"A closing line added by the quick-path test." in data for data in after.values())
+
+
+def test_edits_in_a_row_each_match_a_cold_build(site: Path, tmp_path: Path) -> None:
+    article = site / "content/articles/council-listens.md"
+    for round_ in range(3):
+        append(article, f"\nRound {round_} of edits.\n")
+        path, after = engine(site)
+        assert path == "quick"
+        assert pages(after) == cold(site, tmp_path)
+    edit(article, "title:", "title: Retitled,")  # a head change: the full path, from a store the quick path kept
+    path, after = engine(site)
+    assert path == "incremental"
+    assert pages(after) == cold(site, tmp_path)
+    append(article, "\nAnd after the retitle.\n")
+    assert engine(site)[0] == "quick"
+    assert pages(tree_bytes(site / "output")) == cold(site, tmp_path)
+
+
+@pytest.mark.parametrize(("source", "old", "new"), [
+    ("content/articles/bakery-buyout.md", "title:", "title: New title,"),  # listings show the title
+    ("content/articles/council-listens.md", "date: 2026-", "date: 2025-"),  # the order of every listing
+    ("content/voices/dee-okafor.md", "quote:", "quote: Newly,"),
+])
+def test_a_head_edit_takes_the_full_path(site: Path, tmp_path: Path, source: str, old: str, new: str) -> None:
+    edit(site / source, old, new)
+    path, after = engine(site)
+    assert path == "incremental"
+    assert pages(after) == cold(site, tmp_path)
+
+
+def test_a_new_first_paragraph_takes_the_full_path(site: Path, tmp_path: Path) -> None:
+    """Listing cards show an item's first paragraph when it has no summary."""
+    page = site / "content/pages/about.md"
+    text = page.read_text(encoding="utf-8")
+    head, _, body = text.partition("\n---\n")
+    page.write_text(f"{head}\n---\nA new opening paragraph.\n\n{body}", encoding="utf-8")
+    path, after = engine(site)
+    assert path == "incremental"
+    assert pages(after) == cold(site, tmp_path)
+
+
+def test_an_added_file_takes_the_full_path(site: Path, tmp_path: Path) -> None:
+    (site / "content/pages/contact.md").write_text("---\ntitle: Contact\n---\nWrite to us.\n", encoding="utf-8")
+    path, after = engine(site)
+    assert path == "incremental"
+    assert "contact/index.html" in after
+    assert pages(after) == cold(site, tmp_path)
+
+
+def test_an_edit_that_breaks_the_item_fails_as_a_full_build_would(site: Path) -> None:
+    before = tree_bytes(site / "output")
+    article = site / "content/articles/bakery-buyout.md"
+    append(article, "\nSee [the missing page](missing.md).\n")
+    builder = Builder(BuildOptions(site), search_index=False)
+    result = builder.build()
+    assert not result.ok
+    assert any("content/articles/bakery-buyout.md" in d.format() and "missing.md" in d.format() for d in result.diagnostics)
+    assert tree_bytes(site / "output") == before
+
+
+def test_an_edit_to_a_draft_changes_no_page(site: Path) -> None:
+    before = tree_bytes(site / "output")
+    draft = next(p for p in (site / "content/articles").glob("*.md") if "draft: true" in p.read_text(encoding="utf-8"))
+    append(draft, "\nStill drafting.\n")
+    path, after = engine(site)
+    assert path == "quick"
+    assert after == before
+
+
+def test_a_damaged_store_is_not_used(site: Path, tmp_path: Path) -> None:
+    store = next((site / ".newpower-cache/build").glob("snapshots-*.sqlite"))
+    data = bytearray(store.read_bytes())
+    for offset in range(len(data) // 3, len(data), 997):  # flip bits inside the rows
+        data[offset] ^= 0x55
+    store.write_bytes(bytes(data))
+    append(site / "content/articles/bakery-buyout.md", "\nAfter the damage.\n")
+    path, after = engine(site)
+    assert path in ("quick", "incremental")
+    assert pages(after) == cold(site, tmp_path)
+
+
+def test_serve_style_builds_take_the_quick_path_too(tmp_path: Path) -> None:
+    site = copy_site("realistic", tmp_path)
+    out = tmp_path / "preview"
+    builder = Builder(BuildOptions(site, out_dir=out), writer="in-place", search_index=False)
+    assert builder.build().ok
+    append(site / "content/voices/sam-hughes.md", "\nA line for the preview.\n")
+    assert builder.build().ok
+    assert builder.stats.path == "quick"
+    assert builder.changed_paths and all(p in tree_bytes(out) for p in builder.changed_paths)
+    assert b"A line for the preview." in (out / "voices/sam-hughes/index.html").read_bytes()
+
+
+def test_a_commit_killed_half_way_is_finished_by_the_next_build(tmp_path: Path) -> None:
+    """commit_files' journal: what a kill among its renames leaves, and its recovery."""
+    out = tmp_path / "output"
+    (out / "a").mkdir(parents=True)
+    (out / "a/index.html").write_bytes(b"old a")
+    (out / "b.html").write_bytes(b"old b")
+    journal = tmp_path / f".output.commit-{2**22 + 12345}"  # a process that is not running
+    journal.mkdir()
+    (journal / "journal").write_text(json.dumps(["a/index.html", "b.html"]), encoding="utf-8")
+    (journal / "1").write_bytes(b"new b")  # "0" was renamed into place before the kill
+    (out / "a/index.html").write_bytes(b"new a")
+    assert recover_interrupted_commit(out)
+    assert tree_bytes(out) == {"a/index.html": b"new a", "b.html": b"new b"}
+    assert not journal.exists()
+
+
+def test_a_commit_killed_before_its_journal_was_ready_changes_nothing(tmp_path: Path) -> None:
+    out = tmp_path / "output"
+    out.mkdir()
+    (out / "b.html").write_bytes(b"old b")
+    journal = tmp_path / f".output.commit-{2**22 + 12346}"
+    journal.mkdir()
+    (journal / "0").write_bytes(b"new b")
+    (journal / "journal.tmp").write_text(json.dumps(["b.html"]), encoding="utf-8")
+    assert not recover_interrupted_commit(out)
+    assert tree_bytes(out) == {"b.html": b"old b"}
+    assert not journal.exists()
+    assert os.listdir(tmp_path) == ["output"]
