@@ -299,26 +299,27 @@ def serve(options: ServeOptions, say: Say, report: Report, ready: Callable[[str]
     wake = threading.Event()
     last = [0.0]
     observer = Observer()
-    changes = _Changes(options.build.site_dir, wake, last, observer)
-    changes.watch()
-    observer.daemon = True
-    observer.start()
     stopping = stop or threading.Event()
-    rebuilder = threading.Thread(target=_rebuild_loop, args=(preview, wake, last, stopping), daemon=True)
-    rebuilder.start()
-    serving = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True)
-    serving.start()
-
-    url = f"http://{HOST}:{port}{preview.prefix}/"
-    if port != options.port and options.port != 0:
-        say(f"port {options.port} is taken; using {port}")
-    say(f"serving {options.build.site_dir} at {url} (Ctrl-C to stop)")
-    if ready:
-        ready(url)
-    if options.open_browser:
-        webbrowser.open(url)
-    _stop_on_signals()
+    serving: threading.Thread | None = None
+    _stop_on_signals()  # before "serving" is said: a signal sent on reading it must stop us
     try:
+        changes = _Changes(options.build.site_dir, wake, last, observer)
+        changes.watch()
+        observer.daemon = True
+        observer.start()
+        rebuilder = threading.Thread(target=_rebuild_loop, args=(preview, wake, last, stopping), daemon=True)
+        rebuilder.start()
+        serving = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True)
+        serving.start()
+
+        url = f"http://{HOST}:{port}{preview.prefix}/"
+        if port != options.port and options.port != 0:
+            say(f"port {options.port} is taken; using {port}")
+        say(f"serving {options.build.site_dir} at {url} (Ctrl-C to stop)")
+        if ready:
+            ready(url)
+        if options.open_browser:
+            webbrowser.open(url)
         while not stopping.wait(0.5):
             pass
     except KeyboardInterrupt:
@@ -327,8 +328,10 @@ def serve(options: ServeOptions, say: Say, report: Report, ready: Callable[[str]
         stopping.set()
         wake.set()
         preview.hub.close()
-        observer.stop()
-        server.shutdown()
+        if observer.is_alive():
+            observer.stop()
+        if serving is not None:  # shutdown() waits for serve_forever, which must have started
+            server.shutdown()
         server.server_close()
     say("stopped")
     return 0
