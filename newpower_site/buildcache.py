@@ -46,6 +46,11 @@ def cache_dir(site_dir: Path) -> Path:
     return site_dir / CACHE_DIR / BUILD_FOLDER
 
 
+def template_code_cache(site_dir: Path) -> Path:
+    """Compiled Jinja templates (render.make_environment)."""
+    return site_dir / CACHE_DIR / "templates"
+
+
 # -- checksummed pickles ---------------------------------------------------------------------------
 
 def read_only(values: dict) -> MappingProxyType:
@@ -170,34 +175,36 @@ class TreeLook:
 
     digest: str  # of every signature: equal digests mean nothing was added, removed or touched
     racy: bool  # some file was modified too recently for the digest to prove anything
-    files: dict[str, Signature]  # each regular file's signature (RACY_SIGNATURE if racy), by path
+    files: dict[str, Signature]  # each file a build reads (RACY_SIGNATURE if racy), by path
     links: bool  # a symbolic link was met (its target may change unseen)
 
 
 def look_at_tree(roots: Iterable[Path], files: Iterable[Path] = ()) -> TreeLook:
-    hasher = hashlib.blake2b(digest_size=16)
+    """Walk `roots` (and stat `files`). Everything counts in the digest; `files` of the
+    result leaves out names a build skips (`_drafts/`, `.x.swp`), as content.walk_sources does."""
     racy_after = _now_ns() - RACY_NS
     look = TreeLook("", False, {}, False)
-    found: list[tuple[str, os.stat_result | None, bool]] = []
+    seen: list[tuple[str, int, int, int]] = []
+    found: list[tuple[str, os.stat_result | None, bool, bool]] = []
     for root in roots:
-        found += _walk_stats(root)
+        _walk_stats(os.fspath(root), False, found)
     for path in files:
         try:
-            found.append((os.fspath(path), os.stat(path), False))
+            found.append((os.fspath(path), os.stat(path), False, False))
         except OSError:
-            hasher.update(f"{path}\x00missing\n".encode("utf-8", "surrogatepass"))
-    for path, stat, link in found:
+            seen.append((os.fspath(path), -1, -1, -1))
+    for path, stat, link, skipped in found:
         look.links = look.links or link
         if stat is None:  # a link loop, a file gone since the listing: never proves "unchanged"
-            hasher.update(f"{path}\x00unstatable\n".encode("utf-8", "surrogatepass"))
+            seen.append((path, -2, -2, -2))
             look.racy = True
             continue
-        hasher.update(f"{path}\x00{stat.st_size}\x00{stat.st_mtime_ns}\x00{stat.st_ino}\n".encode("utf-8", "surrogatepass"))
+        seen.append((path, stat.st_size, stat.st_mtime_ns, stat.st_ino))
         racy = stat.st_mtime_ns >= racy_after
         look.racy = look.racy or racy
-        if not path.endswith("/"):
-            look.files[path] = RACY_SIGNATURE if racy else signature(stat)
-    look.digest = hasher.hexdigest()
+        if not skipped and not path.endswith("/"):
+            look.files[path] = RACY_SIGNATURE if racy else (stat.st_size, stat.st_mtime_ns, stat.st_ino)
+    look.digest = digest(repr(seen).encode("utf-8", "surrogatepass"))
     return look
 
 
@@ -211,23 +218,25 @@ def tree_signature(roots: Iterable[Path], files: Iterable[Path] = ()) -> tuple[s
     return look.digest, look.racy
 
 
-def _walk_stats(root: Path) -> Iterator[tuple[str, os.stat_result | None, bool]]:
-    """(path, stat, is a link) of everything under `root`; folders end in '/'."""
+def _walk_stats(root: str, skipped: bool, found: list[tuple[str, os.stat_result | None, bool, bool]]) -> None:
+    """Append (path, stat, is a link, under a skipped name) for everything under `root`; folders end in '/'."""
     try:
-        entries = sorted(os.scandir(root), key=lambda e: e.name)
+        with os.scandir(root) as listing:
+            entries = sorted(listing, key=lambda e: e.name)
     except OSError:
         return
     for entry in entries:
+        skip = skipped or entry.name[:1] in ("_", ".")
         try:
             if entry.is_dir(follow_symlinks=False):
-                yield entry.path + "/", entry.stat(follow_symlinks=False), False
-                yield from _walk_stats(Path(entry.path))
+                found.append((entry.path + "/", entry.stat(follow_symlinks=False), False, skip))
+                _walk_stats(entry.path, skip, found)
             elif entry.is_symlink():
-                yield entry.path, entry.stat(follow_symlinks=True), True
+                found.append((entry.path, entry.stat(follow_symlinks=True), True, skip))
             else:
-                yield entry.path, entry.stat(follow_symlinks=False), False
+                found.append((entry.path, entry.stat(follow_symlinks=False), False, skip))
         except OSError:
-            yield entry.path, None, True
+            found.append((entry.path, None, True, skip))
 
 
 def _now_ns() -> int:

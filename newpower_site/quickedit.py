@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from newpower_site import content
-from newpower_site.buildcache import RACY_SIGNATURE, Signature, digest_text
+from newpower_site.buildcache import RACY_SIGNATURE, Signature, digest_text, template_code_cache
 from newpower_site.diagnostics import has_errors
 from newpower_site.emaillint import check_email_size
 from newpower_site.fingerprint import Fingerprinter
@@ -153,7 +153,7 @@ def _rebuild(builder: Builder, reader: SnapshotReader, files: dict[str, Signatur
 def _render(outputs: list[Output], urls, site_dir: Path) -> dict[str, bytes] | None:
     if not outputs:
         return {}
-    env = make_environment(site_dir)
+    env = make_environment(site_dir, template_code_cache(site_dir))
     rendered = {}
     for output in outputs:
         try:

