@@ -49,6 +49,7 @@ HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
 PORT_TRIES = 20  # when the port is taken, the next ones are tried
 QUIET_PERIOD = 0.03  # seconds without a new change before a rebuild starts
+QUIET_AFTER_SAVE = 0.005  # ... when the last change was a file closed after writing: that save is whole
 LONGEST_WAIT = 0.3  # a steady stream of changes still rebuilds this often
 SERVE_FOLDER = "serve"
 IGNORED_PARTS = {CACHE_DIR, "output", ".git", "node_modules", "__pycache__"}
@@ -250,7 +251,7 @@ class _Changes(FileSystemEventHandler):
         paths = [event.src_path, getattr(event, "dest_path", "") or ""]
         if all(self._ignored(str(p)) for p in paths if p):
             return
-        self.last[0] = time.monotonic()
+        self.last[0] = time.monotonic() - (QUIET_PERIOD - QUIET_AFTER_SAVE if event.event_type == "closed" else 0.0)
         self.wake.set()
 
     def _ignored(self, path: str) -> bool:
