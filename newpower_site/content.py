@@ -175,7 +175,7 @@ def read_item(file: SourceFile, kind: Kind, config: SiteConfig) -> tuple[Item | 
         source=file.source,
         date=values.get("date"),
         draft=bool(values.get("draft")),
-        markdown=split.body,
+        markdown=split.body.encode("utf-8"),
         body_line=split.body_first_line,
         key_lines=MappingProxyType(dict(split.front_matter.key_lines)),
     )
@@ -220,8 +220,8 @@ def _check_page_slugs(items: list[Item], assets: list[Asset]) -> list[Diagnostic
 
 
 def _render_item(item: Item, renderer: MarkdownRenderer, targets: LinkTargets, urls: Urls) -> tuple[Item, list[Diagnostic]]:
-    body, problems = renderer.render(item.kind, item.markdown, item.source, item.body_line, targets, urls)
-    changes: dict[str, Any] = {"body": body}
+    body, problems = renderer.render(item.kind, item.markdown.decode("utf-8"), item.source, item.body_line, targets, urls)
+    changes: dict[str, Any] = {"body": body, "markdown": b""}  # the source is not needed again: rendering starts from the parsed item
     if not item.summary and item.kind != "voice":
         changes["summary"] = body.first_paragraph
     if item.kind == "voice" and not item.summary:
