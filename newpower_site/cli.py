@@ -22,7 +22,7 @@ from newpower_site.buildlock import LockError, output_lock
 from newpower_site.config import load_config
 from newpower_site.diagnostics import Diagnostic
 from newpower_site.emailcommands import add_email_commands
-from newpower_site.output import recover_interrupted_swap
+from newpower_site.output import recover_interrupted_commit, recover_interrupted_swap
 from newpower_site.pipeline import BuildOptions, BuildResult, build
 from newpower_site.reporting import FORMATS, ReportStyle, count, fails, write_report
 from newpower_site.scaffold import KINDS, ScaffoldError, scaffold_item, scaffold_site, write_new
@@ -163,6 +163,7 @@ def run_build(args: argparse.Namespace) -> int:
     try:  # one build at a time per output folder: a second one waits (buildlock.py)
         with output_lock(options.output, waiting=lambda line: print(line, file=sys.stderr, flush=True)):
             recover_interrupted_swap(options.output)
+            recover_interrupted_commit(options.output)  # before any build: a --no-cache one too
             if args.no_cache:
                 result = build(options, progress=progress)
             else:

@@ -190,3 +190,17 @@ def test_a_commit_killed_before_its_journal_was_ready_changes_nothing(tmp_path: 
     assert tree_bytes(out) == {"b.html": b"old b"}
     assert not journal.exists()
     assert os.listdir(tmp_path) == ["output"]
+
+
+def test_a_pending_journal_is_settled_before_any_build_so_it_never_lands_later(site: Path) -> None:
+    """A --no-cache build after a killed commit: the journal is finished first, then replaced whole."""
+    journal = site / f".output.commit-{2**22 + 12347}"
+    journal.mkdir()
+    (journal / "0").write_bytes(b"<p>from a killed commit</p>")
+    (journal / "journal").write_text(json.dumps(["about/index.html"]), encoding="utf-8")
+    run = newpower("build", "--site", site, "--no-cache")
+    assert run.code == 0, run.stderr
+    assert not journal.exists()
+    assert b"from a killed commit" not in (site / "output/about/index.html").read_bytes()
+    assert newpower("build", "--site", site).code == 0
+    assert b"from a killed commit" not in (site / "output/about/index.html").read_bytes()
