@@ -76,6 +76,7 @@ from newpower_site.theme import theme_dirs
 from newpower_site.urls import Urls
 
 BACKGROUND_DELETE = 2000  # a previous output with more files than this is deleted after the command returns
+FEW_CHANGES = 200  # changed outputs up to this many are committed in place rather than swapped in a new folder
 
 
 @dataclass(slots=True)
@@ -214,7 +215,11 @@ class Builder:
         if len(fingerprints) < len(outputs):
             pages_key = digest_text("unfingerprintable", str(time.time_ns()))
 
-        if self.writer == "swap":
+        committed: dict[str, tuple[int, int]] | None = None  # file stats, when a few files were committed in place
+        if self.writer == "swap" and self._few_changes(outputs, changed, previous, pages_key):
+            committed = self._commit_few(site, urls, outputs, changed, problems, progress)
+            written = committed is not None or None
+        elif self.writer == "swap":
             written = self._write_swapped(site, urls, outputs, changed, pages_key, problems, progress)
         else:
             written = self._write_in_place(outputs, changed, removed, problems, progress)
@@ -230,7 +235,7 @@ class Builder:
             fast_key=self._fast_key(), tree=digest_text(frame.digest, sources.digest), racy=frame.racy or sources.racy,
             valid_until=min((i.date for i in held_back), default=None),
             manifest=self._manifest_signature(), folders=self._folder_signatures(outputs),
-            file_stats=self._file_stats(),
+            file_stats=committed if committed is not None else self._file_stats(),
             outputs=fingerprints, pages_key=pages_key,
             counts=(len(library.articles), len(library.voices), len(library.newsletters), len(library.pages), library.held_back),
             files=len(outputs),
@@ -292,6 +297,42 @@ class Builder:
                     progress(done, len(outputs))
         finally:
             _RENDERING = None
+
+    def _few_changes(self, outputs: list[Output], changed: list[Output], previous: dict[str, str], pages_key: str) -> bool:
+        """Commit in place rather than swap a whole new folder in: the same files, a few of them
+        changed, and no search index to remake (it is made from every page, in a folder of its own)."""
+        state = self.state
+        if not self._trusted or state is None or len(changed) > FEW_CHANGES or len(previous) != state.files:
+            return False
+        if {o.path for o in outputs} != previous.keys():
+            return False
+        pages_changed = any(o.path.endswith(".html") for o in changed)
+        if self.search_index and pages_changed:
+            return False
+        extras = set(state.file_stats) - previous.keys() - {MANIFEST}  # the search index's files
+        return not extras or (self.search_index and state.pages_key == pages_key)
+
+    def _commit_few(self, site: Site, urls: Urls, outputs: list[Output], changed: list[Output],
+                    problems: list[Diagnostic], progress: Progress | None) -> dict[str, tuple[int, int]] | None:
+        """Render `changed` into memory, check, and commit them in place (output.commit_files)."""
+        from newpower_site.emailchecks import email_problems
+
+        out = self.options.output
+        rendered = dict((o.path, data) for o, data in self._render(changed, urls, problems, progress))
+        if has_errors(problems):
+            return None
+        problems += email_problems(site, urls, _OutputFiles(out, rendered, [o.path for o in outputs]), self.options.site_dir)
+        if has_errors(problems) or (self.options.strict and problems):
+            return None
+        commit_files(out, rendered)
+        assert self.state is not None
+        stats = dict(self.state.file_stats)
+        root = os.fspath(out) + os.sep
+        for path in rendered:
+            found = os.stat(root + path)
+            stats[path] = (found.st_size, found.st_mtime_ns)
+        self.stats.outputs_linked = 0
+        return stats
 
     def _write_swapped(self, site: Site, urls: Urls, outputs: list[Output], changed: list[Output], pages_key: str,
                        problems: list[Diagnostic], progress: Progress | None) -> bool | None:
@@ -611,6 +652,26 @@ def _limited_walk(folder: Path, limit: int) -> Iterator[str]:
             seen += 1
             if seen >= limit:
                 return
+
+
+class _OutputFiles(Mapping[str, bytes]):
+    """The output as it will be once `rendered` is committed: read on demand."""
+
+    def __init__(self, out: Path, rendered: dict[str, bytes], paths: list[str]):
+        self.out, self.rendered, self.paths = out, rendered, paths
+
+    def __getitem__(self, path: str) -> bytes:
+        if path in self.rendered:
+            return self.rendered[path]
+        if path not in self.paths:
+            raise KeyError(path)
+        return (self.out / path).read_bytes()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.paths)
+
+    def __len__(self) -> int:
+        return len(self.paths)
 
 
 class _StagedFiles(Mapping[str, bytes]):

@@ -204,3 +204,16 @@ def test_a_pending_journal_is_settled_before_any_build_so_it_never_lands_later(s
     assert b"from a killed commit" not in (site / "output/about/index.html").read_bytes()
     assert newpower("build", "--site", site).code == 0
     assert b"from a killed commit" not in (site / "output/about/index.html").read_bytes()
+
+
+def test_a_head_edit_commits_its_few_changed_files_in_place(site: Path, tmp_path: Path) -> None:
+    """The full path with a handful of changed files renames them into place rather than swapping
+    in a new folder of hard links: untouched files keep their inode, and the result is still a cold build's."""
+    untouched = site / "output/voices/sam-hughes/index.html"
+    inode = untouched.stat().st_ino
+    edit(site / "content/articles/bakery-buyout.md", "title:", "title: Committed,")
+    path, after = engine(site)
+    assert path == "incremental"
+    assert untouched.stat().st_ino == inode
+    assert pages(after) == cold(site, tmp_path)
+    assert not list(tmp_path.glob(".output.commit-*")) and not list(site.glob(".output.commit-*"))
