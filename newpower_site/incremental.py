@@ -321,7 +321,7 @@ class Builder:
         rendered = dict((o.path, data) for o, data in self._render(changed, urls, problems, progress))
         if has_errors(problems):
             return None
-        problems += email_problems(site, urls, _OutputFiles(out, rendered, [o.path for o in outputs]), self.options.site_dir)
+        problems += email_problems(site, urls, _FilesOnDisk(out, [o.path for o in outputs], rendered), self.options.site_dir)
         if has_errors(problems) or (self.options.strict and problems):
             return None
         commit_files(out, rendered)
@@ -355,7 +355,7 @@ class Builder:
                 if output.path not in changed_paths:
                     _link_or_copy(out / output.path, _target(stage, output.path, made))
             self.stats.outputs_linked = len(outputs) - len(changed)
-            problems += email_problems(site, urls, _StagedFiles(stage, [o.path for o in outputs]), self.options.site_dir)
+            problems += email_problems(site, urls, _FilesOnDisk(stage, [o.path for o in outputs]), self.options.site_dir)
             if has_errors(problems) or (self.options.strict and problems):
                 return None
             planned = {o.path for o in outputs}
@@ -387,10 +387,7 @@ class Builder:
             return None
         made: set[Path] = set()
         for output, data in rendered:
-            target = _target(out, output.path, made)
-            temporary = target.with_name(f".{target.name}.tmp")
-            temporary.write_bytes(data)
-            os.replace(temporary, target)
+            _replace_file(_target(out, output.path, made), data)
         for path in removed:
             target = out / path
             try:
@@ -524,10 +521,7 @@ class Builder:
                 commit_files(out, rendered)
             else:
                 for path, data in rendered.items():
-                    target = out / path
-                    temporary = target.with_name(f".{target.name}.tmp")
-                    temporary.write_bytes(data)
-                    os.replace(temporary, target)
+                    _replace_file(out / path, data)
         except OSError:
             return None
         return sorted(rendered)
@@ -603,6 +597,13 @@ def _target(root: Path, relative: str, made: set[Path]) -> Path:
     return target
 
 
+def _replace_file(target: Path, data: bytes) -> None:
+    """Serve's folder: a browser reading `target` meanwhile gets the old file or the new, whole."""
+    temporary = target.with_name(f".{target.name}.tmp")
+    temporary.write_bytes(data)
+    os.replace(temporary, target)
+
+
 def _link_or_copy(source: Path, target: Path) -> None:
     try:
         os.link(source, target)
@@ -654,36 +655,19 @@ def _limited_walk(folder: Path, limit: int) -> Iterator[str]:
                 return
 
 
-class _OutputFiles(Mapping[str, bytes]):
-    """The output as it will be once `rendered` is committed: read on demand."""
+class _FilesOnDisk(Mapping[str, bytes]):
+    """An output folder as a read-only mapping, read on demand (checks that look at written files);
+    `rendered` holds files not yet in it (a commit to come)."""
 
-    def __init__(self, out: Path, rendered: dict[str, bytes], paths: list[str]):
-        self.out, self.rendered, self.paths = out, rendered, paths
+    def __init__(self, root: Path, paths: list[str], rendered: Mapping[str, bytes] | None = None):
+        self.root, self.paths, self.rendered = root, paths, rendered or {}
 
     def __getitem__(self, path: str) -> bytes:
         if path in self.rendered:
             return self.rendered[path]
         if path not in self.paths:
             raise KeyError(path)
-        return (self.out / path).read_bytes()
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.paths)
-
-    def __len__(self) -> int:
-        return len(self.paths)
-
-
-class _StagedFiles(Mapping[str, bytes]):
-    """The staged output as a read-only mapping, read on demand (checks that look at written files)."""
-
-    def __init__(self, stage: Path, paths: list[str]):
-        self.stage, self.paths = stage, paths
-
-    def __getitem__(self, path: str) -> bytes:
-        if path not in self.paths:
-            raise KeyError(path)
-        return (self.stage / path).read_bytes()
+        return (self.root / path).read_bytes()
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.paths)
