@@ -22,7 +22,7 @@ import copyreg
 import io
 import pickle
 import sqlite3
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -154,38 +154,40 @@ class Snapshots:
         shared_ids = _shared_ids(shared)
         try:
             connection = self._connect()
-        except sqlite3.Error:
+            keep = in_step_with is not None and self._meta(connection, "build-id") == in_step_with
+            if not keep:  # a new store: quicker than deleting every row of the old one
+                connection.close()
+                self.discard()
+                connection = self._connect()
+        except (sqlite3.Error, pickle.UnpicklingError, EOFError):
+            self.discard()
             return False
         try:
             connection.execute("BEGIN")
-            previous_id = self._meta(connection, "build-id")
-            keep = in_step_with is not None and previous_id == in_step_with
-            if not keep:
-                for table in ("items", "outputs", "dependents", "meta"):
-                    connection.execute(f"DELETE FROM {table}")
             known = dict(connection.execute("SELECT source, fingerprint FROM items")) if keep else {}
             seen_sources: set[str] = set()
-            item_rows = []
-            for item, published, fingerprint, problems in items:
-                seen_sources.add(item.source)
-                if fingerprint is None or known.get(item.source) != fingerprint:
-                    record = ItemRecord(item, published, fingerprint, problems)
-                    item_rows.append((item.source, fingerprint, _sealed(record, shared_ids, root=item)))
-            connection.executemany("INSERT OR REPLACE INTO items VALUES (?, ?, ?)", item_rows)
-            for gone in set(known) - seen_sources:
-                connection.execute("DELETE FROM items WHERE source = ?", (gone,))
+
+            def item_rows() -> Iterator[tuple[str, str | None, bytes]]:  # one at a time: 10,000 items of HTML
+                for item, published, fingerprint, problems in items:
+                    seen_sources.add(item.source)
+                    if fingerprint is None or known.get(item.source) != fingerprint:
+                        record = ItemRecord(item, published, fingerprint, problems)
+                        yield item.source, fingerprint, _sealed(record, shared_ids, root=item)
+
+            connection.executemany("INSERT OR REPLACE INTO items VALUES (?, ?, ?)", item_rows())
+            connection.executemany("DELETE FROM items WHERE source = ?", [(gone,) for gone in set(known) - seen_sources])
 
             planned: set[str] = set()
-            output_rows = []
+            to_write: list[Output] = []
             dependents: dict[str, list[str]] = {}
             for output in outputs:
                 planned.add(output.path)
                 if not keep or output.path in changed_outputs:
-                    output_rows.append((output.path, _sealed(output, shared_ids)))
+                    to_write.append(output)
                 for source in output.inputs:
                     if source in seen_sources:
                         dependents.setdefault(source, []).append(output.path)
-            connection.executemany("INSERT OR REPLACE INTO outputs VALUES (?, ?)", output_rows)
+            connection.executemany("INSERT OR REPLACE INTO outputs VALUES (?, ?)", ((o.path, _sealed(o, shared_ids)) for o in to_write))
             if keep:
                 stored = {path for (path,) in connection.execute("SELECT path FROM outputs")}
                 connection.executemany("DELETE FROM outputs WHERE path = ?", [(p,) for p in stored - planned])
