@@ -181,6 +181,11 @@ def _referenced(site: Site, by_url: Mapping[str, str]) -> Iterable[str]:
                 yield path
 
 
+def body_images(html_text: str) -> tuple[str, ...]:
+    """The image URLs a rendered body shows: what the catalog reads from it."""
+    return tuple(match.group(1) for match in _MARKDOWN_IMG.finditer(html_text))
+
+
 def _input_name(file: Path, site_dir: Path) -> str:
     try:
         return file.resolve().relative_to(site_dir.resolve()).as_posix()

@@ -30,6 +30,7 @@ from typing import Any
 from newpower_site.buildcache import seal, unseal
 from newpower_site.diagnostics import Diagnostic
 from newpower_site.fingerprint import Fingerprinter
+from newpower_site.images import body_images
 from newpower_site.model import Item
 from newpower_site.plan import Output
 
@@ -60,12 +61,15 @@ def head_digest(item: Item, walker: Fingerprinter | None = None) -> str:
     """Everything of an item except its rendered body and Markdown source.
 
     The first paragraph, the headings and the summary are part of the head:
-    listings, cards and emails show them. A newsletter's featured items are
-    counted by their references (their own edits are their own).
+    listings, cards and emails show them. So are the images the body shows,
+    which every page's image catalog measures and resizes. A newsletter's
+    featured items are counted by their references (their own edits are
+    their own).
     """
     walker = walker or Fingerprinter()
     fields = [(name, getattr(item, name)) for name in item.__dataclass_fields__ if name not in HEAD_EXCLUDES]
-    return walker.hex((type(item).__qualname__, tuple(fields), item.body.first_paragraph, item.body.headings))
+    shown = (item.body.first_paragraph, item.body.headings, body_images(item.html))
+    return walker.hex((type(item).__qualname__, tuple(fields), shown))
 
 
 def _item_types() -> list[type]:

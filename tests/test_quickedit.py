@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from pathlib import Path
 
 import pytest
-from conftest import copy_site, newpower, tree_bytes
+from conftest import REPO, copy_site, newpower, tree_bytes
 
 from newpower_site.incremental import Builder
 from newpower_site.output import MANIFEST, recover_interrupted_commit
@@ -217,3 +218,15 @@ def test_a_head_edit_commits_its_few_changed_files_in_place(site: Path, tmp_path
     assert untouched.stat().st_ino == inode
     assert pages(after) == cold(site, tmp_path)
     assert not list(tmp_path.glob(".output.commit-*")) and not list(site.glob(".output.commit-*"))
+
+
+def test_a_body_edit_that_shows_a_new_image_takes_the_full_path(tmp_path: Path) -> None:
+    """Images a body shows are measured and resized for every page (the image catalog): a new one is a head change."""
+    site = copy_site("realistic", tmp_path)
+    shutil.copy(REPO / "content/images/share.png", site / "content/images/wide.png")
+    assert engine(site)[0] == "cold"
+    append(site / "content/articles/council-listens.md", "\n![A wide picture of the hall](../images/wide.png)\n")
+    path, after = engine(site)
+    assert path == "incremental"
+    assert pages(after) == cold(site, tmp_path)
+    assert b"srcset" in after["articles/council-listens/index.html"]
