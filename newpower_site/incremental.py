@@ -407,8 +407,9 @@ class Builder:
     def _hashed_sources(self, look: TreeLook) -> dict[str, tuple[Signature, str]]:
         result = {}
         for path, sig in look.files.items():
+            read = self.hashes.seen.get(path)  # the hash taken when this build read it, not a later save's
             try:
-                result[path] = (sig, self.hashes.of(Path(path)))
+                result[path] = (sig, read[1] if read is not None else self.hashes.of(Path(path)))
             except OSError:
                 result[path] = (sig, "missing")
         return result

@@ -48,15 +48,16 @@ def rebuild_edited(builder: Builder, files: dict[str, Signature], frame: str, tr
     state = builder.state
     if state is None or not state.snapshot or state.frame != frame or state.sources.keys() != files.keys():
         return None
-    edited = []
-    for path, found in files.items():
+    edited: dict[str, str] = {}  # path -> its content hash, taken before it is read (never after: a save
+    for path, found in files.items():  # landing meanwhile must look changed to the next build)
         known_signature, known_hash = state.sources[path]
         if found != known_signature or found == RACY_SIGNATURE:
             try:
-                if builder.hashes.of(Path(path)) != known_hash:
-                    edited.append(path)
+                content_hash = builder.hashes.of(Path(path))
             except OSError:
                 return None
+            if content_hash != known_hash:
+                edited[path] = content_hash
     if len(edited) > MAX_EDITED:
         return None
     try:
@@ -71,7 +72,7 @@ def rebuild_edited(builder: Builder, files: dict[str, Signature], frame: str, tr
         reader.close()
 
 
-def _rebuild(builder: Builder, reader: SnapshotReader, files: dict[str, Signature], edited: list[str],
+def _rebuild(builder: Builder, reader: SnapshotReader, files: dict[str, Signature], edited: dict[str, str],
              tree: str, racy: bool, started: float) -> BuildResult | None:
     state = builder.state
     assert state is not None
@@ -106,7 +107,7 @@ def _rebuild(builder: Builder, reader: SnapshotReader, files: dict[str, Signatur
                 item = replace(item, featured=old.item.featured)
         if tuple(problems) != old.problems or head_digest(item) != head_digest(old.item):
             return None
-        key = digest_text("item", builder.generator, config_digest, kind.name, source, builder.hashes.of(Path(path)))
+        key = digest_text("item", builder.generator, config_digest, kind.name, source, edited[path])
         fingerprint = None if isinstance(item, Newsletter) or not old.published else digest_text(key, url_key)
         records.append(ItemRecord(item, old.published, fingerprint, old.problems))
         if fingerprint is not None:
@@ -132,8 +133,8 @@ def _rebuild(builder: Builder, reader: SnapshotReader, files: dict[str, Signatur
     if written is None:
         return None
 
-    for path in edited:
-        state.sources[path] = (files[path], builder.hashes.of(Path(path)))
+    for path, content_hash in edited.items():
+        state.sources[path] = (files[path], content_hash)
     for output in changed:
         if new_prints[output.path] is not None:
             state.outputs[output.path] = new_prints[output.path]
