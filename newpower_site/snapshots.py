@@ -19,6 +19,7 @@ damaged store is never used, only rebuilt.
 from __future__ import annotations
 
 import copyreg
+import functools
 import io
 import pickle
 import sqlite3
@@ -40,7 +41,9 @@ CREATE TABLE IF NOT EXISTS outputs (path TEXT PRIMARY KEY, blob BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS dependents (source TEXT PRIMARY KEY, paths TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, blob BLOB NOT NULL);
 """
-HEAD_EXCLUDES = frozenset({"body", "markdown", "featured"})  # what an item's own page and feeds show, and nothing else does
+# Left out of an item's head: its body, shown only where the item is shown whole (its page, feeds, emails),
+# and a newsletter's resolved featured items, which the head counts by their references (featured_refs).
+HEAD_EXCLUDES = frozenset({"body", "markdown", "featured"})
 
 
 class SnapshotMissing(Exception):
@@ -72,13 +75,15 @@ def head_digest(item: Item, walker: Fingerprinter | None = None) -> str:
     return walker.hex((type(item).__qualname__, tuple(fields), shown))
 
 
-def _item_types() -> list[type]:
-    found, pending = [], [Item]
+@functools.cache
+def _item_types() -> tuple[type, ...]:
+    found: list[type] = []
+    pending: list[type] = [Item]
     while pending:
         kind = pending.pop()
         found.append(kind)
         pending += kind.__subclasses__()
-    return found
+    return tuple(found)
 
 
 def _sealed(value: Any, shared: Mapping[int, tuple[type, str]], root: Any = None) -> bytes:
