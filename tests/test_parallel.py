@@ -1,0 +1,71 @@
+"""The process pool: results in order, errors raised here, no process left behind."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from newpower_site import parallel
+
+pytestmark = pytest.mark.skipif(not parallel.use_pool(parallel.MIN_ITEMS), reason="needs fork and two cores")
+
+COUNT = parallel.MIN_ITEMS * 3
+
+
+def square_and_pid(n: int) -> tuple[int, int]:
+    return n * n, os.getpid()
+
+
+def fails_at_1000(n: int) -> int:
+    if n == 1000:
+        raise ValueError(f"bad item {n}")
+    return n
+
+
+def dies_at_1000(n: int) -> int:
+    if n == 1000:
+        os._exit(3)
+    return n
+
+
+def children() -> list[str]:
+    return Path(f"/proc/self/task/{os.getpid()}/children").read_text().split()
+
+
+def test_results_come_in_order_from_recycled_workers(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(parallel, "RECYCLE", 2)
+    results = parallel.map_in_pool(square_and_pid, list(range(COUNT)), batch=10)
+    assert [value for value, _ in results] == [n * n for n in range(COUNT)]
+    pids = [pid for _, pid in results]
+    assert set(pids[:10]) == {os.getpid()}, "the first batch runs here, so what a job builds once is inherited"
+    assert os.getpid() not in pids[10:]
+    assert len(set(pids[10:])) >= (COUNT // 10 - 1) // 2, "each worker runs at most RECYCLE batches"
+    assert children() == []
+
+
+def test_a_job_error_is_raised_here() -> None:
+    with pytest.raises(ValueError, match="bad item 1000") as raised:
+        parallel.map_in_pool(fails_at_1000, list(range(COUNT)))
+    assert "fails_at_1000" in str(raised.value.__cause__), "the worker's traceback comes along"
+    assert children() == []
+
+
+def test_a_dead_worker_is_an_error_not_a_hang() -> None:
+    with pytest.raises(parallel.WorkerFailed, match="died"):
+        parallel.map_in_pool(dies_at_1000, list(range(COUNT)))
+    assert children() == []
+
+
+def test_stopping_early_ends_the_workers() -> None:
+    results = parallel.imap_in_pool(square_and_pid, list(range(COUNT)), batch=10)
+    assert [next(results)[0] for _ in range(50)] == [n * n for n in range(50)]
+    results.close()
+    assert children() == []
+
+
+def test_small_or_forbidden_work_runs_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert {pid for _, pid in parallel.map_in_pool(square_and_pid, list(range(parallel.MIN_ITEMS - 1)))} == {os.getpid()}
+    monkeypatch.setattr(parallel, "_forbidden", True)
+    assert {pid for _, pid in parallel.map_in_pool(square_and_pid, list(range(COUNT)))} == {os.getpid()}
