@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import lxml.html
@@ -29,8 +30,11 @@ class EventStream:
         assert self.response.getheader("Content-Type") == "text/event-stream"
 
     def next_event(self) -> tuple[str, str]:
+        """The next named event; fails after LIMIT seconds without one (keep-alive comments do not count)."""
         name, data = "", ""
+        deadline = time.monotonic() + LIMIT
         while True:
+            assert time.monotonic() < deadline, f"no event in {LIMIT} s"
             line = self.response.fp.readline().decode("utf-8")
             assert line, "the event stream closed"
             line = line.rstrip("\n")
