@@ -27,12 +27,14 @@ check: $(BIN)/newpower
 	$(BIN)/newpower check --site .
 
 # Timings on synthetic sites of 1,000 and 10,000 items, then the same corpus in
-# Hugo (Debian's hugo, installed when missing) and Pelican (benchmarks/.venv-pelican).
+# Hugo (Debian's hugo, installed when missing) and Pelican (benchmarks/.venv-pelican), then
+# cold-build memory with Pagefind apart.
 # Results and how to read them: docs/performance.md. Takes tens of minutes.
 bench: $(BIN)/newpower
 	@command -v hugo >/dev/null || { $(APT_INSTALL) hugo; }
 	$(BIN)/python benchmarks/bench.py 1000 10000 --runs 5
 	$(BIN)/python benchmarks/compare.py 10000 --runs 3
+	$(BIN)/python benchmarks/memory.py 1000 10000
 
 # The browser checks (tests/test_browser.py, tests/test_html_valid.py) need
 # Debian's chromium, a Java runtime for the Nu HTML Checker, and the npm tools
