@@ -19,13 +19,12 @@ from urllib.parse import urlsplit
 
 from newpower_site import __version__
 from newpower_site.buildlock import LockError, output_lock
-from newpower_site.config import load_config
 from newpower_site.diagnostics import Diagnostic
 from newpower_site.emailcommands import add_email_commands
 from newpower_site.output import recover_interrupted_commit, recover_interrupted_swap
-from newpower_site.pipeline import BuildOptions, BuildResult, build
+from newpower_site.buildoptions import BuildOptions, BuildResult
 from newpower_site.reporting import FORMATS, ReportStyle, count, fails, write_report
-from newpower_site.scaffold import KINDS, ScaffoldError, scaffold_item, scaffold_site, write_new
+from newpower_site.schema import KIND_BY_NAME
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -84,7 +83,7 @@ def make_parser() -> argparse.ArgumentParser:
 
     new_cmd = commands.add_parser("new", parents=[common], help="start a new article, voice, newsletter issue, page or site",
                                   description="Write a new file with valid front matter and today's date. Never overwrites.")
-    new_cmd.add_argument("kind", choices=(*KINDS, "site"), help="what to create")
+    new_cmd.add_argument("kind", choices=(*KIND_BY_NAME, "site"), help="what to create")
     new_cmd.add_argument("title", nargs="?", help="its title (for a voice: the member's name); a newsletter issue without one gets the month's")
     new_cmd.add_argument("--slug", help="the file name without .md (default: made from the title)")
     new_cmd.set_defaults(run=run_new)
@@ -165,6 +164,8 @@ def run_build(args: argparse.Namespace) -> int:
             recover_interrupted_swap(options.output)
             recover_interrupted_commit(options.output)  # before any build: a --no-cache one too
             if args.no_cache:
+                from newpower_site.pipeline import build
+
                 result = build(options, progress=progress)
             else:
                 from newpower_site.incremental import build as build_incremental
@@ -196,6 +197,8 @@ def run_serve(args: argparse.Namespace) -> int:
 
 
 def run_check(args: argparse.Namespace) -> int:
+    from newpower_site.pipeline import build
+
     result = build(_options(args), write=False)
     report(result.diagnostics, args)
     if fails(result.diagnostics, args.strict):
@@ -206,6 +209,9 @@ def run_check(args: argparse.Namespace) -> int:
 
 
 def run_new(args: argparse.Namespace) -> int:
+    from newpower_site.config import load_config
+    from newpower_site.scaffold import ScaffoldError, scaffold_item, scaffold_site, write_new
+
     site_dir: Path = args.site
     if not args.title and args.kind != "newsletter":
         print(f'newpower new {args.kind}: give a title, e.g. newpower new {args.kind} "Asha Patel"', file=sys.stderr)

@@ -11,10 +11,10 @@ from zoneinfo import ZoneInfo
 from newpower_site.diagnostics import Diagnostic, error
 from newpower_site.fields import FieldContext, check_fields
 from newpower_site.frontmatter import decode_source
+from newpower_site.layout import CONFIG_FILE  # noqa: F401 (imported from here across the package)
 from newpower_site.schema import SITE
 from newpower_site.yamlsafe import load_mapping
 
-CONFIG_FILE = "site.yaml"
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,16 +14,14 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from email.utils import formataddr, getaddresses, parseaddr
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from newpower_site.diagnostics import Diagnostic, error, has_errors
-from newpower_site.emailmime import build_message
-from newpower_site.emailoutput import EMAIL_PRODUCERS, email_for
-from newpower_site.pipeline import BuildOptions, plan
-from newpower_site.plan import Output
-from newpower_site.render import RenderError, make_environment, render_output
 from newpower_site.schema import EMAIL_PROVIDERS
-from newpower_site.smtpsend import SendError, SmtpServer, send
-from newpower_site.urls import Urls
+
+if TYPE_CHECKING:  # the commands import what they use when run: `newpower build` starts without them
+    from newpower_site.plan import Output
+    from newpower_site.urls import Urls
 
 Report = Callable[[Sequence[Diagnostic]], None]
 
@@ -55,6 +53,8 @@ def add_email_commands(commands: argparse._SubParsersAction, common: argparse.Ar
 
 
 def run_email(args: argparse.Namespace, report: Report) -> int:
+    from newpower_site.render import RenderError, make_environment, render_output
+
     found = _issue_outputs(args, report)
     if found is None:
         return 1
@@ -70,6 +70,11 @@ def run_email(args: argparse.Namespace, report: Report) -> int:
 
 
 def run_send_test(args: argparse.Namespace, report: Report) -> int:
+    from newpower_site.emailmime import build_message
+    from newpower_site.emailoutput import email_for
+    from newpower_site.render import RenderError, make_environment, render_output
+    from newpower_site.smtpsend import SendError, SmtpServer, send
+
     found = _issue_outputs(args, report)
     if found is None:
         return 1
@@ -99,6 +104,8 @@ def run_send_test(args: argparse.Namespace, report: Report) -> int:
 
 def one_address(text: str, option: str) -> str:
     """One mailbox, `a@b.org` or `Name <a@b.org>`; anything else (a list, a line break) is refused."""
+    from newpower_site.smtpsend import SendError
+
     name, address = parseaddr(text)
     if "\n" in text or "\r" in text or "@" not in address or len(getaddresses([text])) != 1:
         raise SendError(f"{option} {text!r}: give one address, such as editor@example.org or 'Ruth <ruth@example.org>'")
@@ -107,6 +114,10 @@ def one_address(text: str, option: str) -> str:
 
 def _issue_outputs(args: argparse.Namespace, report: Report) -> tuple[Urls, Path, dict[str, Output]] | None:
     """The planned email outputs of issue SLUG, with --provider applied; None after reporting why not."""
+    from newpower_site.buildoptions import BuildOptions
+    from newpower_site.emailoutput import EMAIL_PRODUCERS
+    from newpower_site.pipeline import plan
+
     options = BuildOptions(site_dir=args.site, drafts=args.drafts, future=args.future, now=datetime.now(UTC))
     site, urls, outputs, problems = plan(options)
     if site is None or urls is None or has_errors(problems):

@@ -31,7 +31,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from newpower_site import parallel
 from newpower_site.buildcache import (
@@ -48,11 +48,8 @@ from newpower_site.buildcache import (
     template_code_cache,
     write_checked,
 )
-from newpower_site.config import CONFIG_FILE
-from newpower_site.content import CONTENT_ROOT
 from newpower_site.diagnostics import Diagnostic, error, has_errors
 from newpower_site.fingerprint import Fingerprinter, Unfingerprintable
-from newpower_site.itemcache import ItemCache
 from newpower_site.model import Library, Site
 from newpower_site.output import (
     MANIFEST,
@@ -67,13 +64,15 @@ from newpower_site.output import (
     swap_in,
     write_manifest,
 )
-from newpower_site.pipeline import BuildOptions, BuildResult, Progress, plan
-from newpower_site.plan import SHARED_CONTEXT, Output
-from newpower_site.quickedit import rebuild_edited
-from newpower_site.render import RenderError, make_environment, render_output
-from newpower_site.snapshots import ItemRecord, Snapshots
+from newpower_site.buildoptions import BuildOptions, BuildResult, Progress
+from newpower_site.layout import CONFIG_FILE, CONTENT_ROOT
 from newpower_site.theme import theme_dirs
-from newpower_site.urls import Urls
+
+if TYPE_CHECKING:  # the stages load when there is something to build: a build with nothing to do starts quicker
+    from newpower_site.itemcache import ItemCache
+    from newpower_site.plan import Output
+    from newpower_site.snapshots import ItemRecord, Snapshots
+    from newpower_site.urls import Urls
 
 BACKGROUND_DELETE = 2000  # a previous output with more files than this is deleted after the command returns
 FEW_CHANGES = 200  # changed outputs up to this many are committed in place rather than swapped in a new folder
@@ -136,6 +135,8 @@ class Builder:
         return self.folder / f"output-{digest_text(str(self.options.output.resolve()), self.writer)[:16]}.pickle"
 
     def snapshots(self) -> Snapshots:
+        from newpower_site.snapshots import Snapshots
+
         return Snapshots(self._state_file().with_name(self._state_file().stem.replace("output-", "snapshots-") + ".sqlite"))
 
     def build_state_missing(self) -> bool:
@@ -174,6 +175,8 @@ class Builder:
             return BuildResult(_counted_site(state.counts), [], state.files, time.perf_counter() - started)
         if trusted and in_time and not frame.links and not sources.links:
             self._quick_wrote = False
+            from newpower_site.quickedit import rebuild_edited
+
             quick = rebuild_edited(self, sources.files, frame.digest, tree, racy, started)
             if quick is not None:
                 return quick
@@ -191,6 +194,9 @@ class Builder:
     # -- the slow path ------------------------------------------------------------------------------
 
     def _full_build(self, frame: TreeLook, sources: TreeLook, previous: dict[str, str], progress: Progress | None, started: float) -> BuildResult:
+        from newpower_site.itemcache import ItemCache
+        from newpower_site.pipeline import plan
+
         options = self.options
         config_hash = self._config_digest()
         if self.items is None:
@@ -509,6 +515,8 @@ class Builder:
         in_step = self.state.snapshot if self._trusted and self.state is not None else None
         meta = {"targets": self.items.targets, "assets": self._assets_digest(site), "problems": tuple(problems)}
         snapshots = [o for o in outputs if o.producer not in ("copy", "image", "sitemap")]
+        from newpower_site.plan import SHARED_CONTEXT
+
         saved = store.save_build(build_id, in_step, {key: page.context[key] for key in SHARED_CONTEXT}, items, snapshots, changed, meta)
         return build_id if saved else ""
 
@@ -565,6 +573,8 @@ _ENV: Any = None
 def _render_one(index: int) -> tuple[int, bytes | None, Diagnostic | None]:
     """Render outputs[index] (pool processes send back only the index and the bytes)."""
     global _ENV
+    from newpower_site.render import RenderError, make_environment, render_output
+
     assert _RENDERING is not None
     outputs, urls, site_dir = _RENDERING
     output = outputs[index]
@@ -579,6 +589,8 @@ def _render_one(index: int) -> tuple[int, bytes | None, Diagnostic | None]:
 
 
 def _urls_of(outputs: list[Output]) -> Urls:
+    from newpower_site.urls import Urls
+
     for output in outputs:
         urls = output.context.get("urls") if isinstance(output.context, Mapping) else None
         if isinstance(urls, Urls):

@@ -17,13 +17,13 @@ from typing import Literal
 from urllib.parse import unquote, urlsplit
 
 from newpower_site.urls import Urls
+from newpower_site.layout import CONTENT_ROOT  # noqa: F401 (content.py and others import it from here)
 
 SAFE_SCHEMES = frozenset({"http", "https", "mailto", "tel"})
 _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):")  # as urlsplit finds a scheme
 # What a browser shows in <img>; a local file with another extension (a PDF, a
 # Markdown file) is a mistake. Remote URLs are not checked: they often have no extension.
 IMAGE_EXTENSIONS = frozenset({".apng", ".avif", ".bmp", ".gif", ".ico", ".jpeg", ".jpg", ".png", ".svg", ".webp"})
-CONTENT_ROOT = "content"
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from newpower_site.config import SiteConfig
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from newpower_site.config import SiteConfig
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,12 +7,10 @@ module and can be read and tested alone.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from newpower_site.buildoptions import BuildOptions, BuildResult, Progress
 from newpower_site.config import load_config
 from newpower_site.emailchecks import email_problems
 from newpower_site.content import Selection, load_library
@@ -24,36 +22,6 @@ from newpower_site.render import RenderError, make_environment, render_output
 from newpower_site.search import SearchIndexError, index_for_search
 from newpower_site.theme import static_files
 from newpower_site.urls import Urls
-
-Progress = Callable[[int, int], None]
-
-
-@dataclass(frozen=True, slots=True)
-class BuildOptions:
-    site_dir: Path
-    out_dir: Path | None = None  # default: SITE/output
-    drafts: bool = False
-    future: bool = False
-    base_url: str | None = None
-    strict: bool = False  # warnings stop the build too (--strict): nothing is written
-    now: datetime = field(default_factory=lambda: datetime.now(UTC))
-
-    @property
-    def output(self) -> Path:
-        return self.out_dir if self.out_dir is not None else self.site_dir / "output"
-
-
-@dataclass(frozen=True, slots=True)
-class BuildResult:
-    site: Site | None
-    diagnostics: list[Diagnostic]
-    files: int = 0
-    seconds: float = 0.0
-
-    @property
-    def ok(self) -> bool:
-        return not has_errors(self.diagnostics)
-
 
 def load_site(options: BuildOptions, memo: Any = None) -> tuple[Site | None, Urls | None, list[Diagnostic]]:
     config, problems = load_config(options.site_dir)
