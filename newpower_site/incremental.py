@@ -144,7 +144,8 @@ class Builder:
 
     def _fast_key(self) -> str:
         o = self.options
-        return digest_text(self.generator, self.writer, str(o.output.resolve()), str(o.drafts), str(o.future), o.base_url or "", str(o.strict))
+        return digest_text(self.generator, self.writer, str(o.output.resolve()), str(o.drafts), str(o.future), o.base_url or "",
+                           str(o.strict), str(self.search_index))
 
     def build(self, progress: Progress | None = None) -> BuildResult:
         started = time.perf_counter()
@@ -173,7 +174,7 @@ class Builder:
             if self.writer == "swap":
                 remove_stale_staging(out)
             return BuildResult(_counted_site(state.counts), [], state.files, time.perf_counter() - started)
-        if trusted and in_time and not frame.links and not sources.links:
+        if trusted and in_time and not frame.links and not sources.links and not frame.racy:
             self._quick_wrote = False
             from newpower_site.quickedit import rebuild_edited
 
@@ -245,7 +246,8 @@ class Builder:
             outputs=fingerprints, pages_key=pages_key,
             counts=(len(library.articles), len(library.voices), len(library.newsletters), len(library.pages), library.held_back),
             files=len(outputs),
-            frame=frame.digest, sources=self._hashed_sources(sources), snapshot=snapshot,
+            frame="" if frame.racy else frame.digest,  # a racy frame proves nothing: the next build takes the full path
+            sources=self._hashed_sources(sources), snapshot=snapshot,
         )
         self._save_caches()
         write_checked(self._state_file(), self.state)
@@ -287,7 +289,7 @@ class Builder:
         """Render `outputs`, yielding each as it is done; problems are added to `problems`."""
         global _RENDERING
         reported: set[str] = set()
-        _RENDERING = (outputs, urls, self.options.site_dir)
+        _RENDERING = (outputs, urls, self.options.site_dir, tuple(theme_dirs(self.options.site_dir)))
         try:
             for done, (index, data, problem) in enumerate(
                 parallel.imap_in_pool(_render_one, range(len(outputs)), enabled=self.parallel), start=1
@@ -330,7 +332,11 @@ class Builder:
         problems += email_problems(site, urls, _FilesOnDisk(out, [o.path for o in outputs], rendered), self.options.site_dir)
         if has_errors(problems) or (self.options.strict and problems):
             return None
-        commit_files(out, rendered)
+        try:
+            commit_files(out, rendered)
+        except OSError as exc:  # the state is not saved: the next build sees the changed files and rebuilds whole
+            problems.append(error(str(out), 0, f"cannot write the output: {exc.strerror or exc}"))
+            return None
         assert self.state is not None
         stats = dict(self.state.file_stats)
         root = os.fspath(out) + os.sep
@@ -566,8 +572,8 @@ class Builder:
 
 # -- rendering in pool processes ---------------------------------------------------------------------
 
-_RENDERING: tuple[list[Output], Urls, Path] | None = None
-_ENV: Any = None
+_RENDERING: tuple[list[Output], Urls, Path, tuple[Path, ...]] | None = None
+_ENV: Any = None  # (site folder, its theme folders) -> Jinja environment: a templates/ folder made since needs a new one
 
 
 def _render_one(index: int) -> tuple[int, bytes | None, Diagnostic | None]:
@@ -576,10 +582,10 @@ def _render_one(index: int) -> tuple[int, bytes | None, Diagnostic | None]:
     from newpower_site.render import RenderError, make_environment, render_output
 
     assert _RENDERING is not None
-    outputs, urls, site_dir = _RENDERING
+    outputs, urls, site_dir, theme = _RENDERING
     output = outputs[index]
-    if _ENV is None or _ENV[0] != site_dir:
-        _ENV = (site_dir, make_environment(site_dir, template_code_cache(site_dir)))
+    if _ENV is None or _ENV[0] != (site_dir, theme):
+        _ENV = ((site_dir, theme), make_environment(site_dir, template_code_cache(site_dir)))
     try:
         return index, render_output(output, _ENV[1], urls, site_dir), None
     except RenderError as exc:

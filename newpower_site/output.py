@@ -131,9 +131,11 @@ def commit_files(out: Path, files: Mapping[str, bytes]) -> None:
             (folder / str(index)).write_bytes(files[relative])
         (folder / "journal.tmp").write_text(json.dumps(names), encoding="utf-8")
         os.rename(folder / "journal.tmp", folder / "journal")
-        _apply_journal(folder, out)
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)  # not ready: the output was not touched
+        raise
+    _apply_journal(folder, out)  # if this fails, the ready journal stays for the next build to finish
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 def _apply_journal(folder: Path, out: Path) -> None:

@@ -46,8 +46,9 @@ MAX_EDITED = 16  # more edited files than this at once: the full path is as quic
 def rebuild_edited(builder: Builder, files: dict[str, Signature], frame: str, tree: str, racy: bool, started: float) -> BuildResult | None:
     """Rebuild after edits to item bodies only; None when the full path must run instead."""
     state = builder.state
-    if state is None or not state.snapshot or state.frame != frame or state.sources.keys() != files.keys():
+    if state is None or not state.snapshot or not frame or state.frame != frame or state.sources.keys() != files.keys():
         return None
+    builder.hashes.seen = {}  # a long-lived builder (serve) must not trust a hash taken while a file was racy
     edited: dict[str, str] = {}  # path -> its content hash, taken before it is read (never after: a save
     for path, found in files.items():  # landing meanwhile must look changed to the next build)
         known_signature, known_hash = state.sources[path]
@@ -87,12 +88,15 @@ def _rebuild(builder: Builder, reader: SnapshotReader, files: dict[str, Signatur
     records: list[ItemRecord] = []
     fingerprints: dict[str, str] = {}  # source -> the edited item's value fingerprint
 
-    for path in edited:
+    newsletters_last = sorted(edited, key=lambda path: "/newsletters/" in path)  # their featured items are edited first
+    for path in newsletters_last:
         source = Path(path).relative_to(site_dir).as_posix()
         folder, _, name = source.removeprefix("content/").rpartition("/")
         kind = KIND_BY_FOLDER.get(folder)
         if kind is None or not name.endswith(".md"):
             return None  # an asset, or Markdown the build does not read
+        if kind.name == "page":
+            return None  # every page's context holds the pages (the site's navigation): a theme may show their bodies
         old = reader.record(source)
         item, problems = content.read_item(content.SourceFile(source, Path(path)), kind, config)
         if item is None or has_errors(problems):
@@ -104,7 +108,7 @@ def _rebuild(builder: Builder, reader: SnapshotReader, files: dict[str, Signatur
             if has_errors(problems):
                 return None
             if isinstance(item, Newsletter) and isinstance(old.item, Newsletter):
-                item = replace(item, featured=old.item.featured)
+                item = replace(item, featured=tuple(reader.item(f.source) for f in old.item.featured))
         if tuple(problems) != old.problems or head_digest(item) != head_digest(old.item):
             return None
         key = digest_text("item", builder.generator, config_digest, kind.name, source, edited[path])

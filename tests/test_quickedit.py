@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -62,7 +63,6 @@ def site(tmp_path: Path) -> Path:
     "content/articles/bakery-buyout.md",  # featured by the newsletter: its issue page and email show it
     "content/voices/dee-okafor.md",
     "content/newsletters/march-2026.md",
-    "content/pages/about.md",
 ])
 def test_a_body_edit_takes_the_quick_path_and_matches_a_cold_build(site: Path, tmp_path: Path, source: str) -> None:
     append(site / source, "\nA closing line added by the quick-path test.\n")
@@ -230,3 +230,55 @@ def test_a_body_edit_that_shows_a_new_image_takes_the_full_path(tmp_path: Path) 
     assert path == "incremental"
     assert pages(after) == cold(site, tmp_path)
     assert b"srcset" in after["articles/council-listens/index.html"]
+
+
+def test_a_page_body_edit_takes_the_full_path_as_a_theme_may_show_it_everywhere(site: Path, tmp_path: Path) -> None:
+    """Every page's context holds the site's pages (the navigation); a theme's base.html may show their bodies."""
+    base = (REPO / "templates/base.html").read_text(encoding="utf-8")
+    assert "</footer>" in base
+    (site / "templates").mkdir()
+    shown = '{% for p in pages if p.slug == "about" %}{{ p.html|safe }}{% endfor %}</footer>'
+    (site / "templates/base.html").write_text(base.replace("</footer>", shown, 1), encoding="utf-8")
+    assert engine(site)[0] == "incremental"
+    append(site / "content/pages/about.md", "\nA paragraph every page shows.\n")
+    path, after = engine(site)
+    assert path == "incremental"
+    assert pages(after) == cold(site, tmp_path)
+    assert b"A paragraph every page shows." in after["index.html"]
+
+
+def same_tick_rewrite(path: Path, old: str, new: str) -> None:
+    """Rewrite in place, same size, and put the modification time back: two saves within one
+    tick of a coarse clock (FAT, HFS+, some network file systems) look just like this."""
+    before = os.stat(path)
+    text = path.read_text(encoding="utf-8")
+    assert old in text and len(old) == len(new)
+    with path.open("r+", encoding="utf-8") as handle:
+        handle.write(text.replace(old, new, 1))
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+
+
+def test_a_second_save_of_site_yaml_in_the_same_tick_is_not_missed(site: Path, tmp_path: Path) -> None:
+    config = site / "site.yaml"
+    os.utime(config)  # just touched: racy for the next two seconds
+    assert engine(site)[0] in ("quick", "incremental")
+    text = config.read_text(encoding="utf-8")
+    per_page = next(line for line in text.splitlines() if line.startswith("per_page:"))
+    same_tick_rewrite(config, per_page, per_page[:-1] + ("2" if per_page[-1] != "2" else "3"))
+    engine(site)
+    time.sleep(2.2)  # no longer racy: a build trusting the stale look would now call it unchanged
+    path, after = engine(site)
+    assert pages(after) == cold(site, tmp_path)
+
+
+def test_serve_sees_a_second_save_in_the_same_tick(tmp_path: Path) -> None:
+    site = copy_site("realistic", tmp_path)
+    out = tmp_path / "preview"
+    builder = Builder(BuildOptions(site, out_dir=out), writer="in-place", search_index=False)
+    assert builder.build().ok
+    article = site / "content/articles/bakery-buyout.md"
+    append(article, "\nFirst save AAA.\n")
+    assert builder.build().ok
+    same_tick_rewrite(article, "AAA", "BBB")
+    assert builder.build().ok
+    assert b"First save BBB." in (out / "articles/bakery-buyout/index.html").read_bytes()
