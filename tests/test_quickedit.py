@@ -151,11 +151,18 @@ def test_a_damaged_store_is_not_used(site: Path, tmp_path: Path) -> None:
     assert pages(after) == cold(site, tmp_path)
 
 
-def test_serve_style_builds_take_the_quick_path_too(tmp_path: Path) -> None:
+@pytest.fixture()
+def preview(tmp_path: Path) -> tuple[Path, Path, Builder]:
+    """A site built as serve builds it: one Builder, kept, writing in place into a folder of its own."""
     site = copy_site("realistic", tmp_path)
     out = tmp_path / "preview"
     builder = Builder(BuildOptions(site, out_dir=out), writer="in-place", search_index=False)
     assert builder.build().ok
+    return site, out, builder
+
+
+def test_serve_style_builds_take_the_quick_path_too(preview: tuple[Path, Path, Builder]) -> None:
+    site, out, builder = preview
     append(site / "content/voices/sam-hughes.md", "\nA line for the preview.\n")
     assert builder.build().ok
     assert builder.stats.path == "quick"
@@ -271,11 +278,8 @@ def test_a_second_save_of_site_yaml_in_the_same_tick_is_not_missed(site: Path, t
     assert pages(after) == cold(site, tmp_path)
 
 
-def test_serve_sees_a_second_save_in_the_same_tick(tmp_path: Path) -> None:
-    site = copy_site("realistic", tmp_path)
-    out = tmp_path / "preview"
-    builder = Builder(BuildOptions(site, out_dir=out), writer="in-place", search_index=False)
-    assert builder.build().ok
+def test_serve_sees_a_second_save_in_the_same_tick(preview: tuple[Path, Path, Builder]) -> None:
+    site, out, builder = preview
     article = site / "content/articles/bakery-buyout.md"
     append(article, "\nFirst save AAA.\n")
     assert builder.build().ok
