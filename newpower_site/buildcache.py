@@ -208,16 +208,6 @@ def look_at_tree(roots: Iterable[Path], files: Iterable[Path] = ()) -> TreeLook:
     return look
 
 
-def tree_signature(roots: Iterable[Path], files: Iterable[Path] = ()) -> tuple[str, bool]:
-    """One hash over the stat signatures of every file under `roots` (and of `files`).
-
-    The second value says whether any file was modified too recently for its
-    signature to be trusted (then a matching hash proves nothing).
-    """
-    look = look_at_tree(roots, files)
-    return look.digest, look.racy
-
-
 def _walk_stats(root: str, skipped: bool, found: list[tuple[str, os.stat_result | None, bool, bool]]) -> None:
     """Append (path, stat, is a link, under a skipped name) for everything under `root`; folders end in '/'."""
     try:

@@ -27,7 +27,7 @@ from __future__ import annotations
 import os
 import shutil
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -237,7 +237,7 @@ class Builder:
 
         held_back = [i for i in self.items.all_items if i.date is not None and i.date > options.now and not options.future]
         library = site.library
-        snapshot = self._save_snapshots(site, outputs, fingerprints, previous, problems)
+        snapshot = self._save_snapshots(site, outputs, {o.path for o in changed}, problems)
         self.state = OutputState(
             fast_key=self._fast_key(), tree=digest_text(frame.digest, sources.digest), racy=frame.racy or sources.racy,
             valid_until=min((i.date for i in held_back), default=None),
@@ -339,10 +339,7 @@ class Builder:
             return None
         assert self.state is not None
         stats = dict(self.state.file_stats)
-        root = os.fspath(out) + os.sep
-        for path in rendered:
-            found = os.stat(root + path)
-            stats[path] = (found.st_size, found.st_mtime_ns)
+        _restat(out, rendered, stats)
         self.stats.outputs_linked = 0
         return stats
 
@@ -492,17 +489,11 @@ class Builder:
         """Size and mtime of every file the swap put in place (the swap writer's only)."""
         if self.writer != "swap":
             return {}
-        out, stats = self.options.output, {}
-        for path in list_files(out):
-            try:
-                found = os.stat(out / path)
-            except OSError:
-                continue
-            stats[path] = (found.st_size, found.st_mtime_ns)
+        stats: dict[str, tuple[int, int]] = {}
+        _restat(self.options.output, list_files(self.options.output), stats, missing_ok=True)
         return stats
 
-    def _save_snapshots(self, site: Site, outputs: list[Output], fingerprints: dict[str, str],
-                        previous: dict[str, str], problems: list[Diagnostic]) -> str:
+    def _save_snapshots(self, site: Site, outputs: list[Output], changed: set[str], problems: list[Diagnostic]) -> str:
         """Keep this build's plan for quick rebuilds (snapshots.py); returns the id of its rows."""
         assert self.items is not None
         store = self.snapshots()
@@ -516,7 +507,6 @@ class Builder:
             item = published.get(parsed.source, parsed)
             known = self.items.fingerprints.get(id(item))
             items.append((item, parsed.source in published, known[1] if known else None, self.items.problems_of(parsed)))
-        changed = {o.path for o in outputs if fingerprints.get(o.path) is None or previous.get(o.path) != fingerprints[o.path]}
         build_id = os.urandom(8).hex()
         in_step = self.state.snapshot if self._trusted and self.state is not None else None
         meta = {"targets": self.items.targets, "assets": self._assets_digest(site), "problems": tuple(problems)}
@@ -547,10 +537,8 @@ class Builder:
         assert state is not None
         out = self.options.output
         if self.writer == "swap":
-            for path in written:
-                found = os.stat(out / path)
-                state.file_stats[path] = (found.st_size, found.st_mtime_ns)
-                folder = path.rpartition("/")[0]
+            _restat(out, written, state.file_stats)
+            for folder in {path.rpartition("/")[0] for path in written}:
                 state.folders[folder] = os.stat(out / folder).st_mtime_ns
         if not self.snapshots().save_items(state.snapshot, records, shared):
             state.snapshot = ""
@@ -614,6 +602,19 @@ def _target(root: Path, relative: str, made: set[Path]) -> Path:
         parent.mkdir(parents=True, exist_ok=True)
         made.add(parent)
     return target
+
+
+def _restat(out: Path, paths: Iterable[str], stats: dict[str, tuple[int, int]], missing_ok: bool = False) -> None:
+    """Record each output file's (size, mtime): what _output_untouched compares next time."""
+    root = os.fspath(out) + os.sep  # strings, not Paths: thousands of files
+    for path in paths:
+        try:
+            found = os.stat(root + path)
+        except OSError:
+            if missing_ok:
+                continue
+            raise
+        stats[path] = (found.st_size, found.st_mtime_ns)
 
 
 def _replace_file(target: Path, data: bytes) -> None:
