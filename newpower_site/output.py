@@ -86,9 +86,8 @@ def remove_stale_staging(out: Path) -> None:
     A folder whose process is still running belongs to a build going on
     beside this one (`serve` and `build` at once) and is left to it.
     """
-    for stale in sorted(out.parent.glob(f".{out.name}.staging-*")):
-        if stale.is_dir() and not stale.is_symlink() and not _process_alive(stale.name.rsplit("-", 1)[-1]):
-            shutil.rmtree(stale, ignore_errors=True)
+    for stale in _left_by_dead_builds(out, "staging"):
+        shutil.rmtree(stale, ignore_errors=True)
 
 
 def recover_interrupted_swap(out: Path) -> bool:
@@ -103,10 +102,9 @@ def recover_interrupted_swap(out: Path) -> bool:
     """
     if out.exists() or out.is_symlink():
         return False
-    for old in sorted(out.parent.glob(f".{out.name}.staging-old-*"), reverse=True):
-        if old.is_dir() and not old.is_symlink() and not _process_alive(old.name.rsplit("-", 1)[-1]):
-            os.rename(old, out)
-            return True
+    for old in reversed(_left_by_dead_builds(out, "staging-old")):
+        os.rename(old, out)
+        return True
     return False
 
 
@@ -149,9 +147,7 @@ def _apply_journal(folder: Path, out: Path) -> None:
 def recover_interrupted_commit(out: Path) -> bool:
     """Finish the renames of a commit_files killed half way, and remove unfinished ones."""
     finished = False
-    for folder in sorted(out.parent.glob(f".{out.name}.commit-*")):
-        if not folder.is_dir() or folder.is_symlink() or _process_alive(folder.name.rsplit("-", 1)[-1]):
-            continue
+    for folder in _left_by_dead_builds(out, "commit"):
         try:
             if (folder / "journal").is_file():
                 _apply_journal(folder, out)
@@ -160,6 +156,12 @@ def recover_interrupted_commit(out: Path) -> bool:
             pass  # a journal we cannot finish: the state check sees the output changed and rebuilds it whole
         shutil.rmtree(folder, ignore_errors=True)
     return finished
+
+
+def _left_by_dead_builds(out: Path, kind: str) -> list[Path]:
+    """Folders `.OUT.KIND-PID` beside the output whose build is no longer running, sorted."""
+    found = sorted(out.parent.glob(f".{out.name}.{kind}-*"))
+    return [f for f in found if f.is_dir() and not f.is_symlink() and not _process_alive(f.name.rsplit("-", 1)[-1])]
 
 
 def _process_alive(pid_text: str) -> bool:
