@@ -6,8 +6,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from newpower_site.buildoptions import BuildOptions
-from newpower_site.incremental import Builder
+from newpower_site.engine.options import BuildOptions
+from newpower_site.engine.incremental import Builder
 
 
 def main(argv: list[str]) -> int:

@@ -32,11 +32,11 @@ from zoneinfo import ZoneInfo
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from newpower_site.fields import FieldContext, check_fields
-from newpower_site.frontmatter import decode_source, split_front_matter
-from newpower_site.links import LinkProblem, LinkTargets, locate, resolve_image, resolve_link, unsafe_scheme
-from newpower_site.schema import KINDS, SITE
-from newpower_site.urls import Urls
+from newpower_site.load.fields import FieldContext, check_fields
+from newpower_site.load.frontmatter import decode_source, split_front_matter
+from newpower_site.load.links import LinkProblem, LinkTargets, locate, resolve_image, resolve_link, unsafe_scheme
+from newpower_site.load.schema import KINDS, SITE
+from newpower_site.core.urls import Urls
 
 WORK = REPO / "benchmarks/.work/fuzz"
 PATH = "content/articles/x.md"

@@ -25,7 +25,7 @@ import bench
 from bench import clean, corpus
 from measure import run
 
-from newpower_site.search import INDEX_FOLDER, pagefind_command, pagefind_executable
+from newpower_site.write.search import INDEX_FOLDER, pagefind_command, pagefind_executable
 
 
 def measured(command, runs: int, before) -> tuple[float, float]:

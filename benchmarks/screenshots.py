@@ -18,7 +18,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from browser import Browser, SiteServer  # noqa: E402
 
-from newpower_site.pipeline import BuildOptions, build  # noqa: E402
+from newpower_site.engine.pipeline import BuildOptions, build  # noqa: E402
 
 PAGES = {
     "home": "",

@@ -2,6 +2,6 @@
 
 import sys
 
-from newpower_site.cli import main
+from newpower_site.cli.main import main
 
 sys.exit(main())

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from browser import AXE, MISSING_TOOLS, Browser, SiteServer, chromium_path
-from newpower_site.pipeline import BuildOptions, build
+from newpower_site.engine.pipeline import BuildOptions, build
 
 ROOT = Path(__file__).resolve().parent.parent
 REALISTIC = ROOT / "tests" / "sites" / "realistic"

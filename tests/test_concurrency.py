@@ -14,14 +14,14 @@ from pathlib import Path
 import pytest
 from conftest import REPO, copy_site, newpower, tree_bytes
 
-from newpower_site.buildlock import LockError, lock_path, output_lock
+from newpower_site.write.lock import LockError, lock_path, output_lock
 
 LIMIT = 120  # seconds: a hang fails the test instead of blocking the suite (not a speed check)
 
 HOLDER = """
 import sys
 from pathlib import Path
-from newpower_site.buildlock import output_lock
+from newpower_site.write.lock import output_lock
 with output_lock(Path(sys.argv[1])):
     print("held", flush=True)
     sys.stdin.read()  # until the test closes our stdin

@@ -21,8 +21,8 @@ from pathlib import Path
 import pytest
 from conftest import REPO, copy_site, newpower, tree_bytes
 
-from newpower_site.buildcache import read_checked
-from newpower_site.output import MANIFEST
+from newpower_site.cache.store import read_checked
+from newpower_site.write.folder import MANIFEST
 
 LIMIT = 120  # seconds: a hang fails the test instead of blocking the suite (not a speed check)
 ITEMS = 150

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from newpower_site.dates import DateError, long_date, parse_date
+from newpower_site.core.dates import DateError, long_date, parse_date
 
 LONDON = ZoneInfo("Europe/London")
 

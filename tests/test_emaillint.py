@@ -9,8 +9,8 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from newpower_site import emaillint
-from newpower_site.emaillint import (
+from newpower_site.email import lint as emaillint
+from newpower_site.email.lint import (
     SIZE_ERROR_BYTES,
     SIZE_WARNING_BYTES,
     caniemail_source,

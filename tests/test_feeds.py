@@ -10,10 +10,11 @@ import lxml.etree
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from newpower_site.config import SiteConfig
-from newpower_site.feeds import absolutize_html, render_atom, render_rss, xml_text
-from newpower_site.model import Article, Body, Newsletter, Term, Voice
-from newpower_site.urls import Urls
+from newpower_site.load.config import SiteConfig
+from newpower_site.core.absolute import absolutize_html
+from newpower_site.render.feeds import render_atom, render_rss, xml_text
+from newpower_site.core.model import Article, Body, Newsletter, Term, Voice
+from newpower_site.core.urls import Urls
 
 URLS = Urls("https://example.org/archive")
 CONFIG = SiteConfig(title="T", base_url="https://example.org/archive", description="D")

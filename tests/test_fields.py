@@ -8,10 +8,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from newpower_site.config import EmailSettings, load_config
-from newpower_site.fields import FieldContext, check_fields
-from newpower_site.frontmatter import split_front_matter
-from newpower_site.schema import ARTICLE, NEWSLETTER, PAGE, VOICE, Kind
+from newpower_site.load.config import EmailSettings, load_config
+from newpower_site.load.fields import FieldContext, check_fields
+from newpower_site.load.frontmatter import split_front_matter
+from newpower_site.load.schema import ARTICLE, NEWSLETTER, PAGE, VOICE, Kind
 
 LONDON = ZoneInfo("Europe/London")
 CONTEXT = FieldContext(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from newpower_site.frontmatter import SplitFile, decode_source, split_front_matter
+from newpower_site.load.frontmatter import SplitFile, decode_source, split_front_matter
 
 PATH = "content/articles/x.md"
 

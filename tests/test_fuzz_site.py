@@ -33,10 +33,10 @@ from hypothesis import HealthCheck, Phase, event, given, settings
 from hypothesis import strategies as st
 from test_properties import emitted_unsafe_urls
 
-from newpower_site.diagnostics import Diagnostic, has_errors
-from newpower_site.emailissue import header_text
-from newpower_site.feeds import xml_text
-from newpower_site.pipeline import BuildOptions, plan, render_all
+from newpower_site.core.diagnostics import Diagnostic, has_errors
+from newpower_site.email.issue import header_text
+from newpower_site.render.feeds import xml_text
+from newpower_site.engine.pipeline import BuildOptions, plan, render_all
 
 NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)
 # No shrinking: a whole-site example is slow to shrink, and the failing example is printed as found.

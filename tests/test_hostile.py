@@ -20,7 +20,7 @@ import pytest
 from conftest import SITES, Run, copy_site, newpower
 from test_fuzz_site import HOSTILE, TEXT_FIELDS, build_in_memory, compare, write_site
 
-from newpower_site.buildlock import lock_path
+from newpower_site.write.lock import lock_path
 
 LIMIT = 300  # seconds: the hang guard of a case, not a speed check
 ARTICLE = "content/articles/hostile.md"
@@ -71,7 +71,7 @@ def peak_memory_of_build(site: Path) -> int:
     """Peak resident memory (bytes) of `newpower build` and its pool, measured in a process of its own."""
     probe = (
         "import resource, sys\n"
-        "from newpower_site.cli import main\n"
+        "from newpower_site.cli.main import main\n"
         "code = main(['build', '--site', sys.argv[1], '--quiet'])\n"
         "peak = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
         "print(code, peak * 1024)\n"

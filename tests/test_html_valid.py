@@ -16,7 +16,7 @@ import lxml.html
 import pytest
 
 from browser import MISSING_TOOLS, VNU
-from newpower_site.pipeline import BuildOptions, build
+from newpower_site.engine.pipeline import BuildOptions, build
 
 ROOT = Path(__file__).resolve().parent.parent
 SITES = {"repository": ROOT, "realistic": ROOT / "tests" / "sites" / "realistic"}

@@ -10,9 +10,9 @@ import lxml.html
 import pytest
 from PIL import Image
 
-from newpower_site import images
-from newpower_site.images import intrinsic_size
-from newpower_site.pipeline import BuildOptions, build
+from newpower_site.plan import images
+from newpower_site.plan.images import intrinsic_size
+from newpower_site.engine.pipeline import BuildOptions, build
 
 
 def write(path: Path, text: str) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from conftest import copy_site, newpower, tree_bytes
 
-from newpower_site.buildcache import read_checked, write_checked
+from newpower_site.cache.store import read_checked, write_checked
 
 
 def built(site: Path) -> dict[str, bytes]:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from newpower_site.links import LinkProblem, LinkTargets, Location, locate, resolve_image, resolve_link, unsafe_scheme
-from newpower_site.urls import Urls
+from newpower_site.load.links import LinkProblem, LinkTargets, Location, locate, resolve_image, resolve_link, unsafe_scheme
+from newpower_site.core.urls import Urls
 
 TARGETS = LinkTargets(
     pages={

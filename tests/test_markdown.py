@@ -6,9 +6,9 @@ import lxml.etree
 import lxml.html
 import pytest
 
-from newpower_site.links import LinkTargets
-from newpower_site.markdown import MarkdownRenderer
-from newpower_site.urls import Urls
+from newpower_site.load.links import LinkTargets
+from newpower_site.load.markdown import MarkdownRenderer
+from newpower_site.core.urls import Urls
 
 TARGETS = LinkTargets(
     pages={

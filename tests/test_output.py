@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from conftest import tree_bytes
 
-from newpower_site import output
-from newpower_site.output import MANIFEST, list_files, publish, read_manifest, refuse_output_dir
+from newpower_site.write import folder as output
+from newpower_site.write.folder import MANIFEST, list_files, publish, read_manifest, refuse_output_dir
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from newpower_site import parallel
+from newpower_site.core import pool as parallel
 
 pytestmark = pytest.mark.skipif(not parallel.use_pool(parallel.MIN_ITEMS), reason="needs fork and two cores")
 

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 import pytest
 from conftest import SITES
 
-from newpower_site.pipeline import BuildOptions, plan
-from newpower_site.plan import pager_window
+from newpower_site.engine.pipeline import BuildOptions, plan
+from newpower_site.plan.outputs import pager_window
 
 NOW = datetime(2026, 11, 25, tzinfo=UTC)
 

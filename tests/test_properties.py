@@ -11,13 +11,13 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from newpower_site.fields import FieldContext, check_fields
-from newpower_site.frontmatter import decode_source, split_front_matter
-from newpower_site.links import LinkTargets
-from newpower_site.markdown import MarkdownRenderer
-from newpower_site.schema import KINDS, SITE
-from newpower_site.urls import Urls
-from newpower_site.yamlsafe import load_mapping
+from newpower_site.load.fields import FieldContext, check_fields
+from newpower_site.load.frontmatter import decode_source, split_front_matter
+from newpower_site.load.links import LinkTargets
+from newpower_site.load.markdown import MarkdownRenderer
+from newpower_site.load.schema import KINDS, SITE
+from newpower_site.core.urls import Urls
+from newpower_site.load.yamlsafe import load_mapping
 
 PATH = "content/articles/x.md"
 CONTEXT = FieldContext(

@@ -8,7 +8,7 @@ import shlex
 import yaml
 from conftest import REPO
 
-from newpower_site.cli import make_parser
+from newpower_site.cli.main import make_parser
 
 WORKFLOW = REPO / "examples/github-pages.yml"
 

@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 from conftest import REPO, copy_site, newpower, tree_bytes
 
-from newpower_site.incremental import Builder
-from newpower_site.output import MANIFEST, recover_interrupted_commit
-from newpower_site.pipeline import BuildOptions
+from newpower_site.engine.incremental import Builder
+from newpower_site.write.folder import MANIFEST, recover_interrupted_commit
+from newpower_site.engine.pipeline import BuildOptions
 
 
 def engine(site: Path) -> tuple[str, dict[str, bytes]]:

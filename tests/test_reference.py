@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from newpower_site.reference import REFERENCE, render_reference
-from newpower_site.schema import KINDS, SITE
+from newpower_site.cli.reference import REFERENCE, render_reference
+from newpower_site.load.schema import KINDS, SITE
 
 
 def test_the_committed_reference_is_up_to_date() -> None:
     assert REFERENCE.read_text(encoding="utf-8") == render_reference(), (
-        "docs/reference.md is out of date: run  .venv/bin/python -m newpower_site.reference  and commit it"
+        "docs/reference.md is out of date: run  .venv/bin/python -m newpower_site.cli.reference  and commit it"
     )
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from conftest import copy_site, newpower
 
-from newpower_site.diagnostics import Diagnostic, error, warning
-from newpower_site.reporting import as_github, as_json, fails, repository_path
+from newpower_site.core.diagnostics import Diagnostic, error, warning
+from newpower_site.cli.report import as_github, as_json, fails, repository_path
 
 
 def expected_lines(site: Path) -> list[str]:

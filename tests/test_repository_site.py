@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 import pytest
 from conftest import REPO
 
-from newpower_site.diagnostics import has_errors
-from newpower_site.pipeline import BuildOptions, load_site
+from newpower_site.core.diagnostics import has_errors
+from newpower_site.engine.pipeline import BuildOptions, load_site
 
 
 @pytest.fixture(scope="module")

@@ -9,9 +9,9 @@ from pathlib import Path
 import yaml
 from conftest import newpower
 
-from newpower_site.config import load_config
-from newpower_site.scaffold import scaffold_item
-from newpower_site.schema import KIND_BY_NAME
+from newpower_site.load.config import load_config
+from newpower_site.cli.scaffold import scaffold_item
+from newpower_site.load.schema import KIND_BY_NAME
 
 
 def new_site(tmp_path: Path) -> Path:

@@ -6,7 +6,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from newpower_site import search
+from newpower_site.write import search
 
 
 def index_files(folder: Path) -> dict[str, bytes]:

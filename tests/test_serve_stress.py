@@ -168,8 +168,8 @@ def test_an_unreadable_file(served) -> None:
 MEMORY_PROBE = """
 import sys, time
 from pathlib import Path
-from newpower_site.pipeline import BuildOptions
-from newpower_site.serve import Preview
+from newpower_site.engine.pipeline import BuildOptions
+from newpower_site.serve.server import Preview
 
 def rss():
     return int(Path("/proc/self/statm").read_text().split()[1]) * 4096

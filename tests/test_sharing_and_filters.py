@@ -8,7 +8,7 @@ from pathlib import Path
 import lxml.html
 import pytest
 
-from newpower_site.pipeline import BuildOptions, build
+from newpower_site.engine.pipeline import BuildOptions, build
 
 REALISTIC = Path(__file__).resolve().parent / "sites" / "realistic"
 ORIGIN = "https://example.org"

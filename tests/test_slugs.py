@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from newpower_site.slugs import is_valid_slug, slugify
+from newpower_site.core.slugs import is_valid_slug, slugify
 
 
 @pytest.mark.parametrize("slug", ["a", "asha-patel", "2026-03", "issue-12", "x1-y2-z3", "0"])

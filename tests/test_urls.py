@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from newpower_site.model import Article, Image, Newsletter, Page, Term, Voice
-from newpower_site.urls import RESERVED_NAMES, Urls
+from newpower_site.core.model import Article, Image, Newsletter, Page, Term, Voice
+from newpower_site.core.urls import RESERVED_NAMES, Urls
 
 ARTICLE = Article(kind="article", slug="sharing-power", source="content/articles/sharing-power.md", title="T")
 VOICE = Voice(

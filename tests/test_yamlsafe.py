@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from newpower_site.yamlsafe import MAX_DEPTH, LocatedMapping, load_mapping
+from newpower_site.load.yamlsafe import MAX_DEPTH, LocatedMapping, load_mapping
 
 
 def load(text: str, first_line: int = 2) -> tuple[LocatedMapping | None, list]:

@@ -1,0 +1,290 @@
+"""The build cache in `.newpower-cache/build/`: what a build can reuse from the last one.
+
+Everything in it is keyed by content, never by time: a source file by the
+hash of its bytes, a parsed and rendered item by that hash together with a
+fingerprint of site.yaml and of the generator itself (its code and the
+versions of the libraries that shape output). The file's size and
+modification time only spare re-reading a file whose hash is already known,
+as git's index does; a file changed within the clock's resolution of the
+last look is hashed again ("racily clean").
+
+Every file in the cache carries a checksum of its payload. A torn or
+corrupt file (a killed build, a full disk) fails the check, is ignored and
+rebuilt: the cache can make a build faster, never different.
+"""
+
+from __future__ import annotations
+
+import copyreg
+import hashlib
+import os
+import pickle
+import sys
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+CACHE_DIR = ".newpower-cache"
+BUILD_FOLDER = "build"  # .newpower-cache/images/ belongs to images.py
+MAGIC = b"newpower-cache 1\n"
+RACY_NS = 2_000_000_000  # a file modified this close to the look is hashed again next time
+SHARDS = 16
+
+
+def digest(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def digest_text(*parts: str) -> str:
+    return digest("\x00".join(parts).encode("utf-8", "surrogatepass"))
+
+
+def cache_dir(site_dir: Path) -> Path:
+    return site_dir / CACHE_DIR / BUILD_FOLDER
+
+
+def template_code_cache(site_dir: Path) -> Path:
+    """Compiled Jinja templates (render.make_environment)."""
+    return site_dir / CACHE_DIR / "templates"
+
+
+# -- checksummed pickles ---------------------------------------------------------------------------
+
+def read_only(values: dict) -> MappingProxyType:
+    return MappingProxyType(values)
+
+
+def _reduce_mappingproxy(proxy: MappingProxyType) -> tuple[Any, ...]:
+    return read_only, (dict(proxy),)
+
+
+# Items carry front matter key lines as read-only mappings, which pickle cannot
+# take alone; both the cache and the process pool (parallel.py) pickle items.
+copyreg.pickle(MappingProxyType, _reduce_mappingproxy)
+
+
+def dumps(value: Any) -> bytes:
+    return pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def seal(payload: bytes) -> bytes:
+    """`payload` behind a header and its checksum, so that a torn or flipped copy is recognised."""
+    return MAGIC + hashlib.blake2b(payload, digest_size=32).digest() + payload
+
+
+def unseal(data: bytes) -> memoryview | None:
+    """The payload of seal(payload), or None when `data` is torn or corrupt."""
+    head = len(MAGIC) + 32
+    if len(data) < head or not data.startswith(MAGIC):
+        return None
+    payload = memoryview(data)[head:]
+    if hashlib.blake2b(payload, digest_size=32).digest() != data[len(MAGIC) : head]:
+        return None
+    return payload
+
+
+def write_checked(path: Path, value: Any) -> None:
+    """Write atomically (temporary file, then rename) with a checksum of the payload."""
+    sealed = seal(dumps(value))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(temporary, "wb") as handle:
+        handle.write(sealed)
+    os.replace(temporary, path)
+
+
+def read_checked(path: Path) -> Any | None:
+    """The value written by write_checked, or None when missing, torn or corrupt."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    payload = unseal(data)
+    if payload is None:
+        return None
+    try:
+        return pickle.loads(payload)
+    except Exception:  # a pickle of classes that have since changed: rebuild it
+        return None
+
+
+# -- the generator's own fingerprint ---------------------------------------------------------------
+
+
+def generator_fingerprint() -> str:
+    """The generator's code and the libraries that shape its output: any change invalidates every entry."""
+    package = Path(__file__).resolve().parent.parent  # newpower_site/: every sub-package
+    parts = [sys.version]
+    for path in sorted(package.rglob("*.py")):
+        parts.append(path.relative_to(package).as_posix())
+        parts.append(digest(path.read_bytes()))
+    for name in ("jinja2", "markdown-it-py", "mdit-py-plugins", "feedgen", "PyYAML", "Pillow", "css-inline", "lxml"):
+        try:
+            parts.append(f"{name}={metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            parts.append(f"{name}=-")
+    return digest_text(*parts)
+
+
+# -- source files: hash by content, spare the reading by stat --------------------------------------
+
+
+Signature = tuple[int, int, int]  # size, mtime_ns, inode
+
+
+def signature(stat: os.stat_result) -> Signature:
+    return (stat.st_size, stat.st_mtime_ns, stat.st_ino)
+
+
+@dataclass(slots=True)
+class FileHashes:
+    """Content hashes of files, re-read only when their stat signature changed."""
+
+    known: dict[str, tuple[Signature, str]] = field(default_factory=dict)
+    seen: dict[str, tuple[Signature, str]] = field(default_factory=dict)
+
+    def of(self, path: Path) -> str:
+        """The content hash of `path`; raises OSError as reading it would."""
+        key = os.fspath(path)
+        stat = os.stat(path)
+        sig = signature(stat)
+        entry = self.seen.get(key) or self.known.get(key)
+        if entry is not None and entry[0] == sig:
+            self.seen[key] = entry
+            return entry[1]
+        with open(path, "rb") as handle:
+            data = handle.read()
+        value = digest(data)
+        self.seen[key] = (sig, value)
+        return value
+
+    def to_save(self, now_ns: int) -> dict[str, tuple[Signature, str]]:
+        """What to remember: files touched within the clock's resolution of now keep no signature."""
+        return {key: (sig if sig[1] < now_ns - RACY_NS else (-1, -1, -1), value) for key, (sig, value) in self.seen.items()}
+
+
+RACY_SIGNATURE: Signature = (-1, -1, -1)  # what a file modified too recently to be trusted is recorded as
+
+
+@dataclass(slots=True)
+class TreeLook:
+    """One walk over the stat signatures of some folders and files."""
+
+    digest: str  # of every signature: equal digests mean nothing was added, removed or touched
+    racy: bool  # some file was modified too recently for the digest to prove anything
+    files: dict[str, Signature]  # each file a build reads (RACY_SIGNATURE if racy), by path
+    links: bool  # a symbolic link was met (its target may change unseen)
+
+
+def look_at_tree(roots: Iterable[Path], files: Iterable[Path] = ()) -> TreeLook:
+    """Walk `roots` (and stat `files`). Everything counts in the digest; `files` of the
+    result leaves out names a build skips (`_drafts/`, `.x.swp`), as content.walk_sources does."""
+    racy_after = _now_ns() - RACY_NS
+    look = TreeLook("", False, {}, False)
+    seen: list[tuple[str, int, int, int]] = []
+    found: list[tuple[str, os.stat_result | None, bool, bool]] = []
+    for root in roots:
+        _walk_stats(os.fspath(root), False, found)
+    for path in files:
+        try:
+            found.append((os.fspath(path), os.stat(path), False, False))
+        except OSError:
+            seen.append((os.fspath(path), -1, -1, -1))
+    for path, stat, link, skipped in found:
+        look.links = look.links or link
+        if stat is None:  # a link loop, a file gone since the listing: never proves "unchanged"
+            seen.append((path, -2, -2, -2))
+            look.racy = True
+            continue
+        seen.append((path, stat.st_size, stat.st_mtime_ns, stat.st_ino))
+        racy = stat.st_mtime_ns >= racy_after
+        look.racy = look.racy or racy
+        if not skipped and not path.endswith("/"):
+            look.files[path] = RACY_SIGNATURE if racy else (stat.st_size, stat.st_mtime_ns, stat.st_ino)
+    look.digest = digest(repr(seen).encode("utf-8", "surrogatepass"))
+    return look
+
+
+def _walk_stats(root: str, skipped: bool, found: list[tuple[str, os.stat_result | None, bool, bool]]) -> None:
+    """Append (path, stat, is a link, under a skipped name) for everything under `root`; folders end in '/'."""
+    try:
+        with os.scandir(root) as listing:
+            entries = sorted(listing, key=lambda e: e.name)
+    except OSError:
+        return
+    for entry in entries:
+        skip = skipped or entry.name[:1] in ("_", ".")
+        try:
+            if entry.is_dir(follow_symlinks=False):
+                found.append((entry.path + "/", entry.stat(follow_symlinks=False), False, skip))
+                _walk_stats(entry.path, skip, found)
+            elif entry.is_symlink():
+                found.append((entry.path, entry.stat(follow_symlinks=True), True, skip))
+            else:
+                found.append((entry.path, entry.stat(follow_symlinks=False), False, skip))
+        except OSError:
+            found.append((entry.path, None, True, skip))
+
+
+def _now_ns() -> int:
+    import time
+
+    return time.time_ns()
+
+
+# -- sharded entry store ---------------------------------------------------------------------------
+
+
+class ShardedStore:
+    """Entries keyed by hex digests, kept in a few checksummed files, loaded on first use.
+
+    A build rewrites only the shards it changed, and drops from those the
+    entries it did not use (sources deleted or edited since).
+    """
+
+    def __init__(self, folder: Path, name: str):
+        self.folder = folder
+        self.name = name
+        self.shards: dict[str, dict[str, Any]] = {}
+        self.used: set[str] = set()
+        self.dirty: set[str] = set()
+
+    def _shard(self, key: str) -> dict[str, Any]:
+        shard = key[: 1]
+        if shard not in self.shards:
+            loaded = read_checked(self.folder / f"{self.name}-{shard}.pickle")
+            self.shards[shard] = loaded if isinstance(loaded, dict) else {}
+        return self.shards[shard]
+
+    def load_all(self) -> None:
+        for n in range(SHARDS):
+            self._shard(f"{n:x}")
+
+    def get(self, key: str) -> Any | None:
+        value = self._shard(key).get(key)
+        if value is not None:
+            self.used.add(key)
+        return value
+
+    def put(self, key: str, value: Any) -> None:
+        self._shard(key)[key] = value
+        self.used.add(key)
+        self.dirty.add(key[:1])
+
+    def save(self) -> None:
+        for shard in sorted(self.dirty):
+            entries = {k: v for k, v in self.shards[shard].items() if k in self.used}
+            self.shards[shard] = entries
+            write_checked(self.folder / f"{self.name}-{shard}.pickle", entries)
+        self.dirty.clear()
+
+    def forget_use(self) -> None:
+        """Start a new run (serve keeps the store in memory between rebuilds)."""
+        self.used = set()
+
+
+def mapping_digest(values: Mapping[str, str]) -> str:
+    return digest_text(*(f"{k}={v}" for k, v in sorted(values.items())))

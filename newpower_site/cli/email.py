@@ -1,0 +1,138 @@
+"""`newpower email SLUG` and `newpower send-test SLUG --to ADDRESS`.
+
+Both render an issue exactly as the build does (the same planned output,
+so the same template, inlining and links), with the provider optionally
+overridden, and neither writes into the output folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from datetime import UTC, datetime
+from email.utils import formataddr, getaddresses, parseaddr
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from newpower_site.core.diagnostics import Diagnostic, error, has_errors
+from newpower_site.load.schema import EMAIL_PROVIDERS
+
+if TYPE_CHECKING:  # the commands import what they use when run: `newpower build` starts without them
+    from newpower_site.plan.outputs import Output
+    from newpower_site.core.urls import Urls
+
+Report = Callable[[Sequence[Diagnostic]], None]
+
+
+def add_email_commands(commands: argparse._SubParsersAction, common: argparse.ArgumentParser, report: Report) -> None:
+    """Register both commands on the main parser; `report` prints diagnostics."""
+    issue = argparse.ArgumentParser(add_help=False)
+    issue.add_argument("slug", metavar="SLUG", help="the issue's file name without .md, e.g. 2026-11")
+    issue.add_argument("--provider", choices=EMAIL_PROVIDERS, help="use this provider's unsubscribe tag instead of site.yaml's")
+    issue.add_argument("--drafts", action="store_true", help="allow a draft issue")
+    issue.add_argument("--future", action="store_true", help="allow an issue dated in the future")
+
+    email_cmd = commands.add_parser(
+        "email", parents=[common, issue], help="print an issue's email HTML (or --text) to stdout",
+        description="Print a newsletter issue's email, ready to paste into or pipe to a mailing tool.",
+    )
+    email_cmd.add_argument("--text", action="store_true", help="print the plain-text version instead")
+    email_cmd.set_defaults(run=lambda args: run_email(args, report))
+
+    send_cmd = commands.add_parser(
+        "send-test", parents=[common, issue], help="send an issue to one address through SMTP",
+        description="Send a newsletter issue as a test message. Logs in after STARTTLS when "
+        "NEWPOWER_SMTP_USER and NEWPOWER_SMTP_PASSWORD are set.",
+    )
+    send_cmd.add_argument("--to", required=True, metavar="ADDRESS", help="who receives the test")
+    send_cmd.add_argument("--smtp", default="localhost:25", metavar="HOST:PORT", help="the SMTP server (default: localhost:25)")
+    send_cmd.add_argument("--from", dest="sender", metavar="ADDRESS", help="the sender (default: site.yaml email.from)")
+    send_cmd.set_defaults(run=lambda args: run_send_test(args, report))
+
+
+def run_email(args: argparse.Namespace, report: Report) -> int:
+    from newpower_site.render.templates import RenderError, make_environment, render_output
+
+    found = _issue_outputs(args, report)
+    if found is None:
+        return 1
+    urls, site_dir, outputs = found
+    chosen = outputs["email-text" if args.text else "email-html"]
+    try:
+        data = render_output(chosen, make_environment(site_dir), urls, site_dir)
+    except RenderError as exc:
+        report([exc.diagnostic])
+        return 1
+    sys.stdout.write(data.decode("utf-8"))
+    return 0
+
+
+def run_send_test(args: argparse.Namespace, report: Report) -> int:
+    from newpower_site.email.mime import build_message
+    from newpower_site.email.output import email_for
+    from newpower_site.render.templates import RenderError, make_environment, render_output
+    from newpower_site.email.send import SendError, SmtpServer, send
+
+    found = _issue_outputs(args, report)
+    if found is None:
+        return 1
+    urls, site_dir, outputs = found
+    env = make_environment(site_dir)
+    try:
+        html = render_output(outputs["email-html"], env, urls, site_dir).decode("utf-8")
+        text = render_output(outputs["email-text"], env, urls, site_dir).decode("utf-8")
+    except RenderError as exc:
+        report([exc.diagnostic])
+        return 1
+    email = email_for(outputs["email-html"].context, urls)
+    try:
+        recipient = one_address(args.to, "--to")
+        sender = one_address(args.sender, "--from") if args.sender else email.sender
+        message = build_message(email, html, text, to=recipient)
+        if args.sender:
+            message.replace_header("From", sender)
+        send(message, SmtpServer.parse(args.smtp), sender, recipient)
+    except SendError as exc:
+        print(f"newpower: error: {exc}", file=sys.stderr)
+        return 1
+    if not args.quiet:
+        print(f"sent {email.subject!r} to {args.to} through {args.smtp}")
+    return 0
+
+
+def one_address(text: str, option: str) -> str:
+    """One mailbox, `a@b.org` or `Name <a@b.org>`; anything else (a list, a line break) is refused."""
+    from newpower_site.email.send import SendError
+
+    name, address = parseaddr(text)
+    if "\n" in text or "\r" in text or "@" not in address or len(getaddresses([text])) != 1:
+        raise SendError(f"{option} {text!r}: give one address, such as editor@example.org or 'Ruth <ruth@example.org>'")
+    return formataddr((name, address)) if name else address
+
+
+def _issue_outputs(args: argparse.Namespace, report: Report) -> tuple[Urls, Path, dict[str, Output]] | None:
+    """The planned email outputs of issue SLUG, with --provider applied; None after reporting why not."""
+    from newpower_site.engine.options import BuildOptions
+    from newpower_site.email.output import EMAIL_PRODUCERS
+    from newpower_site.engine.pipeline import plan
+
+    options = BuildOptions(site_dir=args.site, drafts=args.drafts, future=args.future, now=datetime.now(UTC))
+    site, urls, outputs, problems = plan(options)
+    if site is None or urls is None or has_errors(problems):
+        report(problems)
+        return None
+    mine = {o.producer: o for o in outputs if o.producer in EMAIL_PRODUCERS and o.context["issue"].slug == args.slug}
+    if not mine:
+        report([_no_such_issue(args.slug, [i.slug for i in site.library.newsletters])])
+        return None
+    if args.provider:
+        mine = {k: replace(o, context={**o.context, "provider": args.provider}) for k, o in mine.items()}
+    return urls, args.site, mine
+
+
+def _no_such_issue(slug: str, known: list[str]) -> Diagnostic:
+    path = f"content/newsletters/{slug}.md"
+    listing = ", ".join(known) or "none"
+    return error(path, 0, f"no published newsletter issue {slug!r} (published: {listing}; a draft needs --drafts)")

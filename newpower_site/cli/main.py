@@ -1,0 +1,240 @@
+"""The `newpower` command: argument parsing and reporting only.
+
+Each command calls the stages and turns their diagnostics into stderr lines
+and an exit status: 0 when all is well, 1 when the content has problems,
+2 for a wrong command line. Nothing else in the package prints.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+import traceback
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from newpower_site import __version__
+from newpower_site.write.lock import LockError, output_lock
+from newpower_site.core.diagnostics import Diagnostic
+from newpower_site.cli.email import add_email_commands
+from newpower_site.write.folder import recover_interrupted_commit, recover_interrupted_swap
+from newpower_site.engine.options import BuildOptions, BuildResult
+from newpower_site.cli.report import FORMATS, ReportStyle, count, fails, write_report
+from newpower_site.load.schema import KIND_BY_NAME
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = make_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.run(args)
+    except KeyboardInterrupt:
+        print("newpower: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # `newpower email X | head`: the reader left; that is not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second complaint at exit
+        return 0
+    except Exception as exc:  # a bug of ours: say so briefly, in full only with --debug
+        if args.debug:
+            traceback.print_exc()
+        else:
+            print(f"newpower: internal error: {type(exc).__name__}: {exc} (run again with --debug for details)", file=sys.stderr)
+        return 2
+
+
+def make_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--site", type=Path, default=Path("."), metavar="DIR", help="the site folder (default: the current folder)")
+    common.add_argument("--debug", action="store_true", help="show a traceback when something unexpected goes wrong")
+    common.add_argument("--quiet", "-q", action="store_true", help="print nothing but problems")
+
+    parser = argparse.ArgumentParser(prog="newpower", description="Build the New Power Project site, or any site folder shaped like it.")
+    parser.add_argument("--version", action="version", version=f"newpower-site {__version__}")
+    parser.set_defaults(debug=False)
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
+
+    selection = argparse.ArgumentParser(add_help=False)
+    selection.add_argument("--drafts", action="store_true", help="include items with draft: true")
+    selection.add_argument("--future", action="store_true", help="include items dated in the future")
+    selection.add_argument("--format", choices=FORMATS, default="text",
+                           help="how to report problems: text (default), json (one object a line) or github (pull request annotations)")
+    selection.add_argument("--strict", action="store_true", help="warnings fail the run too")
+
+    build_cmd = commands.add_parser("build", parents=[common, selection], help="build the site into the output folder",
+                                    description="Build the site. A failed build leaves the previous output untouched.")
+    build_cmd.add_argument("--out", type=Path, metavar="DIR", help="the output folder (default: SITE/output)")
+    build_cmd.add_argument("--base-url", metavar="URL", type=base_url_option, help="override base_url, e.g. for a preview deployment")
+    build_cmd.add_argument("--no-cache", action="store_true", help="build everything afresh, without reading or writing .newpower-cache/build/")
+    build_cmd.set_defaults(run=run_build)
+
+    serve_cmd = commands.add_parser("serve", parents=[common, selection], help="preview the site in a browser; rebuild and reload on every edit",
+                                    description="Build the site, serve it on 127.0.0.1 and rebuild what an edit touches; open pages reload.")
+    serve_cmd.add_argument("--port", type=int, default=8000, metavar="N", help="the port (default 8000; when taken, the next free one)")
+    serve_cmd.add_argument("--open", action="store_true", help="open the site in the default browser")
+    serve_cmd.set_defaults(run=run_serve)
+
+    check_cmd = commands.add_parser("check", parents=[common, selection], help="check every file, write nothing",
+                                    description="Validate the site folder and render every page without writing anything.")
+    check_cmd.set_defaults(run=run_check)
+
+    new_cmd = commands.add_parser("new", parents=[common], help="start a new article, voice, newsletter issue, page or site",
+                                  description="Write a new file with valid front matter and today's date. Never overwrites.")
+    new_cmd.add_argument("kind", choices=(*KIND_BY_NAME, "site"), help="what to create")
+    new_cmd.add_argument("title", nargs="?", help="its title (for a voice: the member's name); a newsletter issue without one gets the month's")
+    new_cmd.add_argument("--slug", help="the file name without .md (default: made from the title)")
+    new_cmd.set_defaults(run=run_new)
+    add_email_commands(commands, common, report)
+    return parser
+
+
+def base_url_option(text: str) -> str:
+    """--base-url must be what site.yaml's base_url may be: an absolute http(s) URL, no ? or #.
+
+    An empty value leaves site.yaml's as it is (a CI variable that is unset).
+    """
+    if not text.strip():
+        return ""
+    parts = urlsplit(text.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an absolute http(s) URL such as https://preview.example.org/pr-7")
+    return text.strip()
+
+
+def report(diagnostics: Sequence[Diagnostic], args: argparse.Namespace | None = None) -> None:
+    style = ReportStyle(getattr(args, "format", "text"), getattr(args, "strict", False), getattr(args, "site", Path(".")))
+    write_report(diagnostics, style, sys.stdout, sys.stderr)
+
+
+def _options(args: argparse.Namespace) -> BuildOptions:
+    return BuildOptions(
+        site_dir=args.site,
+        out_dir=getattr(args, "out", None),
+        drafts=args.drafts,
+        future=args.future,
+        base_url=getattr(args, "base_url", None),
+        strict=args.strict,
+    )
+
+
+class TerminalProgress:
+    """Shows `rendering 120/400` on a terminal once a build takes longer than a moment."""
+
+    def __init__(self, enabled: bool):
+        self.enabled = enabled and sys.stderr.isatty()
+        self.started = time.monotonic()
+        self.shown = False
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.enabled and time.monotonic() - self.started > 0.5 and (done % 25 == 0 or done == total):
+            print(f"\rrendering {done}/{total}", end="", file=sys.stderr, flush=True)
+            self.shown = True
+
+    def finish(self) -> None:
+        if self.shown:
+            print("\r\033[K", end="", file=sys.stderr, flush=True)
+
+
+def counted(number: int, noun: str) -> str:
+    """'1 voice', '2 voices': the summary line reads as English."""
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+
+
+def summary(result: BuildResult, verb: str, files: str = "files", destination: str = "") -> str:
+    library = result.site.library if result.site else None
+    counts = ", ".join(
+        counted(len(items), noun)
+        for items, noun in ((library.articles, "article"), (library.voices, "voice"),
+                            (library.newsletters, "newsletter issue"), (library.pages, "page"))
+    ) if library else "nothing"
+    line = f"{verb} {counts}: {result.files} {files} in {result.seconds:.2f} s{destination}"
+    if library and library.held_back:
+        line += f" ({counted(library.held_back, 'draft or future item')} left out: --drafts, --future)"
+    return line
+
+
+def run_build(args: argparse.Namespace) -> int:
+    options = _options(args)
+    progress = TerminalProgress(enabled=not args.quiet)
+    try:  # one build at a time per output folder: a second one waits (buildlock.py)
+        with output_lock(options.output, waiting=lambda line: print(line, file=sys.stderr, flush=True)):
+            recover_interrupted_swap(options.output)
+            recover_interrupted_commit(options.output)  # before any build: a --no-cache one too
+            if args.no_cache:
+                from newpower_site.engine.pipeline import build
+
+                result = build(options, progress=progress)
+            else:
+                from newpower_site.engine.incremental import build as build_incremental
+
+                result, _ = build_incremental(options, progress=progress)
+    except LockError as exc:
+        report([exc.diagnostic], args)
+        return 1
+    progress.finish()
+    report(result.diagnostics, args)
+    if fails(result.diagnostics, args.strict):
+        errors, warnings = count(result.diagnostics, "error"), count(result.diagnostics, "warning")
+        why = counted(errors, "error") if errors else f"{counted(warnings, 'warning')} under --strict"
+        print(f"newpower: build failed with {why}; {options.output} was left as it was", file=sys.stderr)
+        return 1
+    if not args.quiet:
+        print(summary(result, "built", destination=f" -> {options.output}"), file=sys.stderr if args.format == "json" else sys.stdout)
+    return 0
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    from newpower_site.serve.server import ServeOptions, serve
+
+    def say(line: str) -> None:
+        print(line, file=sys.stderr, flush=True)
+
+    options = ServeOptions(_options(args), port=args.port, open_browser=args.open)
+    return serve(options, say=say, report=lambda diagnostics: report(diagnostics, args))
+
+
+def run_check(args: argparse.Namespace) -> int:
+    from newpower_site.engine.pipeline import build
+
+    result = build(_options(args), write=False)
+    report(result.diagnostics, args)
+    if fails(result.diagnostics, args.strict):
+        return 1
+    if not args.quiet:  # stdout holds only JSON under --format json
+        print(summary(result, "checked", files="files rendered"), file=sys.stderr if args.format == "json" else sys.stdout)
+    return 0
+
+
+def run_new(args: argparse.Namespace) -> int:
+    from newpower_site.load.config import load_config
+    from newpower_site.cli.scaffold import ScaffoldError, scaffold_item, scaffold_site, write_new
+
+    site_dir: Path = args.site
+    if not args.title and args.kind != "newsletter":
+        print(f'newpower new {args.kind}: give a title, e.g. newpower new {args.kind} "Asha Patel"', file=sys.stderr)
+        return 2
+    if args.kind == "site":
+        scaffolds = scaffold_site(args.title, site_dir)
+    else:
+        config, problems = load_config(site_dir)
+        if config is None:
+            report(problems)
+            return 1
+        try:
+            scaffolds = [scaffold_item(args.kind, args.title, site_dir, config, datetime.now(UTC), args.slug)]
+        except ScaffoldError as exc:
+            print(f"newpower new {args.kind}: error: {exc}", file=sys.stderr)
+            return 1
+    try:
+        written = write_new(scaffolds)
+    except FileExistsError as exc:
+        print(f"{exc.args[0]}: error: already exists; choose another title or edit that file", file=sys.stderr)
+        return 1
+    if not args.quiet:
+        for path in written:
+            if path.name != ".keep":
+                print(f"created {path}")
+    return 0

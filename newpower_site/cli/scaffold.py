@@ -1,0 +1,239 @@
+"""`newpower new`: start a new item, or a new site, with front matter that teaches.
+
+The file it writes builds as it is (every required key has a value an editor
+will recognise as a placeholder, and it is a draft), so an editor sees their
+draft in the preview at once. Every field of the kind is written out with a
+comment above it saying what it is for, taken from the schema, so nobody needs
+the reference open to know what a voice or an issue can say.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+from newpower_site.load.config import CONFIG_FILE, SiteConfig
+from newpower_site.load.content import read_item, walk_sources
+from newpower_site.core.model import Item, Newsletter
+from newpower_site.load.schema import KIND_BY_NAME, Field, Kind
+from newpower_site.core.slugs import is_valid_slug, slugify
+from newpower_site.core.urls import RESERVED_NAMES
+
+KINDS = ("article", "voice", "newsletter", "page")
+
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December")
+
+_INTRODUCTIONS = {
+    "article": "An article: an essay or a report.",
+    "voice": "A member voice: an interview, in the member's own words. Publish it only with the member's\n"
+    "# consent to the final text (and to the portrait, if any): show them the preview first.",
+    "newsletter": "A newsletter issue: the web archive page and the email are both made from this file.",
+    "page": "A stand-alone page, such as About or Subscribe.",
+}
+
+_VOICE_BODY = """\
+## What got you involved?
+
+Write the member's answer here, in their words. Each `##` line is a question;
+the text under it is the answer. Tidy the transcript, but keep their voice.
+
+## What has changed where you work or live?
+
+Their answer. Use the strongest sentence as the `quote` above.
+
+## What would you say to someone thinking of getting involved?
+
+Their answer. Three to six questions is a good length.
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Scaffold:
+    path: Path  # the file to write
+    text: str
+
+
+def quoted(text: str) -> str:
+    """A YAML double-quoted scalar (JSON strings are valid YAML)."""
+    return json.dumps(text, ensure_ascii=False)
+
+
+def explain(field: Field, config: SiteConfig) -> str:
+    """The comment above a field: required or optional, and what it is for."""
+    need = "required" if field.required else "optional"
+    text = f"# {field.name} ({need}): {field.help}"
+    vocabulary = {"topics": config.topics, "movements": config.movements}.get(field.vocabulary or "")
+    if vocabulary is not None:
+        which = "any of" if field.type == "key_list" else "one of"
+        text += f"; {which}: {', '.join(vocabulary)}" if vocabulary else f" (none yet: add {field.vocabulary} to site.yaml)"
+    if field.type == "image":
+        text += "\n#   e.g. ../images/photo.jpg (a file under content/images/) or an https:// address"
+    return text
+
+
+def front_matter(kind: Kind, values: Mapping[str, str], config: SiteConfig) -> str:
+    """Every field of `kind`, each under its comment; fields without a value are left empty (YAML null)."""
+    lines = ["---", f"# {_INTRODUCTIONS[kind.name]}", "# Lines starting with # are notes for you: they never appear on the site.", ""]
+    for field in kind.fields:
+        lines.append(explain(field, config))
+        value = values.get(field.name, "")
+        lines.append(f"{field.name}: {value}".rstrip())
+    lines.append("---")
+    return "\n".join(lines) + "\n\n"
+
+
+class ScaffoldError(Exception):
+    """A new file that could not be named; the message says what to do instead."""
+
+
+def file_slug(kind: str, title: str, slug: str | None = None) -> str:
+    """The new file's slug: `--slug` when given, else made from the title; never one a build would refuse."""
+    chosen = slug if slug is not None else slugify(title, fallback="")
+    if not chosen:
+        raise ScaffoldError(f"cannot make a file name from {title!r} (only a-z, 0-9 and hyphens are used): give one with --slug")
+    if not is_valid_slug(chosen):
+        raise ScaffoldError(f"--slug {chosen!r}: use lower-case a-z, 0-9 and hyphens, e.g. {slugify(chosen, 'my-page')}")
+    if kind == "page" and chosen in RESERVED_NAMES:
+        raise ScaffoldError(f"a page cannot be called {chosen!r}: /{chosen}/ is used by the site itself; choose another title or --slug")
+    return chosen
+
+
+def scaffold_item(kind: str, title: str | None, site_dir: Path, config: SiteConfig, now: datetime, slug: str | None = None) -> Scaffold:
+    """The new file for `kind`. Only a newsletter issue may go without a title: it proposes the month's."""
+    if kind == "newsletter":
+        return scaffold_newsletter(title, site_dir, config, now, slug)
+    today = now.astimezone(config.timezone).date()
+    if not title:
+        raise ValueError(f"a new {kind} needs a title")
+    if kind == "article":
+        values = {"title": quoted(title), "date": today.isoformat(), "authors": "[]", "topics": "[]", "draft": "true"}
+        body = "Write the first paragraph here. It is the summary on cards and in feeds unless you set `summary`.\n\n## A heading\n\nMore text.\n"
+    elif kind == "voice":
+        values = {
+            "name": quoted(title), "role": quoted("Their role, Their organisation"),
+            "movement": next(iter(config.movements), "MOVEMENT-KEY"), "date": today.isoformat(),
+            "quote": quoted("The sentence from the interview that says it best."), "topics": "[]", "draft": "true",
+        }
+        body = _VOICE_BODY
+    else:
+        values = {"title": quoted(title), "draft": "true"}
+        body = "The page's text.\n"
+    text = front_matter(KIND_BY_NAME[kind], values, config) + body
+    return Scaffold(site_dir / "content" / KIND_BY_NAME[kind].folder / f"{file_slug(kind, title, slug)}.md", text)
+
+
+def _read_items(site_dir: Path, config: SiteConfig, folder: str) -> list[Item]:
+    """Every readable item of one folder, drafts included; files with problems are skipped (check reports them)."""
+    files, _ = walk_sources(site_dir, f"content/{folder}")
+    kind = next(k for k in KIND_BY_NAME.values() if k.folder == folder)
+    items = []
+    for file in files:
+        if file.source.endswith(".md"):
+            item, _ = read_item(file, kind, config)
+            if item is not None:
+                items.append(item)
+    return items
+
+
+def next_month(day: date) -> tuple[int, int]:
+    return (day.year + 1, 1) if day.month == 12 else (day.year, day.month + 1)
+
+
+def scaffold_newsletter(title: str | None, site_dir: Path, config: SiteConfig, now: datetime, slug: str | None = None) -> Scaffold:
+    """Propose the next issue: its number, its month, and what was published since the last issue.
+
+    The month is this month, or the one after the last issue's when this
+    month already has one. The articles and voices published since the last
+    issue are listed as commented-out `featured` entries: the editor removes
+    the `#` from the ones the issue features, in the order they want.
+    """
+    today = now.astimezone(config.timezone).date()
+    issues = [item for item in _read_items(site_dir, config, "newsletters") if isinstance(item, Newsletter)]
+    numbers = [issue.number for issue in issues if issue.number]
+    number = max(numbers) + 1 if numbers else len(issues) + 1
+    sent = sorted((i for i in issues if not i.draft and i.date and i.date <= now), key=lambda i: i.date)
+    last = sent[-1] if sent else None
+    year, month = (today.year, today.month)
+    if last and last.date and (last.date.astimezone(config.timezone).year, last.date.astimezone(config.timezone).month) >= (year, month):
+        year, month = next_month(last.date.astimezone(config.timezone).date())
+    month_title = f"{MONTHS[month - 1]} {year}"
+
+    candidates = [
+        item for folder in ("articles", "voices") for item in _read_items(site_dir, config, folder)
+        if not item.draft and item.date and item.date <= now and (last is None or last.date is None or item.date > last.date)
+    ]
+    candidates.sort(key=lambda i: (i.date, i.ref))
+    if candidates:
+        since = f"since the last issue ({last.title}, {last.date.date().isoformat()})" if last and last.date else "so far"
+        width = max(len(i.ref) for i in candidates)
+        featured_notes = "\n".join(
+            [f"# Published {since}; remove the # in front of each one to feature, in the order you want:"]
+            + [f"#  - {item.ref.ljust(width)}  # {item.title}, {item.date.date().isoformat()}" for item in candidates]
+        )
+        featured = ""
+    else:
+        featured_notes = "# Nothing has been published since the last issue; add articles/SLUG or voices/SLUG lines as - items."
+        featured = "[]"
+    values = {
+        "title": quoted(title or month_title),
+        "date": today.isoformat(),
+        "preheader": quoted("The line people see in their inbox before they open the email."),
+        "number": str(number),
+        "featured": featured,
+        "draft": "true",
+    }
+    text = front_matter(KIND_BY_NAME["newsletter"], values, config)
+    if candidates:  # the commented entries go under `featured:`, where the editor will uncomment them
+        text = text.replace("\nfeatured:\n", "\nfeatured:\n" + featured_notes + "\n", 1)
+    else:
+        text = text.replace("\nfeatured: []\n", "\n" + featured_notes + "\nfeatured: []\n", 1)
+    body = "Dear members,\n\nThe editor's introduction to this issue: what it is about and why it matters now.\n"
+    name = file_slug("newsletter", title or "", slug) if (title or slug) else f"{year}-{month:02d}"
+    return Scaffold(site_dir / "content" / "newsletters" / f"{name}.md", text + body)
+
+
+def scaffold_site(title: str, site_dir: Path) -> list[Scaffold]:
+    config = f"""# Settings of this site: see the newpower-site README for every key.
+title: {quoted(title)}
+base_url: https://example.org
+description: "One sentence about this site."
+language: en-GB
+timezone: Europe/London
+per_page: 10
+feed_items: 20
+topics:
+  workplace: Power at work
+  community: Community power
+  public-services: Public services
+movements:
+  trade-union: Trade unions
+  co-operative: Co-operatives
+  local-government: Local government
+  community: Community organising
+email:
+  provider: generic
+  postal_address: "Your organisation, street, town, postcode"
+"""
+    files = [Scaffold(site_dir / CONFIG_FILE, config)]
+    files += [Scaffold(site_dir / "content" / KIND_BY_NAME[k].folder / ".keep", "") for k in KINDS]
+    files.append(Scaffold(site_dir / ".gitignore", "output/\n.newpower-cache/\n"))
+    return files
+
+
+def write_new(scaffolds: list[Scaffold]) -> list[Path]:
+    """Write files that do not exist yet; never overwrite. Returns what was written."""
+    clashes = [s.path for s in scaffolds if s.path.exists() and s.text]
+    if clashes:
+        raise FileExistsError(clashes[0])
+    written = []
+    for scaffold in scaffolds:
+        if scaffold.path.exists():
+            continue
+        scaffold.path.parent.mkdir(parents=True, exist_ok=True)
+        with open(scaffold.path, "x", encoding="utf-8") as handle:
+            handle.write(scaffold.text)
+        written.append(scaffold.path)
+    return written

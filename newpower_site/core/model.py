@@ -1,0 +1,175 @@
+"""The site's content as typed data: what templates, feeds and email receive.
+
+Items are frozen; stages that add to them (Markdown rendering, resolving a
+newsletter's featured items) make new copies with `dataclasses.replace`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from newpower_site.load.config import SiteConfig
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    """A topic or a movement: a key of a site.yaml vocabulary and its label."""
+
+    key: str
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class Image:
+    src: str  # an absolute http(s) URL, or an output path such as images/x.jpg
+    alt: str
+
+    @property
+    def is_remote(self) -> bool:
+        return self.src.startswith(("http://", "https://"))
+
+
+@dataclass(frozen=True, slots=True)
+class Heading:
+    level: int
+    id: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True, init=False)
+class Body:
+    """A Markdown body rendered once and shared by web, feed and email.
+
+    The HTML is kept as UTF-8 bytes: a str holding one curly quote takes two
+    bytes a character, and pickling one (the cache, the process pool) pins a
+    UTF-8 copy to it besides. At 10,000 items that is over 100 MB.
+    """
+
+    utf8: bytes  # the HTML
+    first_paragraph: str  # plain text
+    headings: tuple[Heading, ...]
+
+    def __init__(self, html: str = "", first_paragraph: str = "", headings: tuple[Heading, ...] = ()):
+        object.__setattr__(self, "utf8", html.encode("utf-8"))
+        object.__setattr__(self, "first_paragraph", first_paragraph)
+        object.__setattr__(self, "headings", headings)
+
+    @property
+    def html(self) -> str:
+        return self.utf8.decode("utf-8")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Item:
+    kind: str  # "article" | "voice" | "newsletter" | "page"
+    slug: str
+    source: str  # site-relative path of the Markdown file
+    title: str
+    date: datetime | None = None
+    draft: bool = False
+    summary: str = ""
+    body: Body = field(default_factory=Body)
+    markdown: bytes = b""  # the body's Markdown in UTF-8 (half a str's size); b"" once rendered into `body`
+    body_line: int = 1  # file line where the body starts
+    topics: tuple[Term, ...] = ()
+    key_lines: Mapping[str, int] = field(default_factory=dict)  # front matter key -> file line
+
+    @property
+    def html(self) -> str:
+        return self.body.html
+
+    @property
+    def ref(self) -> str:
+        """How a newsletter's `featured:` names this item: `articles/SLUG`."""
+        return f"{self.kind}s/{self.slug}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Article(Item):
+    updated: datetime | None = None
+    authors: tuple[str, ...] = ()
+    image: Image | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Voice(Item):
+    """A member voice: `title` is the member's name; the body is the interview."""
+
+    name: str
+    role: str
+    movement: Term
+    quote: str
+    location: str | None = None
+    portrait: Image | None = None
+
+    @property
+    def initials(self) -> str:
+        words = [w for w in self.name.replace("-", " ").split() if w[:1].isalpha()]
+        letters = (words[0][0] + (words[-1][0] if len(words) > 1 else "")) if words else "?"
+        return letters.upper()
+
+    @property
+    def questions(self) -> tuple[Heading, ...]:
+        return tuple(h for h in self.body.headings if h.level == 2)
+
+
+Featurable = Article | Voice
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Newsletter(Item):
+    """A monthly issue: the body is the editor's introduction."""
+
+    preheader: str
+    number: int | None = None
+    featured_refs: tuple[str, ...] = ()
+    featured_lines: tuple[int, ...] = ()  # file line of each featured_refs entry
+    featured: tuple[Featurable, ...] = ()  # resolved from featured_refs
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Page(Item):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Asset:
+    """A non-Markdown file under content/ (an image, a PDF), copied as is."""
+
+    source: str  # site-relative path
+    path: str  # output-relative path
+
+
+@dataclass(frozen=True, slots=True)
+class Library:
+    """Every published item, each collection sorted newest first (pages by title)."""
+
+    articles: tuple[Article, ...] = ()
+    voices: tuple[Voice, ...] = ()
+    newsletters: tuple[Newsletter, ...] = ()
+    pages: tuple[Page, ...] = ()
+    assets: tuple[Asset, ...] = ()
+    held_back: int = 0  # drafts and future items left out of this run
+
+    def dated(self) -> tuple[Item, ...]:
+        """Articles, voices and newsletters together, newest first: the feed order."""
+        return sort_newest_first((*self.articles, *self.voices, *self.newsletters))
+
+    def all_items(self) -> tuple[Item, ...]:
+        return (*self.articles, *self.voices, *self.newsletters, *self.pages)
+
+
+@dataclass(frozen=True, slots=True)
+class Site:
+    config: SiteConfig
+    library: Library
+
+
+def sort_newest_first(items):
+    """Newest first; ties broken by kind and slug so every build orders alike."""
+    return tuple(sorted(items, key=lambda i: (-i.date.timestamp() if i.date else 0, i.kind, i.slug)))

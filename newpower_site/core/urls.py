@@ -1,0 +1,143 @@
+"""Every output path and URL, in one place.
+
+Pages link with root-relative URLs that carry the base_url's path prefix
+(`/archive/articles/x/`), so a site served under a prefix works and a preview
+on another host still navigates. Feeds, the sitemap, canonical links and email
+use absolute URLs, as SPEC.md requires.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from newpower_site.core.model import Image, Item
+
+SECTION_OF_KIND = {"article": "articles", "voice": "voices", "newsletter": "newsletter", "page": ""}
+
+# Top-level names that generated output uses; a page may not take them.
+RESERVED_NAMES = frozenset(
+    {"articles", "voices", "newsletter", "newsletters", "topics", "email", "static", "search", "page",
+     "feed", "atom", "sitemap", "robots", "index", "404", "tags", "media"}
+)
+
+
+class Urls:
+    def __init__(self, base_url: str):
+        parts = urlsplit(base_url.rstrip("/"))
+        self.origin = f"{parts.scheme}://{parts.netloc}"
+        self.prefix = parts.path.rstrip("/")  # "" or "/archive"
+
+    # output paths (relative to the output folder) -------------------------
+
+    @staticmethod
+    def item_output(item: Item) -> str:
+        section = SECTION_OF_KIND[item.kind]
+        return f"{section}/{item.slug}/index.html" if section else f"{item.slug}/index.html"
+
+    @staticmethod
+    def listing_output(section: str, page: int = 1) -> str:
+        return f"{section}/index.html" if page == 1 else f"{section}/page/{page}/index.html"
+
+    @staticmethod
+    def topic_output(key: str, page: int = 1) -> str:
+        return Urls.listing_output(f"topics/{key}", page)
+
+    @staticmethod
+    def topic_feed_output(key: str) -> str:
+        return f"topics/{key}/feed.xml"
+
+    @staticmethod
+    def movement_output(key: str, page: int = 1) -> str:
+        return Urls.listing_output(f"voices/movement/{key}", page)
+
+    @staticmethod
+    def search_output() -> str:
+        return "search/index.html"
+
+    @staticmethod
+    def email_output(slug: str, extension: str) -> str:
+        return f"email/{slug}.{extension}"
+
+    # URLs ---------------------------------------------------------------------
+
+    def for_output(self, output_path: str) -> str:
+        """The URL path that serves an output file: `a/index.html` -> `/prefix/a/`."""
+        if output_path == "index.html":
+            return f"{self.prefix}/"
+        if output_path.endswith("/index.html"):
+            output_path = output_path[: -len("index.html")]
+        return f"{self.prefix}/{output_path}"
+
+    def home(self) -> str:
+        return self.for_output("index.html")
+
+    def item(self, item: Item) -> str:
+        return self.for_output(self.item_output(item))
+
+    def listing(self, section: str, page: int = 1) -> str:
+        return self.for_output(self.listing_output(section, page))
+
+    def topic(self, key: str, page: int = 1) -> str:
+        return self.for_output(self.topic_output(key, page))
+
+    def topic_feed(self, key: str) -> str:
+        return self.for_output(self.topic_feed_output(key))
+
+    def topics(self) -> str:
+        return self.for_output("topics/index.html")
+
+    def movement(self, key: str, page: int = 1) -> str:
+        """The voices of one movement: a filter of the voices listing that needs no JavaScript."""
+        return self.for_output(self.movement_output(key, page))
+
+    def search(self) -> str:
+        return self.for_output(self.search_output())
+
+    def static(self, name: str) -> str:
+        return self.for_output(f"static/{name}")
+
+    def asset(self, output_path: str) -> str:
+        return self.for_output(output_path)
+
+    def image(self, image: Image) -> str:
+        """An image's URL: remote ones as given, local ones under the prefix."""
+        return image.src if image.is_remote else self.for_output(image.src)
+
+    def feed(self) -> str:
+        return self.for_output("feed.xml")
+
+    def atom(self) -> str:
+        return self.for_output("atom.xml")
+
+    def sitemap(self) -> str:
+        return self.for_output("sitemap.xml")
+
+    def absolute(self, url: str) -> str:
+        """A root-relative URL (or an already absolute one) as an absolute URL."""
+        if url.startswith(("http://", "https://", "mailto:")):
+            return url
+        if not url.startswith("/"):
+            url = f"{self.prefix}/{url}"
+        return self.origin + url
+
+    def absolute_item(self, item: Item) -> str:
+        return self.absolute(self.item(item))
+
+    def is_site_url(self, url: str) -> bool:
+        """True for an absolute URL of a page of this site (under the prefix)."""
+        root = self.origin + self.prefix
+        return url == root or url.startswith(root + "/") or url.startswith(root + "?") or url.startswith(root + "#")
+
+    def tracked(self, url: str, utm: Mapping[str, str]) -> str:
+        """`url` with utm_* parameters when it is a page of this site; others as given.
+
+        Parameters already in the URL win, so an editor's own tracking stays.
+        """
+        if not utm or not self.is_site_url(url):
+            return url
+        parts = urlsplit(url)
+        query = parse_qsl(parts.query, keep_blank_values=True)
+        present = {key for key, _ in query}
+        query += [(f"utm_{key}", value) for key, value in sorted(utm.items()) if f"utm_{key}" not in present]
+        return urlunsplit(parts._replace(query=urlencode(query)))

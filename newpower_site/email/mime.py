@@ -1,0 +1,39 @@
+"""The newsletter as a complete MIME message (.eml): text first, HTML second.
+
+Mail programs and providers that import a message, and `send-test`, take
+this file as it is. It is deterministic: its Date is the issue's date, its
+Message-ID and MIME boundary derive from its content, so two builds match.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from email import policy
+from email.message import EmailMessage
+from email.utils import format_datetime
+from urllib.parse import urlsplit
+
+from newpower_site.email.issue import EmailIssue, header_text
+
+UNDISCLOSED = "undisclosed-recipients:;"
+
+
+def build_message(email: EmailIssue, html: str, text: str, to: str = UNDISCLOSED) -> EmailMessage:
+    message = EmailMessage(policy=policy.SMTP)
+    message["Subject"] = header_text(email.subject)
+    message["From"] = email.sender
+    message["To"] = to
+    if email.issue.date is not None:
+        message["Date"] = format_datetime(email.issue.date)
+    host = urlsplit(email.site.base_url).hostname or "localhost"
+    message["Message-ID"] = f"<newsletter-{email.issue.slug}@{host}>"
+    message["List-Unsubscribe"] = email.unsubscribe.header
+    message.set_content(text, subtype="plain", charset="utf-8", cte="quoted-printable")
+    message.add_alternative(html, subtype="html", charset="utf-8", cte="quoted-printable")
+    digest = hashlib.sha256((text + html).encode("utf-8")).hexdigest()[:24]
+    message.set_boundary(f"=_newpower_{digest}")
+    return message
+
+
+def render_eml(email: EmailIssue, html: str, text: str) -> bytes:
+    return build_message(email, html, text).as_bytes(policy=policy.SMTP)

@@ -1,0 +1,290 @@
+"""Check a located mapping against a schema table and convert its values.
+
+Every problem is collected (never raised) with the line of the key or list
+item at fault, and unknown keys get a "did you mean" hint, because the usual
+cause is a typo such as `tittle:`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import email.policy
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from newpower_site.core.dates import DateError, parse_date
+from newpower_site.core.diagnostics import Diagnostic, error
+from newpower_site.load.schema import EMAIL_KEYS, EMAIL_PROVIDERS, UTM_KEYS, Field, Kind
+from newpower_site.core.slugs import is_valid_slug
+from newpower_site.load.yamlsafe import LocatedMapping
+
+_LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+_REF = re.compile(r"^(articles|voices)/([^/]+)$")
+
+
+@dataclass(frozen=True, slots=True)
+class FieldContext:
+    """What checking needs besides the mapping: the site's zone and vocabularies."""
+
+    zone: ZoneInfo
+    vocabularies: Mapping[str, Mapping[str, str]]
+
+
+def check_fields(
+    mapping: LocatedMapping, kind: Kind, path: str, context: FieldContext
+) -> tuple[dict[str, Any], list[Diagnostic]]:
+    values: dict[str, Any] = {}
+    problems: list[Diagnostic] = []
+    known = [f.name for f in kind.fields]
+    for key in mapping.values:
+        if kind.field(key) is None:
+            hint = difflib.get_close_matches(key, known, n=1)
+            suggestion = f"did you mean {hint[0]!r}?" if hint else f"allowed: {', '.join(known)}"
+            problems.append(error(path, mapping.line_of(key), f"unknown key {key!r}; {suggestion}", hint=suggestion))
+    for spec in kind.fields:
+        raw = mapping.values.get(spec.name)
+        if raw is None:
+            if spec.required:
+                line = mapping.line_of(spec.name) if spec.name in mapping.values else mapping.start_line
+                problems.append(error(path, line, f"missing required key {spec.name!r} ({spec.help})"))
+            values[spec.name] = spec.default
+            continue
+        value, messages = _convert(raw, spec, mapping, context)
+        for problem in messages:
+            line = problem.line or mapping.line_of(spec.name, problem.index)
+            problems.append(error(path, line, problem.message, hint=problem.hint))
+        values[spec.name] = value if not messages else spec.default
+    for spec in kind.fields:
+        if spec.alt_field and mapping.values.get(spec.name) and not values.get(spec.alt_field):
+            problems.append(
+                error(path, mapping.line_of(spec.name), f"{spec.alt_field!r} is required when {spec.name!r} is given: describe the image for people who cannot see it")
+            )
+    return values, problems
+
+
+@dataclass(frozen=True, slots=True)
+class _Problem:
+    message: str
+    index: int | None = None  # which list item, when the value is a list
+    line: int | None = None  # an exact line, when known (nested keys)
+    nested_key: str | None = None  # the key inside a nested mapping the problem is about
+    hint: str = ""  # the "did you mean" part of the message, for machine-readable reports
+
+
+Messages = list[_Problem]
+
+
+def _convert(raw: Any, spec: Field, mapping: LocatedMapping, context: FieldContext) -> tuple[Any, Messages]:
+    name = spec.name
+    kind = spec.type
+    if kind in ("text", "image"):
+        if isinstance(raw, (int, float)) and not isinstance(raw, bool):
+            raw = str(raw)
+        if not isinstance(raw, str) or not raw.strip():
+            return None, [_Problem(f"{name!r} must be non-empty text")]
+        text = raw.strip()
+        if spec.max_length and len(text) > spec.max_length:
+            return None, [_Problem(f"{name!r} is {len(text)} characters; at most {spec.max_length} are allowed")]
+        if kind == "image":
+            return text, _check_image_reference(text, name)
+        return text, []
+    if kind == "date":
+        try:
+            return parse_date(raw, context.zone), []
+        except DateError as exc:
+            return None, [_Problem(f"{name!r}: {exc}")]
+    if kind == "bool":
+        if not isinstance(raw, bool):
+            return None, [_Problem(f"{name!r} must be true or false")]
+        return raw, []
+    if kind == "int":
+        if isinstance(raw, bool) or not isinstance(raw, int) or raw < 1:
+            return None, [_Problem(f"{name!r} must be a whole number of at least 1")]
+        return raw, []
+    if kind in ("text_list", "key_list", "refs"):
+        return _convert_list(raw, spec, context)
+    if kind == "key":
+        return _check_key(raw, spec, context, None)
+    if kind == "url":
+        return _check_url(raw, name)
+    if kind == "language":
+        if not isinstance(raw, str) or not _LANGUAGE.match(raw):
+            return None, [_Problem(f"{name!r} must be a language tag such as en-GB")]
+        return raw, []
+    if kind == "timezone":
+        return _check_zone(raw, name)
+    if kind == "vocabulary":
+        return _check_vocabulary(raw, name, mapping)
+    if kind == "email":
+        return _check_email(raw, name, mapping)
+    raise AssertionError(f"no converter for field type {kind}")
+
+
+def _convert_list(raw: Any, spec: Field, context: FieldContext) -> tuple[Any, Messages]:
+    if isinstance(raw, str):
+        raw = [raw]  # `topics: workplace` means a list of one, as in Hugo
+    if not isinstance(raw, list):
+        return None, [_Problem(f"{spec.name!r} must be a list")]
+    items: list[Any] = []
+    messages: Messages = []
+    for index, item in enumerate(raw):
+        if not isinstance(item, str) or not item.strip():
+            messages.append(_Problem(f"{spec.name!r}: each item must be non-empty text", index))
+            continue
+        item = item.strip()
+        if spec.type == "key_list":
+            key, problem = _check_key(item, spec, context, index)
+            messages.extend(problem)
+        elif spec.type == "refs":
+            match = _REF.match(item.removesuffix(".md"))
+            if not match or not is_valid_slug(match.group(2)):
+                messages.append(_Problem(f"{spec.name!r}: {item!r} must be articles/SLUG or voices/SLUG", index))
+                continue
+            item = match.group(0)
+        if item in items:
+            messages.append(_Problem(f"{spec.name!r}: {item!r} is listed twice", index))
+            continue
+        items.append(item)
+    return tuple(items), messages
+
+
+def _check_key(raw: Any, spec: Field, context: FieldContext, index: int | None) -> tuple[Any, Messages]:
+    vocabulary = context.vocabularies.get(spec.vocabulary or "", {})
+    if not isinstance(raw, str) or raw not in vocabulary:
+        choices = ", ".join(sorted(vocabulary)) or f"none are defined: add {spec.vocabulary} to site.yaml"
+        hint = difflib.get_close_matches(str(raw), list(vocabulary), n=1)
+        suggestion = f"did you mean {hint[0]!r}?" if hint else ""
+        message = f"{spec.name!r}: {raw!r} is not one of the {spec.vocabulary} in site.yaml ({choices})"
+        return None, [_Problem(f"{message}; {suggestion}" if suggestion else message, index, hint=suggestion)]
+    return raw, []
+
+
+def _split_url(text: str):
+    """urlsplit, or None where it raises (an unclosed [ in the host: 'https://[x')."""
+    try:
+        return urlsplit(text)
+    except ValueError:
+        return None
+
+
+def _check_image_reference(text: str, name: str) -> Messages:
+    parts = _split_url(text)
+    if parts is None:
+        return [_Problem(f"{name!r}: {text!r} is not a valid URL or path")]
+    scheme = parts.scheme.lower()
+    if scheme and scheme not in ("http", "https"):
+        return [_Problem(f"{name!r}: {scheme}: URLs are not allowed; use a file path or an https URL")]
+    return []
+
+
+def _check_url(raw: Any, name: str) -> tuple[Any, Messages]:
+    if not isinstance(raw, str):
+        return None, [_Problem(f"{name!r} must be an absolute http(s) URL")]
+    parts = _split_url(raw.strip())
+    if parts is None or parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        return None, [_Problem(f"{name!r} must be an absolute http(s) URL such as https://example.org, without ? or #")]
+    return raw.strip(), []
+
+
+def _check_zone(raw: Any, name: str) -> tuple[Any, Messages]:
+    if not isinstance(raw, str) or not raw.strip():
+        return None, [_Problem(f"{name!r} must be an IANA time zone such as Europe/London")]
+    try:
+        return ZoneInfo(raw.strip()), []
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # e.g. IsADirectoryError for 'Europe'
+        return None, [_Problem(f"{name!r}: unknown time zone {raw!r}; use an IANA name such as Europe/London")]
+
+
+def _check_vocabulary(raw: Any, name: str, mapping: LocatedMapping) -> tuple[Any, Messages]:
+    if not isinstance(raw, dict):
+        return None, [_Problem(f"{name!r} must be a mapping of KEY: Label lines")]
+    vocabulary: dict[str, str] = {}
+    messages: Messages = []
+    for key, label in raw.items():
+        key_text = str(key)
+        if not is_valid_slug(key_text):
+            messages.append(_Problem(f"{name!r}: key {key_text!r} must be lower-case a-z, 0-9 and hyphens", nested_key=key_text))
+        elif not isinstance(label, str) or not label.strip():
+            messages.append(_Problem(f"{name!r}: {key_text!r} needs a label, e.g. {key_text}: Power at work", nested_key=key_text))
+        else:
+            vocabulary[key_text] = label.strip()
+    return vocabulary, _at_nested(messages, name, mapping)
+
+
+def _check_email(raw: Any, name: str, mapping: LocatedMapping) -> tuple[Any, Messages]:
+    if not isinstance(raw, dict):
+        return None, [_Problem(f"{name!r} must be a mapping with provider and postal_address")]
+    messages: Messages = []
+    for key in raw:
+        if key not in EMAIL_KEYS:
+            messages.append(_unknown_nested_key(name, key, EMAIL_KEYS, nested_key=str(key)))
+    provider = raw.get("provider", "generic")
+    if provider not in EMAIL_PROVIDERS:
+        messages.append(_Problem(f"{name}.provider must be one of {', '.join(EMAIL_PROVIDERS)}", nested_key="provider"))
+    address = raw.get("postal_address")
+    if not isinstance(address, str) or not address.strip():
+        messages.append(_Problem(f"{name}.postal_address is required: bulk email must show a postal address", nested_key="postal_address"))
+    for key in ("from", "unsubscribe"):
+        if key in raw and (not isinstance(raw[key], str) or not raw[key].strip()):
+            messages.append(_Problem(f"{name}.{key} must be a non-empty text", nested_key=key))
+    sender = raw.get("from")
+    if isinstance(sender, str) and sender.strip() and not _one_address(sender):
+        messages.append(_Problem(f"{name}.from must be one email address, such as 'The New Power Project <news@example.org>'", nested_key="from"))
+    utm, utm_messages = _check_utm(raw.get("utm"), name)
+    messages += utm_messages
+    if messages:
+        return None, _at_nested(messages, name, mapping)
+    settings = {"provider": provider, "postal_address": address.strip(), "utm": utm}
+    settings.update({key: raw[key].strip() for key in ("from", "unsubscribe") if key in raw})
+    return settings, []
+
+
+def _one_address(text: str) -> bool:
+    """`text` is one address a mail header can carry as it is (no line break to start a header of its own)."""
+    if any(not ch.isprintable() for ch in text):
+        return False
+    try:
+        header = email.policy.default.header_factory("From", text.strip())
+        return len(header.addresses) == 1 and not header.defects and "@" in header.addresses[0].addr_spec
+    except (ValueError, IndexError, AttributeError, TypeError):  # the parser's own errors on odd input
+        return False
+
+
+def _unknown_nested_key(where: str, key: Any, known: tuple[str, ...], nested_key: str) -> _Problem:
+    """`email: unknown key 'provder'; did you mean 'provider'?`, with the hint kept apart too."""
+    hint = difflib.get_close_matches(str(key), known, n=1)
+    suggestion = f"did you mean {hint[0]!r}?" if hint else ""
+    message = f"{where}: unknown key {key!r}"
+    return _Problem(f"{message}; {suggestion}" if suggestion else message, nested_key=nested_key, hint=suggestion)
+
+
+def _check_utm(raw: Any, name: str) -> tuple[dict[str, str], Messages]:
+    """`utm:` is a mapping of source, medium and campaign; absent means no tracking."""
+    if raw is None:
+        return {}, []
+    if not isinstance(raw, dict):
+        return {}, [_Problem(f"{name}.utm must be a mapping of {', '.join(UTM_KEYS)}", nested_key="utm")]
+    messages: Messages = []
+    for key, value in raw.items():
+        if key not in UTM_KEYS:
+            messages.append(_unknown_nested_key(f"{name}.utm", key, UTM_KEYS, nested_key="utm"))
+        elif not isinstance(value, str) or not value.strip():
+            messages.append(_Problem(f"{name}.utm.{key} must be a non-empty text", nested_key="utm"))
+    return {str(k): v.strip() for k, v in raw.items() if k in UTM_KEYS and isinstance(v, str)}, messages
+
+
+def _at_nested(messages: Messages, name: str, mapping: LocatedMapping) -> Messages:
+    """Point problems about a nested key (`email: provider:`) at that key's line.
+
+    The key is named by the problem itself: finding it in the message text
+    picked the wrong line when a "did you mean" hint named another key.
+    """
+    lines = mapping.nested_key_lines.get(name, {})
+    return [
+        _Problem(problem.message, line=lines[problem.nested_key], hint=problem.hint) if problem.nested_key in lines else problem
+        for problem in messages
+    ]

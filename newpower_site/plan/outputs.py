@@ -1,0 +1,265 @@
+"""What to write: every output file with its template, context and inputs.
+
+The plan is data. Tests can assert on it without rendering, and because each
+output names the source files it depends on, an incremental build or a live
+preview can re-render only what an edit touches.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from newpower_site.load.config import CONFIG_FILE
+from newpower_site.core.layout import EMAIL_TEMPLATE
+from newpower_site.plan.images import build_catalog
+from newpower_site.core.model import Image, Item, Site, Term
+from newpower_site.plan.sharing import Sharing
+from newpower_site.core.urls import Urls
+
+MANIFEST_NAME = "site.webmanifest"
+MANIFEST_ICONS = ("icon-192.png", "icon-512.png", "favicon.svg")
+
+Producer = Literal["manifest", "template", "rss", "atom", "sitemap", "robots", "copy", "image", "email-html", "email-text", "email-eml"]
+
+SHARED_CONTEXT = ("images", "sharing", "site", "urls", "pages", "subscribe_link")  # in every page's context (snapshots.py keeps them once)
+HOME_ARTICLES = 6
+HOME_VOICES = 4
+SECTION_HEADINGS = {
+    "articles": ("Articles", "Essays, reports and how-tos on sharing power at work, in communities and in public services."),
+    "voices": ("Member voices", "Members from across the movement say what power means to them."),
+    "newsletter": ("Newsletter archive", "Every monthly issue, newest first."),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class FeedLink:
+    title: str
+    url: str
+
+
+@dataclass(frozen=True, slots=True)
+class PageMeta:
+    title: str | None
+    description: str
+    canonical: str
+    kind: str
+    section: str = ""
+    feeds: tuple[FeedLink, ...] = ()
+    noindex: bool = False
+    image: Image | None = None  # what a shared link shows (Open Graph); None: the site's default
+
+
+@dataclass(frozen=True, slots=True)
+class PageLink:
+    number: int
+    url: str
+    current: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Pagination:
+    page: int
+    total: int
+    prev_url: str | None
+    next_url: str | None
+    pages: tuple[PageLink, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class TopicCount:
+    term: Term
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class Output:
+    path: str  # relative to the output folder, forward slashes
+    producer: Producer
+    template: str | None = None
+    context: Mapping[str, Any] = field(default_factory=dict)
+    inputs: tuple[str, ...] = ()  # site-relative source paths it depends on
+    source: Path | None = None  # for copies
+    lastmod: Any = None  # datetime for the sitemap, when the page has one
+
+
+def plan_site(site: Site, urls: Urls, static: Mapping[str, Path], site_dir: Path) -> list[Output]:
+    library = site.library
+    config = site.config
+    site_feeds = (FeedLink(f"{config.title} (RSS)", urls.feed()), FeedLink(f"{config.title} (Atom)", urls.atom()))
+    subscribe_page = next((p for p in library.pages if p.slug == "subscribe"), None)
+    images = build_catalog(site, urls, static, site_dir)
+    common = {
+        "images": images,
+        "sharing": Sharing(config, urls, images),
+        "site": config,
+        "urls": urls,
+        "pages": library.pages,
+        "subscribe_link": config.subscribe_url or (urls.item(subscribe_page) if subscribe_page else None),
+    }
+
+    def page(path: str, template: str, meta: PageMeta, inputs: Sequence[Item], lastmod: Any = None, **context: Any) -> Output:
+        return Output(
+            path, "template", template, {**common, "meta": meta, **context},
+            inputs=tuple(sorted({i.source for i in inputs} | {CONFIG_FILE})), lastmod=lastmod,
+        )
+
+    def meta(title: str | None, description: str, path: str, kind: str, section: str = "", feeds: tuple = (), image: Image | None = None) -> PageMeta:
+        return PageMeta(title, description, urls.absolute(urls.for_output(path)), kind, section, site_feeds + feeds, image=image)
+
+    outputs: list[Output] = []
+    latest = library.newsletters[0] if library.newsletters else None
+    home_articles = library.articles[:HOME_ARTICLES]
+    home_voices = library.voices[:HOME_VOICES]
+    outputs.append(page(
+        "index.html", "home.html", meta(None, config.description, "index.html", "home"),
+        [*home_articles, *home_voices, *([latest, *latest.featured] if latest else [])],
+        lastmod=max((i.date for i in library.dated()), default=None),
+        latest_newsletter=latest, recent_articles=home_articles, voices=home_voices,
+    ))
+
+    for item in library.all_items():
+        path = urls.item_output(item)
+        section = {"article": "articles", "voice": "voices", "newsletter": "newsletter"}.get(item.kind, item.slug)
+        feeds = tuple(FeedLink(f"{t.label}: {config.title}", urls.topic_feed(t.key)) for t in item.topics)
+        description = item.summary or config.description
+        inputs = [item, *getattr(item, "featured", ())]
+        name = {"article": "article", "voice": "voice", "newsletter": "issue", "page": "page"}[item.kind]
+        outputs.append(page(
+            path, f"{item.kind}.html", meta(item.title, description, path, item.kind, section, feeds, getattr(item, "image", None) or getattr(item, "portrait", None)), inputs,
+            lastmod=getattr(item, "updated", None) or item.date, **{name: item},
+        ))
+
+    listings = {"articles": library.articles, "voices": library.voices, "newsletter": library.newsletters}
+    for section, items in listings.items():
+        heading, intro = SECTION_HEADINGS[section]
+        for number, chunk, pagination in paginate(items, config.per_page, lambda n, s=section: urls.listing(s, n)):
+            path = urls.listing_output(section, number)
+            title = heading if number == 1 else f"{heading}, page {number}"
+            outputs.append(page(
+                path, "listing.html", meta(title, intro, path, "listing", section), chunk,
+                section=section, heading=heading, intro=intro, items=chunk, pagination=pagination,
+            ))
+
+    outputs += plan_voice_filters(site, urls, page, meta)
+    outputs.append(page(urls.search_output(), "search.html", meta("Search", f"Search {config.title}.", urls.search_output(), "search", "search"), []))
+
+    topic_counts = []
+    for key, label in config.topics.items():
+        term = Term(key, label)
+        tagged = tuple(i for i in (*library.articles, *library.voices) if term in i.topics)
+        tagged = tuple(sorted(tagged, key=lambda i: (-i.date.timestamp(), i.kind, i.slug)))
+        topic_counts.append(TopicCount(term, len(tagged)))
+        feed = (FeedLink(f"{label}: {config.title}", urls.topic_feed(key)),)
+        for number, chunk, pagination in paginate(tagged, config.per_page, lambda n, k=key: urls.topic(k, n)):
+            path = urls.topic_output(key, number)
+            title = label if number == 1 else f"{label}, page {number}"
+            outputs.append(page(
+                path, "topic.html", meta(title, f"Everything on {label.lower()}.", path, "topic", "topics", feed),
+                chunk, topic=term, items=chunk, pagination=pagination,
+            ))
+        outputs.append(Output(
+            urls.topic_feed_output(key), "rss",
+            context={"site": config, "title": f"{label}: {config.title}", "items": tagged[: config.feed_items],
+                     "self_url": urls.absolute(urls.topic_feed(key)), "home_url": urls.absolute(urls.topic(key))},
+            inputs=tuple(sorted({i.source for i in tagged} | {CONFIG_FILE})),
+        ))
+    outputs.append(page(
+        "topics/index.html", "topics.html", meta("Topics", "Browse by topic.", "topics/index.html", "topics", "topics"),
+        [i for i in (*library.articles, *library.voices) if i.topics], topics=tuple(topic_counts),
+    ))
+
+    not_found = PageMeta("Page not found", config.description, urls.absolute(urls.home()), "404", noindex=True, feeds=site_feeds)
+    outputs.append(Output("404.html", "template", "404.html", {**common, "meta": not_found}, inputs=(CONFIG_FILE,)))
+
+    newest = library.dated()[: config.feed_items]
+    feed_context = {"site": config, "title": config.title, "items": newest, "home_url": urls.absolute(urls.home())}
+    feed_inputs = tuple(sorted({i.source for i in newest} | {CONFIG_FILE}))
+    outputs.append(Output("feed.xml", "rss", context={**feed_context, "self_url": urls.absolute(urls.feed())}, inputs=feed_inputs))
+    outputs.append(Output("atom.xml", "atom", context={**feed_context, "self_url": urls.absolute(urls.atom())}, inputs=feed_inputs))
+
+    outputs += email_outputs(library.newsletters, common, urls)
+
+    for name, path in static.items():
+        outputs.append(Output(f"static/{name}", "copy", source=path, inputs=(path.as_posix(),)))
+    if MANIFEST_NAME not in static:  # a theme's own manifest wins; else one from site.yaml
+        icons = tuple(name for name in MANIFEST_ICONS if name in static)
+        outputs.append(Output(f"static/{MANIFEST_NAME}", "manifest", context={"site": config, "icons": icons}, inputs=(CONFIG_FILE,)))
+    for asset in library.assets:
+        outputs.append(Output(asset.path, "copy", source=site_dir / asset.source, inputs=(asset.source,)))
+    for variant in images.variants():
+        outputs.append(Output(variant.path, "image", context={"variant": variant}, source=variant.source, inputs=(variant.input,)))
+
+    # The sitemap lists pages worth finding from a search engine: not the 404, not the search form.
+    listed = [o for o in outputs if o.producer == "template" and o.context["meta"].kind not in ("404", "search")]
+    outputs.append(Output("sitemap.xml", "sitemap", context={"pages": listed}, inputs=(CONFIG_FILE,)))
+    outputs.append(Output("robots.txt", "robots", context={"sitemap": urls.absolute(urls.sitemap())}, inputs=(CONFIG_FILE,)))
+    return outputs
+
+
+def plan_voice_filters(site: Site, urls: Urls, page, meta) -> list[Output]:
+    """/voices/movement/KEY/: the voices listing filtered by movement, pre-rendered so it needs no JavaScript."""
+    voices = site.library.voices
+    heading, _ = SECTION_HEADINGS["voices"]
+    outputs = []
+    for key, label in site.config.movements.items():
+        term = Term(key, label)
+        chosen = tuple(v for v in voices if v.movement.key == term.key)
+        intro = f"Members from {term.label.lower()} say what power means to them."
+        for number, chunk, pagination in paginate(chosen, site.config.per_page, lambda n, k=term.key: urls.movement(k, n)):
+            path = urls.movement_output(term.key, number)
+            title = f"{heading}: {term.label}" + (f", page {number}" if number > 1 else "")
+            outputs.append(page(
+                path, "listing.html", meta(title, intro, path, "listing", "voices"), chunk,
+                section="voices", heading=f"{heading}: {term.label}", intro=intro, items=chunk, pagination=pagination,
+                movement=term,
+            ))
+    return outputs
+
+
+def paginate(items: Sequence[Any], per_page: int, url_of) -> list[tuple[int, tuple, Pagination]]:
+    """Split `items` into pages; an empty listing still gets its first page."""
+    total = max(1, math.ceil(len(items) / per_page))
+    result = []
+    for number in range(1, total + 1):
+        chunk = tuple(items[(number - 1) * per_page : number * per_page])
+        pagination = Pagination(
+            page=number,
+            total=total,
+            prev_url=url_of(number - 1) if number > 1 else None,
+            next_url=url_of(number + 1) if number < total else None,
+            pages=tuple(PageLink(n, url_of(n), n == number) for n in pager_window(number, total)),
+        )
+        result.append((number, chunk, pagination))
+    return result
+
+
+PAGER_REACH = 2  # page links either side of the current one
+
+
+def pager_window(page: int, total: int) -> list[int]:
+    """The page numbers a pager shows: the first, the last, and those near `page`.
+
+    A thousand-page archive lists at most seven numbers, not a thousand (the
+    template marks each gap with an ellipsis), so no listing page grows with
+    the size of the archive.
+    """
+    near = range(max(1, page - PAGER_REACH), min(total, page + PAGER_REACH) + 1)
+    return sorted({1, total, *near})
+
+
+EMAIL_FORMATS = (("html", "email-html"), ("txt", "email-text"), ("eml", "email-eml"))
+
+
+def email_outputs(newsletters: Sequence[Item], common: Mapping[str, Any], urls: Urls) -> list[Output]:
+    """/email/SLUG.html, .txt and .eml for every published issue."""
+    outputs = []
+    for issue in newsletters:
+        inputs = tuple(sorted({issue.source, *(i.source for i in getattr(issue, "featured", ())), CONFIG_FILE, f"templates/{EMAIL_TEMPLATE}"}))
+        context = {"site": common["site"], "issue": issue, "subscribe_link": common["subscribe_link"]}
+        for extension, producer in EMAIL_FORMATS:
+            outputs.append(Output(urls.email_output(issue.slug, extension), producer, context=context, inputs=inputs))
+    return outputs
