@@ -7,12 +7,16 @@ import sys
 from pathlib import Path
 
 from newpower_site.engine.options import BuildOptions
-from newpower_site.engine.incremental import Builder
+from newpower_site.cache.state import BuildCache
+from newpower_site.engine.engine import Engine
+from newpower_site.write.writers import Staged
 
 
 def main(argv: list[str]) -> int:
     site = Path(argv[0])
-    builder = Builder(BuildOptions(site), search_index=False)
+    no_cache = "--no-cache" in argv
+    options = BuildOptions(site)
+    builder = Engine(options, Staged(options.output, search_index=False), None if no_cache else BuildCache(site))
     result = builder.build()
     for diagnostic in result.diagnostics:
         print(diagnostic.format(), file=sys.stderr)

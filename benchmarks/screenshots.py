@@ -18,7 +18,8 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from browser import Browser, SiteServer  # noqa: E402
 
-from newpower_site.engine.pipeline import BuildOptions, build  # noqa: E402
+from newpower_site.engine.engine import build_site
+from newpower_site.engine.options import BuildOptions  # noqa: E402
 
 PAGES = {
     "home": "",
@@ -34,7 +35,7 @@ def main() -> None:
     folder = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(tempfile.mkdtemp(prefix="newpower-screenshots-"))
     folder.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as work:
-        result = build(BuildOptions(site_dir=ROOT, out_dir=Path(work) / "site"))
+        result = build_site(BuildOptions(site_dir=ROOT, out_dir=Path(work) / "site"), cached=False)
         if not result.ok:
             sys.exit("\n".join(d.format() for d in result.diagnostics))
         server = SiteServer(Path(work) / "site")

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from browser import AXE, MISSING_TOOLS, Browser, SiteServer, chromium_path
-from newpower_site.engine.pipeline import BuildOptions, build
+from newpower_site.engine.engine import build_site
+from newpower_site.engine.options import BuildOptions
 
 ROOT = Path(__file__).resolve().parent.parent
 REALISTIC = ROOT / "tests" / "sites" / "realistic"
@@ -48,7 +49,7 @@ def browser():
 
 
 def _serve(site: Path, out: Path, prefix: str = ""):
-    result = build(BuildOptions(site_dir=site, out_dir=out))
+    result = build_site(BuildOptions(site_dir=site, out_dir=out), cached=False)
     assert result.ok, [d.format() for d in result.diagnostics]
     return SiteServer(out, prefix)
 

@@ -36,7 +36,9 @@ from test_properties import emitted_unsafe_urls
 from newpower_site.core.diagnostics import Diagnostic, has_errors
 from newpower_site.email.issue import header_text
 from newpower_site.render.feeds import xml_text
-from newpower_site.engine.pipeline import BuildOptions, plan, render_all
+from newpower_site.engine.engine import plan
+from newpower_site.engine.options import BuildOptions
+from newpower_site.render.renderer import render_outputs
 
 NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)
 # No shrinking: a whole-site example is slow to shrink, and the failing example is printed as found.
@@ -114,7 +116,8 @@ def build_in_memory(folder: Path) -> tuple[dict[str, bytes] | None, list[Diagnos
     site, urls, outputs, problems = plan(BuildOptions(folder, now=NOW))
     if site is None or urls is None or has_errors(problems):
         return None, problems
-    files, render_problems = render_all(outputs, urls, folder)
+    render_problems: list = []
+    files = {output.path: data for output, data in render_outputs(outputs, urls, folder, render_problems)}
     return files, problems + render_problems
 
 

@@ -16,7 +16,8 @@ import lxml.html
 import pytest
 
 from browser import MISSING_TOOLS, VNU
-from newpower_site.engine.pipeline import BuildOptions, build
+from newpower_site.engine.engine import build_site
+from newpower_site.engine.options import BuildOptions
 
 ROOT = Path(__file__).resolve().parent.parent
 SITES = {"repository": ROOT, "realistic": ROOT / "tests" / "sites" / "realistic"}
@@ -31,7 +32,7 @@ def outputs(tmp_path_factory) -> dict[str, Path]:
     built = {}
     for name, site in SITES.items():
         out = tmp_path_factory.mktemp("valid") / name
-        result = build(BuildOptions(site_dir=site, out_dir=out, drafts=True, future=True))
+        result = build_site(BuildOptions(site_dir=site, out_dir=out, drafts=True, future=True), cached=False)
         assert result.ok, [d.format() for d in result.diagnostics]
         built[name] = out
     return built

@@ -12,7 +12,9 @@ from PIL import Image
 
 from newpower_site.plan import images
 from newpower_site.plan.images import intrinsic_size
-from newpower_site.engine.pipeline import BuildOptions, build
+from newpower_site.core.layout import CACHE_IMAGES, cache_folder
+from newpower_site.engine.engine import build_site
+from newpower_site.engine.options import BuildOptions
 
 
 def write(path: Path, text: str) -> None:
@@ -93,7 +95,7 @@ def site(tmp_path: Path) -> Path:
 
 
 def built(site: Path, out: Path) -> Path:
-    result = build(BuildOptions(site_dir=site, out_dir=out))
+    result = build_site(BuildOptions(site_dir=site, out_dir=out), cached=False)
     assert result.ok, [d.format() for d in result.diagnostics]
     return out
 
@@ -169,7 +171,7 @@ def test_share_card_uses_a_raster_copy_and_falls_back_to_the_default(site, tmp_p
 
 def test_unchanged_images_come_from_the_cache_and_builds_are_byte_identical(site, tmp_path, monkeypatch):
     first = built(site, tmp_path / "first")
-    cached = sorted((site / images.CACHE_DIR).iterdir())
+    cached = sorted(cache_folder(site, CACHE_IMAGES).iterdir())
     assert cached and all(p.suffix in (".png", ".webp", ".jpg") for p in cached)
 
     def no_resizing(*args, **kwargs):

@@ -17,14 +17,21 @@ from pathlib import Path
 import pytest
 from conftest import REPO, copy_site, newpower, tree_bytes
 
-from newpower_site.engine.incremental import Builder
+from newpower_site.cache.state import BuildCache
+from newpower_site.engine.engine import Engine
+from newpower_site.engine.options import BuildOptions
 from newpower_site.write.folder import MANIFEST, recover_interrupted_commit
-from newpower_site.engine.pipeline import BuildOptions
+from newpower_site.write.writers import InPlace, Staged
+
+
+def cached_engine(options: BuildOptions, writer: InPlace | Staged | None = None) -> Engine:
+    """A cached build as `newpower build` makes it, but without the search index (or with `writer`)."""
+    return Engine(options, writer or Staged(options.output, search_index=False), BuildCache(options.site_dir))
 
 
 def engine(site: Path) -> tuple[str, dict[str, bytes]]:
     """A cached build without the search index; returns which path it took and the output."""
-    builder = Builder(BuildOptions(site), search_index=False)
+    builder = cached_engine(BuildOptions(site))
     result = builder.build()
     assert result.ok, [d.format() for d in result.diagnostics]
     return builder.stats.path, tree_bytes(site / "output")
@@ -123,7 +130,7 @@ def test_an_edit_that_breaks_the_item_fails_as_a_full_build_would(site: Path) ->
     before = tree_bytes(site / "output")
     article = site / "content/articles/bakery-buyout.md"
     append(article, "\nSee [the missing page](missing.md).\n")
-    builder = Builder(BuildOptions(site), search_index=False)
+    builder = cached_engine(BuildOptions(site))
     result = builder.build()
     assert not result.ok
     assert any("content/articles/bakery-buyout.md" in d.format() and "missing.md" in d.format() for d in result.diagnostics)
@@ -152,21 +159,22 @@ def test_a_damaged_store_is_not_used(site: Path, tmp_path: Path) -> None:
 
 
 @pytest.fixture()
-def preview(tmp_path: Path) -> tuple[Path, Path, Builder]:
-    """A site built as serve builds it: one Builder, kept, writing in place into a folder of its own."""
+def preview(tmp_path: Path) -> tuple[Path, Path, Engine]:
+    """A site built as serve builds it: one Engine, kept, writing in place into a folder of its own."""
     site = copy_site("realistic", tmp_path)
     out = tmp_path / "preview"
-    builder = Builder(BuildOptions(site, out_dir=out), writer="in-place", search_index=False)
+    builder = cached_engine(BuildOptions(site, out_dir=out), InPlace(out))
     assert builder.build().ok
     return site, out, builder
 
 
-def test_serve_style_builds_take_the_quick_path_too(preview: tuple[Path, Path, Builder]) -> None:
+def test_serve_style_builds_take_the_quick_path_too(preview: tuple[Path, Path, Engine]) -> None:
     site, out, builder = preview
     append(site / "content/voices/sam-hughes.md", "\nA line for the preview.\n")
-    assert builder.build().ok
+    result = builder.build()
+    assert result.ok
     assert builder.stats.path == "quick"
-    assert builder.changed_paths and all(p in tree_bytes(out) for p in builder.changed_paths)
+    assert result.changed and all(p in tree_bytes(out) for p in result.changed)
     assert b"A line for the preview." in (out / "voices/sam-hughes/index.html").read_bytes()
 
 
@@ -278,7 +286,7 @@ def test_a_second_save_of_site_yaml_in_the_same_tick_is_not_missed(site: Path, t
     assert pages(after) == cold(site, tmp_path)
 
 
-def test_serve_sees_a_second_save_in_the_same_tick(preview: tuple[Path, Path, Builder]) -> None:
+def test_serve_sees_a_second_save_in_the_same_tick(preview: tuple[Path, Path, Engine]) -> None:
     site, out, builder = preview
     article = site / "content/articles/bakery-buyout.md"
     append(article, "\nFirst save AAA.\n")

@@ -8,7 +8,8 @@ from pathlib import Path
 from conftest import copy_site, newpower
 
 from newpower_site.core.diagnostics import Diagnostic, error, warning
-from newpower_site.cli.report import as_github, as_json, fails, repository_path
+from newpower_site.cli.report import as_github, as_json, repository_path
+from newpower_site.core.diagnostics import fails
 
 
 def expected_lines(site: Path) -> list[str]:

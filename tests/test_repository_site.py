@@ -9,7 +9,8 @@ import pytest
 from conftest import REPO
 
 from newpower_site.core.diagnostics import has_errors
-from newpower_site.engine.pipeline import BuildOptions, load_site
+from newpower_site.engine.engine import load_site
+from newpower_site.engine.options import BuildOptions
 
 
 @pytest.fixture(scope="module")

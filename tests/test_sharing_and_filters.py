@@ -8,7 +8,8 @@ from pathlib import Path
 import lxml.html
 import pytest
 
-from newpower_site.engine.pipeline import BuildOptions, build
+from newpower_site.engine.engine import build_site
+from newpower_site.engine.options import BuildOptions
 
 REALISTIC = Path(__file__).resolve().parent / "sites" / "realistic"
 ORIGIN = "https://example.org"
@@ -17,7 +18,7 @@ ORIGIN = "https://example.org"
 @pytest.fixture(scope="module")
 def out(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("sharing") / "output"
-    result = build(BuildOptions(site_dir=REALISTIC, out_dir=folder))
+    result = build_site(BuildOptions(site_dir=REALISTIC, out_dir=folder), cached=False)
     assert result.ok, [d.format() for d in result.diagnostics]
     return folder
 

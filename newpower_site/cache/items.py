@@ -11,13 +11,15 @@ in a process pool (parallel.py).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from newpower_site.load import content
-from newpower_site.cache.store import FileHashes, ShardedStore, digest_text
+from newpower_site.cache.keys import item_key, url_key, value_fingerprint
+from newpower_site.cache.store import FileHashes, ShardedStore
 from newpower_site.load.config import SiteConfig
 from newpower_site.core.diagnostics import Diagnostic, error
 from newpower_site.load.links import LinkTargets
@@ -131,28 +133,36 @@ class Entry:
     lookups: tuple[Lookup, ...] = ()
 
 
-# Work handed to pool processes; they inherit it when forked (see parallel.py).
-_READ: tuple[list, SiteConfig] | None = None
-_RENDER: tuple[list[Item], LinkTargets, Urls] | None = None
-_RENDERER: MarkdownRenderer | None = None
+@dataclass(frozen=True, slots=True)
+class _ReadJob:
+    """Read files[index]: handed to the pool, which forked workers inherit (core/pool.py)."""
+
+    files: list[tuple[content.SourceFile, Kind]]
+    config: SiteConfig
+
+    def __call__(self, index: int) -> tuple[Item | None, list[Diagnostic]]:
+        file, kind = self.files[index]
+        return content.read_item(file, kind, self.config)
 
 
-def _read_one(index: int) -> tuple[Item | None, list[Diagnostic]]:
-    assert _READ is not None
-    files, config = _READ
-    file, kind = files[index]
-    return content.read_item(file, kind, config)
+@dataclass(frozen=True, slots=True)
+class _RenderJob:
+    """Render items[index] and note what its links looked up."""
+
+    items: list[Item]
+    targets: LinkTargets
+    urls: Urls
+
+    def __call__(self, index: int) -> tuple[Item, list[Diagnostic], tuple[Lookup, ...]]:
+        log: list[Lookup] = []
+        rendered, problems = content._render_item(self.items[index], _renderer(), recording(self.targets, log), self.urls)
+        return rendered, problems, tuple(log)
 
 
-def _render_one(index: int) -> tuple[Item, list[Diagnostic], tuple[Lookup, ...]]:
-    global _RENDERER
-    assert _RENDER is not None
-    items, targets, urls = _RENDER
-    if _RENDERER is None:
-        _RENDERER = MarkdownRenderer.create()
-    log: list[Lookup] = []
-    rendered, problems = content._render_item(items[index], _RENDERER, recording(targets, log), urls)
-    return rendered, problems, tuple(log)
+@functools.cache
+def _renderer() -> MarkdownRenderer:
+    """One Markdown renderer a process, made on first use (a forked worker inherits it)."""
+    return MarkdownRenderer.create()
 
 
 class ItemCache:
@@ -181,7 +191,6 @@ class ItemCache:
         self.store.forget_use()
 
     def read_items(self, files: list[tuple[content.SourceFile, Kind]], config: SiteConfig) -> list[tuple[Item | None, list[Diagnostic]]]:
-        global _READ
         results: list[tuple[Item | None, list[Diagnostic]] | None] = []
         keys: list[str] = []
         missing: list[int] = []
@@ -192,7 +201,7 @@ class ItemCache:
                 results.append((None, [error(file.source, 0, f"cannot read the file: {exc.strerror}")]))
                 keys.append("")
                 continue
-            key = digest_text("item", self.generator, self.config_digest, kind.name, file.source, source_hash)
+            key = item_key(self.generator, self.config_digest, kind.name, file.source, source_hash)
             keys.append(key)
             entry = self.store.get(key)
             if isinstance(entry, Entry):
@@ -202,11 +211,7 @@ class ItemCache:
                 missing.append(index)
         self.reads = len(missing)
         if missing:
-            _READ = (files, config)
-            try:
-                fresh = map_in_pool(_read_one, missing, enabled=self.parallel)
-            finally:
-                _READ = None
+            fresh = map_in_pool(_ReadJob(files, config), missing, enabled=self.parallel)
             for index, (item, problems) in zip(missing, fresh, strict=True):
                 results[index] = (item, problems)
                 self.store.put(keys[index], Entry(item, tuple(problems)))
@@ -221,37 +226,32 @@ class ItemCache:
         return done
 
     def render_items(self, items: list[Item], targets: LinkTargets, urls: Urls) -> list[tuple[Item, list[Diagnostic]]]:
-        global _RENDER
         self.targets = targets
-        url_key = digest_text(urls.origin, urls.prefix)
+        urls_key = url_key(urls)
         results: list[tuple[Item, list[Diagnostic]] | None] = []
         missing: list[int] = []
         for index, item in enumerate(items):
             entry = self.store.get(self.keys.get(id(item), "-"))
-            if isinstance(entry, Entry) and entry.rendered is not None and entry.url_key == url_key and still_true(entry.lookups, targets):
+            if isinstance(entry, Entry) and entry.rendered is not None and entry.url_key == urls_key and still_true(entry.lookups, targets):
                 results.append((entry.rendered, list(entry.render_problems)))
             else:
                 results.append(None)
                 missing.append(index)
         self.renders = len(missing)
         if missing:
-            _RENDER = (items, targets, urls)
-            try:
-                fresh = map_in_pool(_render_one, missing, enabled=self.parallel)
-            finally:
-                _RENDER = None
+            fresh = map_in_pool(_RenderJob(items, targets, urls), missing, enabled=self.parallel)
             for index, (rendered, problems, lookups) in zip(missing, fresh, strict=True):
                 results[index] = (rendered, problems)
                 key = self.keys.get(id(items[index]))
                 entry = self.store.get(key) if key else None
                 if isinstance(entry, Entry):
-                    self.store.put(key, Entry(entry.item, entry.problems, url_key, rendered, tuple(problems), lookups))
+                    self.store.put(key, Entry(entry.item, entry.problems, urls_key, rendered, tuple(problems), lookups))
         done: list[tuple[Item, list[Diagnostic]]] = []
         for item, result in zip(items, results, strict=True):
             assert result is not None
             key = self.keys.get(id(item))
             if key:
-                self.fingerprints[id(result[0])] = (result[0], digest_text(key, url_key))
+                self.fingerprints[id(result[0])] = (result[0], value_fingerprint(key, urls_key))
             done.append(result)
         return done
 

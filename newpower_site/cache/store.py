@@ -19,36 +19,16 @@ import copyreg
 import hashlib
 import os
 import pickle
-import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from importlib import metadata
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-CACHE_DIR = ".newpower-cache"
-BUILD_FOLDER = "build"  # .newpower-cache/images/ belongs to images.py
+from newpower_site.cache.keys import digest
+
 MAGIC = b"newpower-cache 1\n"
 RACY_NS = 2_000_000_000  # a file modified this close to the look is hashed again next time
-SHARDS = 16
-
-
-def digest(data: bytes) -> str:
-    return hashlib.blake2b(data, digest_size=16).hexdigest()
-
-
-def digest_text(*parts: str) -> str:
-    return digest("\x00".join(parts).encode("utf-8", "surrogatepass"))
-
-
-def cache_dir(site_dir: Path) -> Path:
-    return site_dir / CACHE_DIR / BUILD_FOLDER
-
-
-def template_code_cache(site_dir: Path) -> Path:
-    """Compiled Jinja templates (render.make_environment)."""
-    return site_dir / CACHE_DIR / "templates"
 
 
 # -- checksummed pickles ---------------------------------------------------------------------------
@@ -109,24 +89,6 @@ def read_checked(path: Path) -> Any | None:
         return pickle.loads(payload)
     except Exception:  # a pickle of classes that have since changed: rebuild it
         return None
-
-
-# -- the generator's own fingerprint ---------------------------------------------------------------
-
-
-def generator_fingerprint() -> str:
-    """The generator's code and the libraries that shape its output: any change invalidates every entry."""
-    package = Path(__file__).resolve().parent.parent  # newpower_site/: every sub-package
-    parts = [sys.version]
-    for path in sorted(package.rglob("*.py")):
-        parts.append(path.relative_to(package).as_posix())
-        parts.append(digest(path.read_bytes()))
-    for name in ("jinja2", "markdown-it-py", "mdit-py-plugins", "feedgen", "PyYAML", "Pillow", "css-inline", "lxml"):
-        try:
-            parts.append(f"{name}={metadata.version(name)}")
-        except metadata.PackageNotFoundError:
-            parts.append(f"{name}=-")
-    return digest_text(*parts)
 
 
 # -- source files: hash by content, spare the reading by stat --------------------------------------
@@ -259,10 +221,6 @@ class ShardedStore:
             self.shards[shard] = loaded if isinstance(loaded, dict) else {}
         return self.shards[shard]
 
-    def load_all(self) -> None:
-        for n in range(SHARDS):
-            self._shard(f"{n:x}")
-
     def get(self, key: str) -> Any | None:
         value = self._shard(key).get(key)
         if value is not None:
@@ -285,6 +243,3 @@ class ShardedStore:
         """Start a new run (serve keeps the store in memory between rebuilds)."""
         self.used = set()
 
-
-def mapping_digest(values: Mapping[str, str]) -> str:
-    return digest_text(*(f"{k}={v}" for k, v in sorted(values.items())))

@@ -10,18 +10,16 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 from datetime import UTC, datetime
 from email.utils import formataddr, getaddresses, parseaddr
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from newpower_site.core.diagnostics import Diagnostic, error, has_errors
+from newpower_site.core.diagnostics import Diagnostic, error
 from newpower_site.load.schema import EMAIL_PROVIDERS
 
 if TYPE_CHECKING:  # the commands import what they use when run: `newpower build` starts without them
-    from newpower_site.plan.outputs import Output
     from newpower_site.core.urls import Urls
+    from newpower_site.plan.outputs import Output
 
 Report = Callable[[Sequence[Diagnostic]], None]
 
@@ -53,39 +51,25 @@ def add_email_commands(commands: argparse._SubParsersAction, common: argparse.Ar
 
 
 def run_email(args: argparse.Namespace, report: Report) -> int:
-    from newpower_site.render.templates import RenderError, make_environment, render_output
-
-    found = _issue_outputs(args, report)
+    found = _render_issue(args, report)
     if found is None:
         return 1
-    urls, site_dir, outputs = found
-    chosen = outputs["email-text" if args.text else "email-html"]
-    try:
-        data = render_output(chosen, make_environment(site_dir), urls, site_dir)
-    except RenderError as exc:
-        report([exc.diagnostic])
-        return 1
-    sys.stdout.write(data.decode("utf-8"))
+    outputs, files, _ = found
+    sys.stdout.write(files[outputs["email-text" if args.text else "email-html"].path].decode("utf-8"))
     return 0
 
 
 def run_send_test(args: argparse.Namespace, report: Report) -> int:
     from newpower_site.email.mime import build_message
     from newpower_site.email.output import email_for
-    from newpower_site.render.templates import RenderError, make_environment, render_output
     from newpower_site.email.send import SendError, SmtpServer, send
 
-    found = _issue_outputs(args, report)
+    found = _render_issue(args, report)
     if found is None:
         return 1
-    urls, site_dir, outputs = found
-    env = make_environment(site_dir)
-    try:
-        html = render_output(outputs["email-html"], env, urls, site_dir).decode("utf-8")
-        text = render_output(outputs["email-text"], env, urls, site_dir).decode("utf-8")
-    except RenderError as exc:
-        report([exc.diagnostic])
-        return 1
+    outputs, files, urls = found
+    html = files[outputs["email-html"].path].decode("utf-8")
+    text = files[outputs["email-text"].path].decode("utf-8")
     email = email_for(outputs["email-html"].context, urls)
     try:
         recipient = one_address(args.to, "--to")
@@ -112,24 +96,30 @@ def one_address(text: str, option: str) -> str:
     return formataddr((name, address)) if name else address
 
 
-def _issue_outputs(args: argparse.Namespace, report: Report) -> tuple[Urls, Path, dict[str, Output]] | None:
-    """The planned email outputs of issue SLUG, with --provider applied; None after reporting why not."""
-    from newpower_site.engine.options import BuildOptions
+def _render_issue(args: argparse.Namespace, report: Report) -> tuple[dict[str, Output], dict[str, bytes], Urls] | None:
+    """Issue SLUG's email outputs (by producer) and their bytes, built as `newpower build` builds them
+    (with --provider applied), writing nothing; None after reporting why not."""
+    from newpower_site.core.urls import Urls
     from newpower_site.email.output import EMAIL_PRODUCERS
-    from newpower_site.engine.pipeline import plan
+    from newpower_site.engine.engine import Engine
+    from newpower_site.engine.options import BuildOptions
+    from newpower_site.write.writers import NoWrite
 
-    options = BuildOptions(site_dir=args.site, drafts=args.drafts, future=args.future, now=datetime.now(UTC))
-    site, urls, outputs, problems = plan(options)
-    if site is None or urls is None or has_errors(problems):
-        report(problems)
+    def wanted(output: Output) -> bool:
+        return output.producer in EMAIL_PRODUCERS and output.context["issue"].slug == args.slug
+
+    options = BuildOptions(site_dir=args.site, drafts=args.drafts, future=args.future, email_provider=args.provider,
+                           now=datetime.now(UTC))
+    writer = NoWrite(wanted)
+    result = Engine(options, writer).build()
+    if not result.ok or result.site is None:
+        report(result.diagnostics)
         return None
-    mine = {o.producer: o for o in outputs if o.producer in EMAIL_PRODUCERS and o.context["issue"].slug == args.slug}
+    mine = {o.producer: o for o in writer.outputs.values()}
     if not mine:
-        report([_no_such_issue(args.slug, [i.slug for i in site.library.newsletters])])
+        report([_no_such_issue(args.slug, [i.slug for i in result.site.library.newsletters])])
         return None
-    if args.provider:
-        mine = {k: replace(o, context={**o.context, "provider": args.provider}) for k, o in mine.items()}
-    return urls, args.site, mine
+    return mine, writer.files, Urls(result.site.config.base_url)
 
 
 def _no_such_issue(slug: str, known: list[str]) -> Diagnostic:

@@ -19,11 +19,11 @@ from urllib.parse import urlsplit
 
 from newpower_site import __version__
 from newpower_site.write.lock import LockError, output_lock
-from newpower_site.core.diagnostics import Diagnostic
+from newpower_site.core.diagnostics import Diagnostic, fails
 from newpower_site.cli.email import add_email_commands
-from newpower_site.write.folder import recover_interrupted_commit, recover_interrupted_swap
+from newpower_site.write.folder import recover_interrupted_swap
 from newpower_site.engine.options import BuildOptions, BuildResult
-from newpower_site.cli.report import FORMATS, ReportStyle, count, fails, write_report
+from newpower_site.cli.report import FORMATS, ReportStyle, count, write_report
 from newpower_site.load.schema import KIND_BY_NAME
 
 
@@ -144,15 +144,15 @@ def counted(number: int, noun: str) -> str:
 
 
 def summary(result: BuildResult, verb: str, files: str = "files", destination: str = "") -> str:
-    library = result.site.library if result.site else None
+    numbers = result.counts
     counts = ", ".join(
-        counted(len(items), noun)
-        for items, noun in ((library.articles, "article"), (library.voices, "voice"),
-                            (library.newsletters, "newsletter issue"), (library.pages, "page"))
-    ) if library else "nothing"
+        counted(number, noun)
+        for number, noun in ((numbers.articles, "article"), (numbers.voices, "voice"),
+                             (numbers.newsletters, "newsletter issue"), (numbers.pages, "page"))
+    ) if numbers else "nothing"
     line = f"{verb} {counts}: {result.files} {files} in {result.seconds:.2f} s{destination}"
-    if library and library.held_back:
-        line += f" ({counted(library.held_back, 'draft or future item')} left out: --drafts, --future)"
+    if numbers and numbers.held_back:
+        line += f" ({counted(numbers.held_back, 'draft or future item')} left out: --drafts, --future)"
     return line
 
 
@@ -162,15 +162,9 @@ def run_build(args: argparse.Namespace) -> int:
     try:  # one build at a time per output folder: a second one waits (buildlock.py)
         with output_lock(options.output, waiting=lambda line: print(line, file=sys.stderr, flush=True)):
             recover_interrupted_swap(options.output)
-            recover_interrupted_commit(options.output)  # before any build: a --no-cache one too
-            if args.no_cache:
-                from newpower_site.engine.pipeline import build
+            from newpower_site.engine.engine import build_site
 
-                result = build(options, progress=progress)
-            else:
-                from newpower_site.engine.incremental import build as build_incremental
-
-                result, _ = build_incremental(options, progress=progress)
+            result = build_site(options, cached=not args.no_cache, progress=progress)
     except LockError as exc:
         report([exc.diagnostic], args)
         return 1
@@ -197,9 +191,9 @@ def run_serve(args: argparse.Namespace) -> int:
 
 
 def run_check(args: argparse.Namespace) -> int:
-    from newpower_site.engine.pipeline import build
+    from newpower_site.engine.engine import check_site
 
-    result = build(_options(args), write=False)
+    result = check_site(_options(args))
     report(result.diagnostics, args)
     if fails(result.diagnostics, args.strict):
         return 1

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, TextIO
@@ -43,11 +43,6 @@ def in_order(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
 
 def count(diagnostics: Iterable[Diagnostic], level: str) -> int:
     return sum(1 for d in diagnostics if d.level == level)
-
-
-def fails(diagnostics: Sequence[Diagnostic], strict: bool) -> bool:
-    """Errors fail a run; warnings fail it only under --strict."""
-    return count(diagnostics, "error") > 0 or (strict and count(diagnostics, "warning") > 0)
 
 
 def as_json(diagnostic: Diagnostic) -> str:

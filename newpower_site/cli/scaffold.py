@@ -17,14 +17,11 @@ from pathlib import Path
 
 from newpower_site.load.config import CONFIG_FILE, SiteConfig
 from newpower_site.load.content import read_item, walk_sources
+from newpower_site.core.dates import MONTHS
 from newpower_site.core.model import Item, Newsletter
-from newpower_site.load.schema import KIND_BY_NAME, Field, Kind
+from newpower_site.load.schema import KIND_BY_NAME, KINDS, Field, Kind
 from newpower_site.core.slugs import is_valid_slug, slugify
 from newpower_site.core.urls import RESERVED_NAMES
-
-KINDS = ("article", "voice", "newsletter", "page")
-
-MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December")
 
 _INTRODUCTIONS = {
     "article": "An article: an essay or a report.",
@@ -218,7 +215,7 @@ email:
   postal_address: "Your organisation, street, town, postcode"
 """
     files = [Scaffold(site_dir / CONFIG_FILE, config)]
-    files += [Scaffold(site_dir / "content" / KIND_BY_NAME[k].folder / ".keep", "") for k in KINDS]
+    files += [Scaffold(site_dir / "content" / kind.folder / ".keep", "") for kind in KINDS]
     files.append(Scaffold(site_dir / ".gitignore", "output/\n.newpower-cache/\n"))
     return files
 

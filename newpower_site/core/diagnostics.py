@@ -37,3 +37,9 @@ def warning(path: str, line: int, message: str, *, column: int = 0, hint: str = 
 
 def has_errors(diagnostics: Iterable[Diagnostic]) -> bool:
     return any(d.level == "error" for d in diagnostics)
+
+
+def fails(diagnostics: Iterable[Diagnostic], strict: bool) -> bool:
+    """Errors fail a run; warnings fail it only under --strict. Every command asks this one question."""
+    levels = {d.level for d in diagnostics}
+    return "error" in levels or (strict and "warning" in levels)

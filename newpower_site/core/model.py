@@ -146,6 +146,17 @@ class Asset:
 
 
 @dataclass(frozen=True, slots=True)
+class Counts:
+    """How many items of each kind a build published, and how many it held back: the summary line's figures."""
+
+    articles: int = 0
+    voices: int = 0
+    newsletters: int = 0
+    pages: int = 0
+    held_back: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class Library:
     """Every published item, each collection sorted newest first (pages by title)."""
 
@@ -162,6 +173,9 @@ class Library:
 
     def all_items(self) -> tuple[Item, ...]:
         return (*self.articles, *self.voices, *self.newsletters, *self.pages)
+
+    def counts(self) -> Counts:
+        return Counts(len(self.articles), len(self.voices), len(self.newsletters), len(self.pages), self.held_back)
 
 
 @dataclass(frozen=True, slots=True)

@@ -147,7 +147,12 @@ class _Worker:
 
 
 def imap_in_pool(job: Callable[[Any], T], arguments: Sequence[Any], enabled: bool = True, batch: int = BATCH) -> Iterator[T]:
-    """job(argument) for each argument, in order, as results arrive; `job` must be a module-level function."""
+    """job(argument) for each argument, in order, as results arrive.
+
+    `job` is any callable (a job object holding its data, say): forked
+    workers inherit it, so it is never pickled and no module global need
+    hand it over; only arguments go down the pipe and results come back.
+    """
     global _JOB
     if not use_pool(len(arguments), enabled):
         for argument in arguments:

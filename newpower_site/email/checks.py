@@ -7,23 +7,28 @@ named by the file an editor or theme author can fix.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from newpower_site.core.diagnostics import Diagnostic
 from newpower_site.core.layout import EMAIL_TEMPLATE
 from newpower_site.email.issue import portrait_warnings
 from newpower_site.email.lint import check_email_size, lint_template_css
-from newpower_site.core.model import Site
+from newpower_site.core.model import Newsletter
 from newpower_site.core.theme import theme_dirs
 from newpower_site.core.urls import Urls
 
 
-def email_problems(site: Site, urls: Urls, files: Mapping[str, bytes], site_dir: Path) -> list[Diagnostic]:
+def email_problems(issues: Sequence[Newsletter], urls: Urls, files: Mapping[str, bytes], site_dir: Path) -> list[Diagnostic]:
+    """What mail clients would show readers of `issues`, given the output's files as they will be.
+
+    Every build asks this once, after rendering and before writing: a full
+    build for every issue, the quick path for the issues it re-rendered.
+    """
     problems: list[Diagnostic] = []
-    if not site.library.newsletters:
+    if not issues:
         return problems
-    for issue in site.library.newsletters:
+    for issue in issues:
         problems += portrait_warnings(issue, urls)
         html = files.get(urls.email_output(issue.slug, "html"))
         if html is not None:

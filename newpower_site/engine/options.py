@@ -1,8 +1,8 @@
-"""What a build is asked to do and what it answers: shared by every way of building.
+"""What a build is asked to do and what it answers: shared by every command.
 
-Kept apart from pipeline.py, which imports every stage, so that a build
-with nothing to do (incremental.py's first check) starts without loading
-the Markdown parser, the templates or the email code.
+Kept apart from engine.py, which imports the stages, so that a build with
+nothing to do starts without loading the Markdown parser, the templates or
+the email code.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from newpower_site.core.diagnostics import Diagnostic, has_errors
+from newpower_site.core.model import Counts
 
 if TYPE_CHECKING:
     from newpower_site.core.model import Site
@@ -29,6 +30,7 @@ class BuildOptions:
     future: bool = False
     base_url: str | None = None
     strict: bool = False  # warnings stop the build too (--strict): nothing is written
+    email_provider: str | None = None  # `newpower email --provider`: this provider's tags instead of site.yaml's
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     @property
@@ -36,12 +38,27 @@ class BuildOptions:
         return self.out_dir if self.out_dir is not None else self.site_dir / "output"
 
 
+@dataclass(slots=True)
+class Stats:
+    """What one build did, for tests and benchmarks."""
+
+    path: str = ""  # "unchanged", "quick", "incremental" or "cold"
+    items_read: int = 0
+    items_rendered: int = 0
+    outputs_rendered: int = 0
+    outputs_linked: int = 0
+    outputs_removed: int = 0
+
+
 @dataclass(frozen=True, slots=True)
 class BuildResult:
-    site: Site | None
+    site: Site | None  # None when the build stopped before loading it, or had nothing to do
     diagnostics: list[Diagnostic]
     files: int = 0
     seconds: float = 0.0
+    counts: Counts | None = None  # what was published (also when nothing had to be done)
+    stats: Stats = field(default_factory=Stats)
+    changed: list[str] = field(default_factory=list)  # output files written or removed
 
     @property
     def ok(self) -> bool:

@@ -30,10 +30,10 @@ from markupsafe import Markup
 
 from newpower_site.load.links import IMAGE_EXTENSIONS
 from newpower_site.core.model import Image, Site
+from newpower_site.core.layout import CACHE_IMAGES, cache_folder
 from newpower_site.core.urls import Urls
 
 WIDTHS = (480, 960, 1440)
-CACHE_DIR = ".newpower-cache/images"
 MEDIA_DIR = "media"
 # A site's own card (content/images/share.png) wins over the theme's, which
 # carries no name and so suits any site that uses the default theme.
@@ -298,7 +298,7 @@ def _picture_html(
 
 def render_variant(variant: Variant, site_dir: Path) -> bytes:
     """The bytes of one resized copy: from the cache, or made now and cached."""
-    cache = site_dir / CACHE_DIR
+    cache = cache_folder(site_dir, CACHE_IMAGES)
     cached = cache / variant.cache_name
     try:
         return cached.read_bytes()

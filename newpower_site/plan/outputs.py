@@ -86,7 +86,8 @@ class Output:
     lastmod: Any = None  # datetime for the sitemap, when the page has one
 
 
-def plan_site(site: Site, urls: Urls, static: Mapping[str, Path], site_dir: Path) -> list[Output]:
+def plan_site(site: Site, urls: Urls, static: Mapping[str, Path], site_dir: Path, email_provider: str | None = None) -> list[Output]:
+    """`email_provider` (`newpower email --provider`) renders the emails with that provider's tags."""
     library = site.library
     config = site.config
     site_feeds = (FeedLink(f"{config.title} (RSS)", urls.feed()), FeedLink(f"{config.title} (Atom)", urls.atom()))
@@ -181,7 +182,7 @@ def plan_site(site: Site, urls: Urls, static: Mapping[str, Path], site_dir: Path
     outputs.append(Output("feed.xml", "rss", context={**feed_context, "self_url": urls.absolute(urls.feed())}, inputs=feed_inputs))
     outputs.append(Output("atom.xml", "atom", context={**feed_context, "self_url": urls.absolute(urls.atom())}, inputs=feed_inputs))
 
-    outputs += email_outputs(library.newsletters, common, urls)
+    outputs += email_outputs(library.newsletters, common, urls, email_provider)
 
     for name, path in static.items():
         outputs.append(Output(f"static/{name}", "copy", source=path, inputs=(path.as_posix(),)))
@@ -254,12 +255,14 @@ def pager_window(page: int, total: int) -> list[int]:
 EMAIL_FORMATS = (("html", "email-html"), ("txt", "email-text"), ("eml", "email-eml"))
 
 
-def email_outputs(newsletters: Sequence[Item], common: Mapping[str, Any], urls: Urls) -> list[Output]:
+def email_outputs(newsletters: Sequence[Item], common: Mapping[str, Any], urls: Urls, provider: str | None = None) -> list[Output]:
     """/email/SLUG.html, .txt and .eml for every published issue."""
     outputs = []
     for issue in newsletters:
         inputs = tuple(sorted({issue.source, *(i.source for i in getattr(issue, "featured", ())), CONFIG_FILE, f"templates/{EMAIL_TEMPLATE}"}))
         context = {"site": common["site"], "issue": issue, "subscribe_link": common["subscribe_link"]}
+        if provider:
+            context["provider"] = provider
         for extension, producer in EMAIL_FORMATS:
             outputs.append(Output(urls.email_output(issue.slug, extension), producer, context=context, inputs=inputs))
     return outputs

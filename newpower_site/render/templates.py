@@ -1,4 +1,4 @@
-"""Render planned outputs to bytes: Jinja pages, feeds, sitemap, copies.
+"""The theme's Jinja environment, and one template rendered with its errors located.
 
 Autoescape is always on. A template error is reported with the template's
 own file and line, as a content error is, so a theme author can fix it.
@@ -16,14 +16,7 @@ import jinja2
 
 from newpower_site.core.dates import long_date
 from newpower_site.core.diagnostics import Diagnostic, error
-from newpower_site.render.discovery import render_robots, render_sitemap
-from newpower_site.email.output import EMAIL_PRODUCERS, render_email_output
-from newpower_site.render.feeds import render_atom, render_rss
-from newpower_site.plan.images import render_variant
-from newpower_site.plan.outputs import Output
-from newpower_site.plan.sharing import render_manifest
 from newpower_site.core.theme import theme_dirs
-from newpower_site.core.urls import Urls
 
 
 class RenderError(Exception):
@@ -75,35 +68,7 @@ def make_environment(site_dir: Path, code_cache: Path | None = None) -> jinja2.E
     return env
 
 
-def render_output(output: Output, env: jinja2.Environment, urls: Urls, site_dir: Path) -> bytes:
-    if output.producer == "template":
-        return _render_template(output, env, site_dir).encode("utf-8")
-    if output.producer == "rss":
-        return render_rss(output.context, urls)
-    if output.producer == "atom":
-        return render_atom(output.context, urls)
-    if output.producer == "sitemap":
-        return render_sitemap(output.context["pages"], urls)
-    if output.producer == "robots":
-        return render_robots(output.context["sitemap"])
-    if output.producer == "copy":
-        assert output.source is not None
-        return output.source.read_bytes()
-    if output.producer == "image":
-        return render_variant(output.context["variant"], site_dir)
-    if output.producer == "manifest":
-        return render_manifest(output.context, urls)
-    if output.producer in EMAIL_PRODUCERS:
-        return render_email_output(output, urls, lambda name, context: _render_named(name, context, output.path, env, site_dir))
-    raise AssertionError(f"unknown producer {output.producer}")
-
-
-def _render_template(output: Output, env: jinja2.Environment, site_dir: Path) -> str:
-    assert output.template is not None
-    return _render_named(output.template, output.context, output.path, env, site_dir)
-
-
-def _render_named(template: str, context: Mapping[str, Any], output_path: str, env: jinja2.Environment, site_dir: Path) -> str:
+def render_named(template: str, context: Mapping[str, Any], output_path: str, env: jinja2.Environment, site_dir: Path) -> str:
     """Render one template; any error in it is reported at the template's own line."""
     try:
         return env.get_template(template).render(context)

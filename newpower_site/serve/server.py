@@ -35,13 +35,15 @@ from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
 from newpower_site.core import pool as parallel
-from newpower_site.cache.store import CACHE_DIR
+from newpower_site.cache.state import BuildCache
+from newpower_site.core.layout import CACHE_ROOT, CACHE_SERVE, cache_folder
 from newpower_site.write.lock import LockError, output_lock
 from newpower_site.load.config import load_config
 from newpower_site.core.diagnostics import Diagnostic
-from newpower_site.engine.incremental import Builder
+from newpower_site.engine.engine import Engine
 from newpower_site.serve.livereload import EVENTS_PATH, SCRIPT, SCRIPT_PATH, Hub, inject
-from newpower_site.engine.pipeline import BuildOptions, BuildResult
+from newpower_site.engine.options import BuildOptions, BuildResult
+from newpower_site.write.writers import InPlace
 from newpower_site.core.theme import default_theme_dir
 from newpower_site.core.urls import Urls
 
@@ -51,8 +53,7 @@ PORT_TRIES = 20  # when the port is taken, the next ones are tried
 QUIET_PERIOD = 0.03  # seconds without a new change before a rebuild starts
 QUIET_AFTER_SAVE = 0.005  # ... when the last change was a file closed after writing: that save is whole
 LONGEST_WAIT = 0.3  # a steady stream of changes still rebuilds this often
-SERVE_FOLDER = "serve"
-IGNORED_PARTS = {CACHE_DIR, "output", ".git", "node_modules", "__pycache__"}
+IGNORED_PARTS = {CACHE_ROOT, "output", ".git", "node_modules", "__pycache__"}
 WATCHED_FOLDERS = ("content", "templates")
 
 Say = Callable[[str], None]
@@ -67,7 +68,7 @@ class ServeOptions:
 
 
 def serve_folder(site_dir: Path) -> Path:
-    return site_dir / CACHE_DIR / SERVE_FOLDER
+    return cache_folder(site_dir, CACHE_SERVE)
 
 
 class Preview:
@@ -75,8 +76,10 @@ class Preview:
 
     def __init__(self, options: BuildOptions, say: Say, report: Report):
         self.folder = serve_folder(options.site_dir)
-        self.builder = Builder(replace(options, out_dir=self.folder), writer="in-place", search_index=False)
-        if self.builder.build_state_missing():
+        self.engine = Engine(replace(options, out_dir=self.folder), InPlace(self.folder), BuildCache(options.site_dir))
+        assert self.engine.cache is not None
+        self.engine.cache.open(self.folder, InPlace.kind)
+        if self.engine.cache.state_missing():
             shutil.rmtree(self.folder, ignore_errors=True)  # files of an unknown earlier preview
         self.folder.mkdir(parents=True, exist_ok=True)
         self.hub = Hub()
@@ -89,9 +92,9 @@ class Preview:
         try:
             # Two previews of one site share the preview folder: one rebuilds at a time.
             with self.lock, output_lock(self.folder, waiting=self.say):
-                self.builder.options = replace(self.builder.options, now=datetime.now(UTC))
+                self.engine.options = replace(self.engine.options, now=datetime.now(UTC))
                 started = time.perf_counter()
-                result = self.builder.build()
+                result = self.engine.build()
                 took = time.perf_counter() - started
         except LockError as exc:
             result, took = BuildResult(None, [exc.diagnostic]), 0.0
@@ -103,7 +106,7 @@ class Preview:
             return result
         if result.diagnostics:
             self.report(result.diagnostics)
-        changed = self.builder.changed_paths
+        changed = result.changed
         if changed or self.hub.problems:
             self.say(f"rebuilt{reason}: {len(changed)} file{'s' if len(changed) != 1 else ''} in {took * 1000:.0f} ms")
             self.hub.reload()
@@ -112,9 +115,9 @@ class Preview:
 
     def _prefix(self, result: BuildResult) -> str:
         """The base_url's path prefix; a build that had nothing to do carries no config, so read it."""
-        if self.builder.options.base_url:
-            return Urls(self.builder.options.base_url).prefix
-        config = result.site.config if result.site is not None and result.site.config is not None else load_config(self.builder.options.site_dir)[0]
+        if self.engine.options.base_url:
+            return Urls(self.engine.options.base_url).prefix
+        config = result.site.config if result.site is not None and result.site.config is not None else load_config(self.engine.options.site_dir)[0]
         return Urls(config.base_url).prefix if config is not None else self.prefix
 
 

@@ -14,7 +14,7 @@ import ctypes.util
 import json
 import os
 import shutil
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 
 from newpower_site.core.diagnostics import Diagnostic, error
@@ -22,6 +22,7 @@ from newpower_site.core.diagnostics import Diagnostic, error
 MANIFEST = ".newpower-output"
 MANIFEST_HEADER = "# written by newpower-site; the files of the last build, one per line\n"
 PROTECTED_FOLDERS = ("content", "templates")
+BACKGROUND_DELETE = 2000  # a previous output with more files than this is deleted after the command returns
 
 
 def refuse_output_dir(out: Path, site_dir: Path) -> list[Diagnostic]:
@@ -221,6 +222,41 @@ def publish(out: Path, files: Mapping[str, bytes], finish: Callable[[Path], None
     finally:
         if stage.exists():
             shutil.rmtree(stage, ignore_errors=True)
+
+
+def swap_and_discard(stage: Path, out: Path) -> None:
+    """Swap `stage` in as `out`; a large previous output is deleted after we return."""
+    if not out.exists() or not _exchange(stage, out):
+        swap_in(stage, out)
+        return
+    # `stage` now holds the previous output.
+    count = sum(1 for _ in _limited_walk(stage, BACKGROUND_DELETE + 1))
+    if count <= BACKGROUND_DELETE or not hasattr(os, "fork"):
+        shutil.rmtree(stage, ignore_errors=True)
+        return
+    try:
+        child = os.fork()
+    except OSError:
+        shutil.rmtree(stage, ignore_errors=True)
+        return
+    if child == 0:  # the deleter: renamed after itself so builds beside it leave its folder alone
+        try:
+            os.setsid()
+            doomed = stage.with_name(f".{out.name}.staging-{os.getpid()}")
+            os.rename(stage, doomed)
+            shutil.rmtree(doomed, ignore_errors=True)
+        finally:
+            os._exit(0)
+
+
+def _limited_walk(folder: Path, limit: int) -> Iterator[str]:
+    seen = 0
+    for _, _, files in os.walk(folder):
+        for name in files:
+            yield name
+            seen += 1
+            if seen >= limit:
+                return
 
 
 _AT_FDCWD = -100

@@ -1,0 +1,315 @@
+"""What the last build into one output folder left, and what this build can therefore skip.
+
+A cached build asks three questions, in this order:
+
+1. Nothing changed? One walk over the stat signatures of content/, the theme
+   and site.yaml, plus the writer's own check that the output is as it was
+   left, proves that the last build's output is still this build's output.
+2. Only item bodies changed? The quick path (quick.py) says which outputs to
+   render, from the last build's plan (snapshots.py).
+3. Otherwise: items come from the item cache (items.py), every planned output
+   gets a fingerprint (fingerprint.py), and only outputs whose fingerprint
+   changed are rendered (`changes`).
+
+The answers are data for the engine, which renders and writes them the same
+way for every command; `record` keeps what the next build needs.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from newpower_site.cache.fingerprint import Fingerprinter, Unfingerprintable
+from newpower_site.cache.keys import (
+    assets_digest,
+    config_digest,
+    digest_text,
+    generator_fingerprint,
+    output_fingerprint,
+    state_name,
+    theme_digest,
+)
+from newpower_site.cache.store import FileHashes, Signature, TreeLook, look_at_tree, read_checked, write_checked
+from newpower_site.core.diagnostics import Diagnostic
+from newpower_site.core.layout import CACHE_BUILD, CACHE_TEMPLATES, CONFIG_FILE, CONTENT_ROOT, cache_folder
+from newpower_site.core.model import Counts, Site
+from newpower_site.core.theme import theme_dirs
+from newpower_site.write.writers import Changes, OutputMarks, Previous
+
+if TYPE_CHECKING:  # the stages load when there is something to build: a build with nothing to do starts quicker
+    from newpower_site.cache.items import ItemCache
+    from newpower_site.cache.quick import QuickEdit
+    from newpower_site.cache.snapshots import Snapshots
+    from newpower_site.engine.options import BuildOptions
+    from newpower_site.plan.outputs import Output
+
+
+@dataclass(slots=True)
+class OutputState:
+    """What the last successful build wrote into one output folder."""
+
+    fast_key: str  # generator, options, writer and output folder
+    tree: str  # stat signature of every source file
+    racy: bool  # a source was modified too recently for `tree` to prove anything
+    valid_until: datetime | None  # the first held-back item's date: then the published set changes
+    marks: OutputMarks  # what the writer noted of the output it left
+    outputs: dict[str, str]  # output path -> fingerprint
+    pages_key: str  # fingerprint of every HTML output, for the search index made from them
+    counts: Counts
+    files: int
+    frame: str = ""  # stat signature of the theme and site.yaml
+    sources: dict[str, tuple[Signature, str]] = field(default_factory=dict)  # content file -> (signature, content hash)
+    snapshot: str = ""  # the id of this build's rows in the snapshot store (snapshots.py)
+
+
+@dataclass(frozen=True, slots=True)
+class Look:
+    """One walk over the site's sources: the theme and site.yaml (the frame), and content/."""
+
+    frame: TreeLook
+    sources: TreeLook
+
+    @property
+    def tree(self) -> str:
+        return digest_text(self.frame.digest, self.sources.digest)
+
+    @property
+    def racy(self) -> bool:
+        return self.frame.racy or self.sources.racy
+
+
+class BuildCache:
+    """`.newpower-cache/build/` for one output folder: the memory a build is given, or not.
+
+    Kept by a long-lived caller (serve) between builds, so that the item
+    cache and the file hashes stay in memory.
+    """
+
+    def __init__(self, site_dir: Path, parallel: bool = True):
+        self.site_dir = site_dir
+        self.folder = cache_folder(site_dir, CACHE_BUILD)
+        self.code_cache = cache_folder(site_dir, CACHE_TEMPLATES)
+        self.parallel = parallel
+        self.hashes = FileHashes()
+        self.items: ItemCache | None = None
+        self.state: OutputState | None = None
+        self.generator = ""
+        self._state_file: Path | None = None
+        self._fingerprints: dict[str, str] = {}  # this run's, from `changes` to `record`
+
+    # -- opening and the two shortcuts -----------------------------------------------------------------
+
+    def open(self, out: Path, writer_kind: str) -> None:
+        """Load what the last build into `out` by this kind of writer left (once per process)."""
+        state_file = self.folder / f"output-{state_name(out, writer_kind)}.pickle"
+        if not self.generator:
+            self.generator = generator_fingerprint()
+            loaded = read_checked(self.folder / "hashes.pickle")
+            if isinstance(loaded, dict):
+                self.hashes.known = loaded
+        if self.state is None or state_file != self._state_file:
+            loaded = read_checked(state_file)
+            self.state = loaded if isinstance(loaded, OutputState) else None
+        self._state_file = state_file
+
+    def state_missing(self) -> bool:
+        """No build into this output folder is on record (serve then clears files of an unknown preview)."""
+        return self.state is None
+
+    def look(self) -> Look:
+        site_dir = self.site_dir
+        return Look(look_at_tree(theme_dirs(site_dir), [site_dir / CONFIG_FILE]), look_at_tree([site_dir / CONTENT_ROOT]))
+
+    def fast_key(self, options: BuildOptions, writer_kind: str, search_index: bool) -> str:
+        o = options
+        return digest_text(self.generator, writer_kind, str(o.output.resolve()), str(o.drafts), str(o.future), o.base_url or "",
+                           str(o.strict), str(search_index), o.email_provider or "")
+
+    def in_time(self, now: datetime) -> bool:
+        state = self.state
+        return state is not None and (state.valid_until is None or now < state.valid_until)
+
+    def unchanged(self, look: Look) -> bool:
+        """Nothing was added, removed or touched since the last build (which the caller trusts)."""
+        state = self.state
+        return state is not None and state.tree == look.tree and not look.racy and not state.racy
+
+    def quick_edit(self, look: Look, search_index: bool, base_url: str | None) -> QuickEdit | None:
+        """What to render when only item bodies changed; None: take the full path."""
+        if look.frame.links or look.sources.links or look.frame.racy:
+            return None
+        from newpower_site.cache.quick import plan_quick_edit
+
+        return plan_quick_edit(self, look, search_index, base_url)
+
+    def previous(self) -> Previous | None:
+        state = self.state
+        if state is None:
+            return None
+        return Previous(state.outputs, state.files, state.marks, state.pages_key)
+
+    # -- the full path -----------------------------------------------------------------------------------
+
+    def memo(self, base_url: str | None) -> ItemCache:
+        """The item cache, started for this run (content.load_library's `memo`)."""
+        from newpower_site.cache.items import ItemCache
+
+        digest = self.config_digest(base_url)
+        if self.items is None:
+            self.items = ItemCache(self.folder, self.generator, digest, self.hashes, parallel=self.parallel)
+        else:
+            self.items.start(digest)
+        self.hashes.seen = {}
+        return self.items
+
+    def changes(self, outputs: list[Output], site: Site, previous: Previous | None) -> Changes:
+        """The outputs whose fingerprint differs from the last build's (all of them without a trusted one)."""
+        assert self.items is not None
+        walker = Fingerprinter(self.items.fingerprints)
+        theme, assets = self.theme_digest(), self.assets_digest(site)
+        fingerprints = self.fingerprints(outputs, walker, theme, assets)
+        known = previous.fingerprints if previous is not None else {}
+        changed = [o for o in outputs if fingerprints.get(o.path) is None or known.get(o.path) != fingerprints[o.path]]
+        removed = sorted(set(known) - {o.path for o in outputs})
+        pages_key = digest_text(*(f"{p}={f}" for p, f in sorted(fingerprints.items()) if p.endswith(".html")))
+        if len(fingerprints) < len(outputs):
+            pages_key = digest_text("unfingerprintable", str(time.time_ns()))
+        self._fingerprints = fingerprints
+        return Changes(outputs, changed, removed, pages_key, previous)
+
+    def fingerprints(self, outputs: list[Output], walker: Fingerprinter, theme: str, assets: str) -> dict[str, str]:
+        """Output path -> fingerprint; an output that cannot be fingerprinted is left out (rendered every time)."""
+        result: dict[str, str] = {}
+        for output in outputs:
+            try:
+                result[output.path] = output_fingerprint(self.generator, output, walker, theme, assets, self.hash_of)
+            except (Unfingerprintable, OSError):
+                continue
+        return result
+
+    def record(self, options: BuildOptions, writer_kind: str, search_index: bool, look: Look, site: Site,
+               changes: Changes, marks: OutputMarks, problems: list[Diagnostic]) -> None:
+        """Keep what the next build needs: the state, the item cache, the hashes, the plan (snapshots)."""
+        assert self.items is not None
+        held_back = [i for i in self.items.all_items if i.date is not None and i.date > options.now and not options.future]
+        snapshot = self._save_snapshots(site, changes, problems)
+        self.state = OutputState(
+            fast_key=self.fast_key(options, writer_kind, search_index), tree=look.tree, racy=look.racy,
+            valid_until=min((i.date for i in held_back), default=None),
+            marks=marks, outputs=self._fingerprints, pages_key=changes.pages_key,
+            counts=site.library.counts(), files=len(changes.outputs),
+            frame="" if look.frame.racy else look.frame.digest,  # a racy frame proves nothing: the next build takes the full path
+            sources=self._hashed_sources(look.sources), snapshot=snapshot,
+        )
+        self.save()
+        self._write_state()
+
+    def record_quick(self, quick: QuickEdit, look: Look, written: list[str], remark: Callable[[OutputMarks, list[str]], None]) -> None:
+        """Record what a quick rebuild changed: the edited sources, the new fingerprints, the items' rows."""
+        state = self.state
+        assert state is not None
+        for path, content_hash in quick.edited.items():
+            state.sources[path] = (look.sources.files[path], content_hash)
+        for output in quick.outputs:
+            fingerprint = quick.fingerprints.get(output.path)
+            if fingerprint is not None:
+                state.outputs[output.path] = fingerprint
+            else:
+                state.outputs.pop(output.path, None)
+        state.tree, state.racy = look.tree, look.racy
+        if any(path.endswith(".html") for path in written):
+            state.pages_key = "stale"  # a search index made before is out of date (only builds without one come here)
+        remark(state.marks, written)
+        if not self.snapshots().save_items(state.snapshot, quick.records, quick.shared):
+            state.snapshot = ""
+        self.save()
+        self._write_state()
+
+    def save(self) -> None:
+        """Keep the item cache and the file hashes (also after a failed build: the work done is still good)."""
+        try:
+            if self.items is not None:
+                self.items.save()
+            write_checked(self.folder / "hashes.pickle", {**self.hashes.known, **self.hashes.to_save(time.time_ns())})
+        except OSError:
+            pass  # a read-only site folder still builds, only without a memory
+
+    # -- digests -----------------------------------------------------------------------------------------
+
+    def hash_of(self, path: Path) -> str:
+        try:
+            return self.hashes.of(path)
+        except OSError:
+            return "missing"
+
+    def config_digest(self, base_url: str | None) -> str:
+        """site.yaml and --base-url: every item's rendered body depends on both (absolute links)."""
+        try:
+            data = (self.site_dir / CONFIG_FILE).read_bytes()
+        except OSError:
+            data = b""
+        return config_digest(data, base_url)
+
+    def theme_digest(self) -> str:
+        return theme_digest(theme_dirs(self.site_dir), self.hash_of)
+
+    def assets_digest(self, site: Site) -> str:
+        return assets_digest([a.source for a in site.library.assets], self.site_dir, self.hash_of)
+
+    # -- storage -----------------------------------------------------------------------------------------
+
+    def snapshots(self) -> Snapshots:
+        from newpower_site.cache.snapshots import Snapshots
+
+        assert self._state_file is not None
+        return Snapshots(self._state_file.with_name(self._state_file.stem.replace("output-", "snapshots-") + ".sqlite"))
+
+    def _write_state(self) -> None:
+        assert self._state_file is not None
+        try:
+            write_checked(self._state_file, self.state)
+        except OSError:
+            pass
+
+    def _hashed_sources(self, look: TreeLook) -> dict[str, tuple[Signature, str]]:
+        result = {}
+        for path, sig in look.files.items():
+            read = self.hashes.seen.get(path)  # the hash taken when this build read it, not a later save's
+            try:
+                result[path] = (sig, read[1] if read is not None else self.hashes.of(Path(path)))
+            except OSError:
+                result[path] = (sig, "missing")
+        return result
+
+    def _save_snapshots(self, site: Site, changes: Changes, problems: list[Diagnostic]) -> str:
+        """Keep this build's plan for quick rebuilds (snapshots.py); returns the id of its rows."""
+        from newpower_site.plan.outputs import SHARED_CONTEXT
+
+        assert self.items is not None
+        store = self.snapshots()
+        outputs = changes.outputs
+        page = next((o for o in outputs if o.path == "404.html" and o.producer == "template"), None)
+        if page is None or self.items.targets is None:
+            store.discard()
+            return ""
+        published = {item.source: item for item in site.library.all_items()}
+        items = []
+        for parsed in self.items.all_items:
+            item = published.get(parsed.source, parsed)
+            known = self.items.fingerprints.get(id(item))
+            items.append((item, parsed.source in published, known[1] if known else None, self.items.problems_of(parsed)))
+        build_id = os.urandom(8).hex()
+        state = self.state
+        in_step = state.snapshot if changes.previous is not None and state is not None else None
+        meta: Mapping[str, Any] = {"targets": self.items.targets, "assets": self.assets_digest(site), "problems": tuple(problems)}
+        snapshots = [o for o in outputs if o.producer not in ("copy", "image", "sitemap")]
+        changed = {o.path for o in changes.changed}
+        saved = store.save_build(build_id, in_step, {key: page.context[key] for key in SHARED_CONTEXT}, items, snapshots, changed, meta)
+        return build_id if saved else ""
+

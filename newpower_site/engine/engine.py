@@ -1,0 +1,229 @@
+"""The one build every command runs: load -> plan -> render -> check -> write.
+
+    build          Engine(options, Staged(out), BuildCache(site))
+    build --no-cache  Engine(options, Staged(out), cache=None)
+    check          Engine(options, NoWrite(), cache=None)
+    serve          Engine(options, InPlace(preview folder), BuildCache(site)), kept between edits
+    email, send-test  Engine(options, NoWrite(wanted=one issue's emails), cache=None)
+
+Commands differ only in the writer they give (none, staged swap, in place)
+and the cache (none, or the build's). With a cache, a build with nothing to
+do returns at once, and one that changed only item bodies renders just the
+outputs the quick path names; every other build plans the whole site and
+renders what the cache says changed. Rendering, the email checks, strict
+mode and the result are the same code on every path, so every command
+reports the same problems.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from newpower_site.core.diagnostics import Diagnostic, error, fails, has_errors
+from newpower_site.engine.options import BuildOptions, BuildResult, Progress, Stats
+
+if TYPE_CHECKING:  # the stages load when there is something to build: a build with nothing to do starts quicker
+    from newpower_site.cache.quick import QuickEdit
+    from newpower_site.cache.state import BuildCache, Look
+    from newpower_site.core.model import Site
+    from newpower_site.core.urls import Urls
+    from newpower_site.plan.outputs import Output
+    from newpower_site.write.writers import Writer
+
+
+def load_site(options: BuildOptions, memo: Any = None) -> tuple[Site | None, Urls | None, list[Diagnostic]]:
+    from newpower_site.core.model import Site
+    from newpower_site.core.urls import Urls
+    from newpower_site.load.config import load_config
+    from newpower_site.load.content import Selection, load_library
+
+    config, problems = load_config(options.site_dir)
+    if config is None:
+        return None, None, problems
+    if options.base_url:
+        config = config.with_base_url(options.base_url)
+    urls = Urls(config.base_url)
+    selection = Selection(options.now, drafts=options.drafts, future=options.future)
+    library, problems = load_library(options.site_dir, config, selection, urls, memo)
+    return Site(config, library), urls, problems
+
+
+def plan(options: BuildOptions, memo: Any = None) -> tuple[Site | None, Urls | None, list[Output], list[Diagnostic]]:
+    """Load and plan the site; `memo` (cache/items.py ItemCache) reuses items parsed and rendered before."""
+    from newpower_site.core.theme import static_files
+    from newpower_site.plan.outputs import plan_site
+
+    site, urls, problems = load_site(options, memo)
+    if site is None or urls is None or has_errors(problems):
+        return site, urls, [], problems
+    outputs = plan_site(site, urls, static_files(options.site_dir), options.site_dir, options.email_provider)
+    return site, urls, outputs, problems + _duplicate_paths(outputs)
+
+
+@dataclass(slots=True)
+class Engine:
+    """One site built into one place by one writer, with a cache or without."""
+
+    options: BuildOptions
+    writer: Writer
+    cache: BuildCache | None = None
+    parallel: bool = True
+    stats: Stats = field(default_factory=Stats)
+
+    def build(self, progress: Progress | None = None) -> BuildResult:
+        started = time.perf_counter()
+        self.stats = Stats()
+        options, writer, cache = self.options, self.writer, self.cache
+        problems = writer.recover()
+        trusted, look = False, None
+        if cache is not None:
+            cache.open(options.output, writer.kind)
+            look = cache.look()
+            state = cache.state
+            trusted = state is not None and state.fast_key == cache.fast_key(options, writer.kind, writer.search_index) \
+                and writer.untouched(state.marks)
+            if trusted and cache.in_time(options.now):
+                if cache.unchanged(look):
+                    assert state is not None
+                    self.stats.path = "unchanged"
+                    writer.tidy()
+                    return self._result(None, problems, state.files, started, state.counts)
+                quick = cache.quick_edit(look, writer.search_index, options.base_url)
+                if quick is not None:
+                    result = self._quick(quick, look, problems, started)
+                    if result is not None:
+                        return result
+                    trusted = writer.untouched(state.marks)
+        if not trusted:
+            refusals = writer.refusals(options.site_dir)
+            if refusals:
+                return BuildResult(None, problems + refusals)
+        return self._full(look, trusted, problems, progress, started)
+
+    # -- the full path -----------------------------------------------------------------------------------
+
+    def _full(self, look: Look | None, trusted: bool, problems: list[Diagnostic], progress: Progress | None,
+              started: float) -> BuildResult:
+        from newpower_site.email.checks import email_problems
+        from newpower_site.render.renderer import render_outputs
+        from newpower_site.write.writers import Changes
+
+        options, writer, cache = self.options, self.writer, self.cache
+        site, urls, outputs, planned = plan(options, cache.memo(options.base_url) if cache else None)
+        problems = problems + planned
+        if cache is not None and cache.items is not None:
+            self.stats.items_read, self.stats.items_rendered = cache.items.reads, cache.items.renders
+        if site is None or urls is None or fails(problems, options.strict):
+            if cache is not None:
+                cache.save()
+            return self._result(site, problems, 0, None)
+        outputs = [o for o in outputs if writer.wants(o)]
+        previous = cache.previous() if cache is not None and trusted and options.output.is_dir() else None
+        changes = cache.changes(outputs, site, previous) if cache is not None else Changes(outputs, outputs, [], "")
+        self.stats.path = "incremental" if previous is not None else "cold"
+        self.stats.outputs_rendered, self.stats.outputs_removed = len(changes.changed), len(changes.removed)
+
+        writer.begin(changes)
+        committed = False
+        try:
+            code_cache = cache.code_cache if cache is not None else None
+            for output, data in render_outputs(changes.changed, urls, options.site_dir, problems, code_cache=code_cache,
+                                               parallel=self.parallel, progress=progress):
+                writer.put(output, data)
+            if not has_errors(problems):
+                writer.link_unchanged(changes)
+                problems += email_problems(site.library.newsletters, urls, writer.view(), options.site_dir)
+            if fails(problems, options.strict):
+                return self._failed(site, problems)
+            problems += writer.commit(changes)
+            if has_errors(problems):
+                return self._failed(site, problems)
+            committed = True
+        finally:
+            if not committed:
+                writer.abort()
+        self.stats.outputs_linked = writer.linked
+        if cache is not None and look is not None:
+            cache.record(options, writer.kind, writer.search_index, look, site, changes,
+                         writer.marks(changes), problems)
+        changed = sorted({o.path for o in changes.changed} | set(changes.removed))
+        return self._result(site, problems, len(outputs), started, site.library.counts(), changed)
+
+    def _failed(self, site: Site, problems: list[Diagnostic]) -> BuildResult:
+        if self.cache is not None:
+            self.cache.save()
+        return self._result(site, problems, 0, None)
+
+    # -- the quick path --------------------------------------------------------------------------------
+
+    def _quick(self, quick: QuickEdit, look: Look, problems: list[Diagnostic], started: float) -> BuildResult | None:
+        """Render and write what the quick path names; None when the full path must run after all."""
+        from newpower_site.email.checks import email_problems
+        from newpower_site.render.renderer import render_outputs
+        from newpower_site.write.writers import PendingFiles
+
+        cache, writer, options = self.cache, self.writer, self.options
+        assert cache is not None
+        render_problems: list[Diagnostic] = []
+        rendered = {o.path: data for o, data in render_outputs(quick.outputs, quick.urls, options.site_dir, render_problems,
+                                                                code_cache=cache.code_cache, parallel=self.parallel)}
+        if render_problems:
+            return None  # the full path reports them
+        issues = [o.context["issue"] for o in quick.outputs if o.producer == "email-html"]
+        if issues:  # an email's size warning must come or go with a full build, which then reports it
+            paths = [o.path for o in quick.outputs]
+            before = email_problems(issues, quick.urls, PendingFiles(options.output, paths, {}), options.site_dir)
+            after = email_problems(issues, quick.urls, PendingFiles(options.output, paths, rendered), options.site_dir)
+            if before != after:
+                return None
+        if rendered and not writer.commit_quick(rendered):
+            return None
+        written = sorted(rendered)
+        cache.record_quick(quick, look, written, writer.remark)
+        state = cache.state
+        assert state is not None
+        self.stats = Stats("quick", len(quick.records), len(quick.records), len(quick.outputs))
+        return self._result(None, problems + list(quick.problems), state.files, started, state.counts, written)
+
+    def _result(self, site: Site | None, problems: list[Diagnostic], files: int, started: float | None,
+                counts: Any = None, changed: list[str] | None = None) -> BuildResult:
+        seconds = time.perf_counter() - started if started is not None else 0.0
+        return BuildResult(site, problems, files, seconds, counts, self.stats, changed or [])
+
+
+def _duplicate_paths(outputs: list[Output]) -> list[Diagnostic]:
+    seen: dict[str, Output] = {}
+    problems = []
+    for output in outputs:
+        if output.path in seen:
+            first = seen[output.path]
+            source = output.inputs[0] if output.inputs else output.path
+            other = first.inputs[0] if first.inputs else first.path
+            problems.append(error(source, 1, f"writes {output.path}, which {other} writes too: rename one of them"))
+        else:
+            seen[output.path] = output
+    return problems
+
+
+# -- how each command builds ----------------------------------------------------------------------------
+
+
+def build_site(options: BuildOptions, cached: bool = True, search_index: bool = True, progress: Progress | None = None) -> BuildResult:
+    """`newpower build` (with the cache) and `newpower build --no-cache`."""
+    from newpower_site.write.writers import Staged
+
+    cache = None
+    if cached:
+        from newpower_site.cache.state import BuildCache
+
+        cache = BuildCache(options.site_dir)
+    return Engine(options, Staged(options.output, search_index), cache).build(progress)
+
+
+def check_site(options: BuildOptions) -> BuildResult:
+    """`newpower check`: everything rendered and checked, nothing written."""
+    from newpower_site.write.writers import NoWrite
+
+    return Engine(options, NoWrite()).build()

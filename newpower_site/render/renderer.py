@@ -1,0 +1,71 @@
+"""The one render loop: planned outputs in, their bytes out, problems as data.
+
+Every build renders through `render_outputs`, whether it renders every
+output (a cold build, `check`), the changed ones (an incremental build) or
+the few an edit touched (the quick path). Many outputs are rendered in
+forked worker processes (core/pool.py), which inherit the job and send back
+only the bytes.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import jinja2
+
+from newpower_site.core.diagnostics import Diagnostic, error
+from newpower_site.core.pool import imap_in_pool
+from newpower_site.core.theme import theme_dirs
+from newpower_site.core.urls import Urls
+from newpower_site.plan.outputs import Output
+from newpower_site.render.producers import render_output
+from newpower_site.render.templates import RenderError, make_environment
+
+Progress = Callable[[int, int], None]
+
+
+@functools.lru_cache(maxsize=4)
+def _environment(site_dir: Path, theme: tuple[Path, ...], code_cache: Path | None) -> jinja2.Environment:
+    """One environment per theme (a templates/ folder made since needs a new one); Jinja reloads edited templates itself."""
+    return make_environment(site_dir, code_cache)
+
+
+@dataclass(frozen=True, slots=True)
+class _RenderJob:
+    outputs: Sequence[Output]
+    urls: Urls
+    site_dir: Path
+    theme: tuple[Path, ...]
+    code_cache: Path | None
+
+    def __call__(self, index: int) -> tuple[bytes | None, Diagnostic | None]:
+        output = self.outputs[index]
+        try:
+            return render_output(output, _environment(self.site_dir, self.theme, self.code_cache), self.urls, self.site_dir), None
+        except RenderError as exc:
+            return None, exc.diagnostic
+        except OSError as exc:
+            return None, error(output.inputs[0] if output.inputs else output.path, 0, f"cannot read: {exc.strerror}")
+
+
+def render_outputs(outputs: Sequence[Output], urls: Urls, site_dir: Path, problems: list[Diagnostic], *,
+                   code_cache: Path | None = None, parallel: bool = True, progress: Progress | None = None) -> Iterator[tuple[Output, bytes]]:
+    """Yield (output, bytes) in order as each is rendered; what fails is added to `problems`.
+
+    `code_cache` keeps compiled templates between runs (cached builds only:
+    `check` and `--no-cache` use none of the cache).
+    """
+    job = _RenderJob(outputs, urls, site_dir, tuple(theme_dirs(site_dir)), code_cache)
+    reported: set[str] = set()
+    for done, (data, problem) in enumerate(imap_in_pool(job, range(len(outputs)), enabled=parallel), start=1):
+        if problem is not None:
+            if problem.format() not in reported:  # a broken template breaks every page using it: say so once
+                reported.add(problem.format())
+                problems.append(problem)
+        elif data is not None:
+            yield outputs[done - 1], data
+        if progress:
+            progress(done, len(outputs))

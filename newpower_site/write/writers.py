@@ -1,0 +1,449 @@
+"""How a build's files reach disk: not at all (`check`), staged and swapped in whole (`build`), or in place (`serve`).
+
+The engine renders the same way for every command and hands each file to a
+writer; only the writer differs. Each writer also says what it left behind
+(`OutputMarks`), so that the next cached build can tell whether anyone
+touched the output since.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from newpower_site.core.diagnostics import Diagnostic, error
+from newpower_site.write.folder import (
+    MANIFEST,
+    commit_files,
+    list_files,
+    read_manifest,
+    recover_interrupted_commit,
+    refuse_output_dir,
+    remove_stale_staging,
+    staging_dir,
+    swap_and_discard,
+    write_manifest,
+)
+
+if TYPE_CHECKING:  # a build with nothing to do loads no stage
+    from newpower_site.plan.outputs import Output
+
+FEW_CHANGES = 200  # changed outputs up to this many are committed in place rather than swapped in a new folder
+
+Signature = tuple[int, int, int]  # size, mtime_ns, inode
+
+
+@dataclass(slots=True)
+class OutputMarks:
+    """What a writer noted of the output it left: a file added, removed or edited by hand changes one."""
+
+    manifest: Signature | None = None
+    folders: dict[str, int] = field(default_factory=dict)  # output folder (relative) -> mtime_ns
+    file_stats: dict[str, tuple[int, int]] = field(default_factory=dict)  # output file -> (size, mtime_ns)
+
+
+@dataclass(frozen=True, slots=True)
+class Previous:
+    """The last build's output, when it is trusted to be as that build left it."""
+
+    fingerprints: Mapping[str, str]  # output path -> fingerprint
+    files: int  # planned outputs it wrote
+    marks: OutputMarks
+    pages_key: str  # fingerprint of every HTML output it wrote (the search index is made from them)
+
+
+@dataclass(frozen=True, slots=True)
+class Changes:
+    """What a build does to the output: every planned output, those to render, the files to remove."""
+
+    outputs: list[Output]
+    changed: list[Output]
+    removed: list[str]
+    pages_key: str
+    previous: Previous | None = None
+
+    @property
+    def paths(self) -> list[str]:
+        return [o.path for o in self.outputs]
+
+
+class PendingFiles(Mapping[str, bytes]):
+    """An output folder as it will be: files rendered and not yet written, over the files on disk."""
+
+    def __init__(self, root: Path | None, paths: Iterable[str], rendered: Mapping[str, bytes]):
+        self.root, self.paths, self.rendered = root, set(paths) | set(rendered), rendered
+
+    def __getitem__(self, path: str) -> bytes:
+        if path in self.rendered:
+            return self.rendered[path]
+        if path not in self.paths or self.root is None:
+            raise KeyError(path)
+        try:
+            return (self.root / path).read_bytes()
+        except OSError:
+            raise KeyError(path) from None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(sorted(self.paths))
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+
+class Writer:
+    """What every writer does; the defaults are a writer's that keeps nothing between builds."""
+
+    kind = "none"  # part of the cache's key: each kind of writer keeps its own state of an output folder
+    search_index = False  # whether a commit makes the search index
+    linked = 0  # unchanged files carried over from the previous output by the last build
+
+    def recover(self) -> list[Diagnostic]:
+        """Before anything else: finish or clear what a killed build of this output left."""
+        return []
+
+    def refusals(self, site_dir: Path) -> list[Diagnostic]:
+        """Reasons not to write where asked (checked whenever the previous output is not trusted)."""
+        return []
+
+    def untouched(self, marks: OutputMarks) -> bool:
+        """Nobody changed the output since the build that noted `marks`."""
+        return False
+
+    def tidy(self) -> None:
+        """A build with nothing to do: remove leftovers of killed builds."""
+
+    def wants(self, output: Output) -> bool:
+        return True
+
+    def begin(self, changes: Changes) -> None:
+        raise NotImplementedError
+
+    def put(self, output: Output, data: bytes) -> None:
+        raise NotImplementedError
+
+    def link_unchanged(self, changes: Changes) -> None:
+        """Carry over the previous output's unchanged files (once every changed one is rendered)."""
+
+    def view(self) -> Mapping[str, bytes]:
+        """The output as it will be once committed (the email checks read it)."""
+        raise NotImplementedError
+
+    def commit(self, changes: Changes) -> list[Diagnostic]:
+        raise NotImplementedError
+
+    def abort(self) -> None:
+        """A failed build: nothing of it may reach the output."""
+
+    def marks(self, changes: Changes) -> OutputMarks:
+        return OutputMarks()
+
+    def commit_quick(self, rendered: Mapping[str, bytes]) -> bool:
+        """Write a quick rebuild's few files; False when that failed (the full path then runs)."""
+        return False
+
+    def remark(self, marks: OutputMarks, written: Iterable[str]) -> None:
+        """Update `marks` for the files a quick rebuild committed."""
+
+
+class NoWrite(Writer):
+    """`check`, `email` and `send-test`: render into memory, write nothing (not even resized images)."""
+
+    def __init__(self, wanted: Callable[[Output], bool] | None = None):
+        self.wanted = wanted  # render only these outputs (the email commands' one issue)
+        self.files: dict[str, bytes] = {}
+        self.outputs: dict[str, Output] = {}
+
+    def wants(self, output: Output) -> bool:
+        if self.wanted is not None:
+            return self.wanted(output)
+        return output.producer != "image"  # planning read every image already; resizing would write the cache
+
+    def begin(self, changes: Changes) -> None:
+        self.files, self.outputs = {}, {}
+
+    def put(self, output: Output, data: bytes) -> None:
+        self.files[output.path] = data
+        self.outputs[output.path] = output
+
+    def view(self) -> Mapping[str, bytes]:
+        return self.files
+
+    def commit(self, changes: Changes) -> list[Diagnostic]:
+        return []
+
+
+class InPlace(Writer):
+    """`serve`'s private folder: every rendered file replaces the old one in place, once all rendered well.
+
+    A preview need not be atomic; a browser reading a file meanwhile gets the old one or the new, whole.
+    """
+
+    kind = "in-place"
+
+    def __init__(self, out: Path):
+        self.out = out
+        self.rendered: dict[str, bytes] = {}
+        self.paths: list[str] = []
+
+    def untouched(self, marks: OutputMarks) -> bool:
+        return self.out.is_dir()
+
+    def begin(self, changes: Changes) -> None:
+        self.rendered, self.paths = {}, changes.paths
+
+    def put(self, output: Output, data: bytes) -> None:
+        self.rendered[output.path] = data
+
+    def view(self) -> Mapping[str, bytes]:
+        return PendingFiles(self.out, self.paths, self.rendered)
+
+    def commit(self, changes: Changes) -> list[Diagnostic]:
+        made: set[Path] = set()
+        for path, data in self.rendered.items():
+            _replace_file(_target(self.out, path, made), data)
+        for path in changes.removed:
+            target = self.out / path
+            try:
+                target.unlink()
+            except OSError:
+                continue
+            _prune_empty(target.parent, self.out)
+        return []
+
+    def abort(self) -> None:
+        self.rendered = {}
+
+    def commit_quick(self, rendered: Mapping[str, bytes]) -> bool:
+        try:
+            for path, data in rendered.items():
+                _replace_file(self.out / path, data)
+        except OSError:
+            return False
+        return True
+
+
+class Staged(Writer):
+    """`newpower build`: a new output is assembled beside the old one and swapped in whole.
+
+    Unchanged files are hard links to the previous output's (nothing is
+    copied), the search index is made in the staging folder, and a large
+    previous output is deleted by a background process after the swap. When
+    the same files are planned and only a few changed (and no search index
+    needs remaking), they are committed in place through a journal instead
+    (write/folder.py `commit_files`): swapping 14,000 hard links for them
+    would cost more than the rebuild.
+    """
+
+    kind = "swap"
+
+    def __init__(self, out: Path, search_index: bool = True):
+        self.out = out
+        self.search_index = search_index
+        self.paths: list[str] = []
+        self.few = False
+        self.stage: Path | None = None
+        self.made: set[Path] = set()
+        self.rendered: dict[str, bytes] = {}
+        self.linked = 0
+        self._committed: dict[str, tuple[int, int]] | None = None
+
+    def recover(self) -> list[Diagnostic]:
+        recover_interrupted_commit(self.out)
+        return []
+
+    def refusals(self, site_dir: Path) -> list[Diagnostic]:
+        return refuse_output_dir(self.out, site_dir)
+
+    def tidy(self) -> None:
+        remove_stale_staging(self.out)
+
+    def untouched(self, marks: OutputMarks) -> bool:
+        """No file was added to, or removed from, the output folder since we wrote it."""
+        root = os.fspath(self.out) + os.sep  # strings, not Paths: 25,000 of them at 10,000 items
+        try:
+            if marks.manifest != _signature(os.stat(root + MANIFEST)):
+                return False
+            for folder, mtime in marks.folders.items():
+                if os.stat(root + folder).st_mtime_ns != mtime:
+                    return False
+            for path, (size, mtime) in marks.file_stats.items():
+                found = os.stat(root + path)
+                if (found.st_size, found.st_mtime_ns) != (size, mtime):
+                    return False  # edited by hand: nothing of that output may be reused
+        except OSError:
+            return False
+        return True
+
+    def begin(self, changes: Changes) -> None:
+        self.rendered, self.made, self.linked, self._committed = {}, set(), 0, None
+        self.paths = changes.paths
+        self.few = self._few_changes(changes)
+        if not self.few:
+            remove_stale_staging(self.out)
+            self.stage = staging_dir(self.out)
+            self.stage.mkdir(parents=True)
+
+    def _few_changes(self, changes: Changes) -> bool:
+        previous = changes.previous
+        if previous is None or len(changes.changed) > FEW_CHANGES or len(previous.fingerprints) != previous.files:
+            return False
+        if set(changes.paths) != previous.fingerprints.keys():
+            return False
+        if self.search_index and any(o.path.endswith(".html") for o in changes.changed):
+            return False  # the search index is made from every page, in a folder of its own
+        extras = set(previous.marks.file_stats) - previous.fingerprints.keys() - {MANIFEST}  # the search index's files
+        return not extras or (self.search_index and previous.pages_key == changes.pages_key)
+
+    def put(self, output: Output, data: bytes) -> None:
+        if self.few:
+            self.rendered[output.path] = data
+        else:
+            assert self.stage is not None
+            _target(self.stage, output.path, self.made).write_bytes(data)
+
+    def view(self) -> Mapping[str, bytes]:
+        if self.few:
+            return PendingFiles(self.out, self.paths, self.rendered)
+        return PendingFiles(self.stage, self.paths, {})
+
+    def link_unchanged(self, changes: Changes) -> None:
+        """Unchanged files of the previous output join the staging folder as hard links."""
+        if self.few or self.stage is None:
+            return
+        changed = {o.path for o in changes.changed}
+        for output in changes.outputs:
+            if output.path not in changed:
+                _link_or_copy(self.out / output.path, _target(self.stage, output.path, self.made))
+                self.linked += 1
+
+    def commit(self, changes: Changes) -> list[Diagnostic]:
+        if self.few:
+            try:
+                commit_files(self.out, self.rendered)
+            except OSError as exc:  # the state is not saved: the next build sees the changed files and rebuilds whole
+                return [error(str(self.out), 0, f"cannot write the output: {exc.strerror or exc}")]
+            assert changes.previous is not None
+            self._committed = dict(changes.previous.marks.file_stats)
+            _restat(self.out, self.rendered, self._committed)
+            return []
+        from newpower_site.write.search import SearchIndexError, index_for_search  # only a build that makes one loads it
+
+        stage = self.stage
+        assert stage is not None
+        previous = changes.previous
+        extras = sorted(read_manifest(self.out) - set(changes.paths) - {MANIFEST}) if previous is not None else []
+        reuse_index = bool(extras) and previous is not None and previous.pages_key == changes.pages_key \
+            and all((self.out / e).is_file() for e in extras)
+        if reuse_index:
+            for extra in extras:
+                _link_or_copy(self.out / extra, _target(stage, extra, self.made))
+        elif self.search_index:
+            try:
+                index_for_search(stage)
+            except SearchIndexError as exc:
+                return [exc.diagnostic]
+        write_manifest(stage, [name for name in list_files(stage) if name != MANIFEST])
+        swap_and_discard(stage, self.out)
+        self.stage = None  # it is the output now (or, swapped, the previous output on its way out)
+        return []
+
+    def abort(self) -> None:
+        self.rendered = {}
+        if self.stage is not None and self.stage.exists():
+            shutil.rmtree(self.stage, ignore_errors=True)
+        self.stage = None
+
+    def marks(self, changes: Changes) -> OutputMarks:
+        """After a commit: the manifest, every output folder's mtime and every file's size and mtime."""
+        out = self.out
+        try:
+            manifest: Signature | None = _signature(os.stat(out / MANIFEST))
+        except OSError:
+            manifest = None
+        folders = {""}
+        for path in changes.paths:
+            parent = path.rpartition("/")[0]
+            while parent and parent not in folders:
+                folders.add(parent)
+                parent = parent.rpartition("/")[0]
+        folder_marks = {}
+        for folder in sorted(folders):
+            try:
+                folder_marks[folder] = os.stat(out / folder).st_mtime_ns
+            except OSError:
+                folder_marks[folder] = -1
+        if self._committed is not None:
+            stats = self._committed
+        else:
+            stats = {}
+            _restat(out, list_files(out), stats, missing_ok=True)
+        return OutputMarks(manifest, folder_marks, stats)
+
+    def commit_quick(self, rendered: Mapping[str, bytes]) -> bool:
+        try:
+            commit_files(self.out, rendered)
+        except OSError:
+            return False
+        return True
+
+    def remark(self, marks: OutputMarks, written: Iterable[str]) -> None:
+        """Note the files a quick rebuild committed, so the output still counts as untouched."""
+        written = list(written)
+        _restat(self.out, written, marks.file_stats)
+        for folder in {path.rpartition("/")[0] for path in written}:
+            marks.folders[folder] = os.stat(self.out / folder).st_mtime_ns
+
+
+# -- helpers -------------------------------------------------------------------------------------------
+
+
+def _signature(stat: os.stat_result) -> Signature:
+    return (stat.st_size, stat.st_mtime_ns, stat.st_ino)
+
+
+def _target(root: Path, relative: str, made: set[Path]) -> Path:
+    target = root / relative
+    parent = target.parent
+    if parent not in made:
+        parent.mkdir(parents=True, exist_ok=True)
+        made.add(parent)
+    return target
+
+
+def _restat(out: Path, paths: Iterable[str], stats: dict[str, tuple[int, int]], missing_ok: bool = False) -> None:
+    """Record each output file's (size, mtime): what `untouched` compares next time."""
+    root = os.fspath(out) + os.sep  # strings, not Paths: thousands of files
+    for path in paths:
+        try:
+            found = os.stat(root + path)
+        except OSError:
+            if missing_ok:
+                continue
+            raise
+        stats[path] = (found.st_size, found.st_mtime_ns)
+
+
+def _replace_file(target: Path, data: bytes) -> None:
+    temporary = target.with_name(f".{target.name}.tmp")
+    temporary.write_bytes(data)
+    os.replace(temporary, target)
+
+
+def _link_or_copy(source: Path, target: Path) -> None:
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copyfile(source, target)
+
+
+def _prune_empty(folder: Path, root: Path) -> None:
+    while folder != root and folder.is_relative_to(root):
+        try:
+            folder.rmdir()
+        except OSError:
+            return
+        folder = folder.parent
