@@ -3,7 +3,8 @@
 For each N (default 1,000 and 10,000): a cold build (no cache, no output), a
 rebuild with nothing changed, a rebuild after editing one article's body (the
 quick path) and one after changing its title (which listings show: the full
-incremental path), each in a fresh process, median of R runs; peak memory of the cold build (PSS summed
+incremental path), each in a fresh process; `newpower check` with nothing
+changed since the last build, and after one edit; median of R runs; peak memory of the cold build (PSS summed
 over the process and its pool); and in `newpower serve`, the time from
 writing an edited file to the reload event reaching a client. `newpower build`
 as shipped also makes the Pagefind search index, which Hugo and Pelican do
@@ -126,6 +127,13 @@ def bench(n: int, runs: int) -> dict[str, float]:
         note(figures, f"{label} no-change s", timed(command, runs)[0])
         note(figures, f"{label} one-edit s", timed(command, slow_runs, before=lambda r: edit(site, r))[0])
         note(figures, f"{label} one-retitle s", timed(command, slow_runs, before=lambda r: retitle(site, r))[0])
+    # `newpower check` (the pre-commit hook) reads what the last build cached: nothing changed since, its record answers.
+    checker = [py, "-m", "newpower_site", "check", "--site", str(site), "--quiet"]
+    run(shipped)
+    time.sleep(2.1)
+    run(shipped)
+    note(figures, "check no-change s", timed(checker, runs)[0])
+    note(figures, "check one-edit s", timed(checker, runs, before=lambda r: edit(site, 2000 + r))[0])
     note(figures, "serve edit->reload s", serve_latency(site, runs))
     return figures
 

@@ -165,3 +165,33 @@ def test_imports_point_down_the_pipeline_and_never_in_a_circle() -> None:
     for node in sorted(graph):
         if node not in state:
             visit(node, [])
+
+
+def test_problems_of_different_stages_are_reported_in_one_run(tmp_path: Path) -> None:
+    """A broken link (found loading) must not hide another issue's email over Gmail's clip (found after rendering)."""
+    site = copy_site("realistic", tmp_path)
+    (site / "content/newsletters/long-issue.md").write_text(newsletter("long", "2026-02-01", 600), encoding="utf-8")
+    with (site / "content/articles/bakery-buyout.md").open("a", encoding="utf-8") as handle:
+        handle.write("\nSee [the minutes](no-such-minutes.md).\n")
+    for result in (check_site(BuildOptions(site)), build_site(BuildOptions(site), search_index=False),
+                   build_site(BuildOptions(site, out_dir=tmp_path / "b"), cached=False, search_index=False)):
+        found = {(d.path, d.level) for d in result.diagnostics}
+        assert ("content/articles/bakery-buyout.md", "error") in found
+        assert any(d.path == "content/newsletters/long-issue.md" and "Gmail clips" in d.message for d in result.diagnostics)
+    assert not (site / "output").exists()
+
+
+def test_check_answers_from_the_last_build_when_nothing_changed_and_writes_nothing(tmp_path: Path) -> None:
+    site = copy_site("realistic", tmp_path)
+    built = build_site(BuildOptions(site), search_index=False)
+    assert built.ok and built.diagnostics  # the realistic site has a warning (a portrait email cannot show)
+    answered = check_site(BuildOptions(site))
+    assert answered.stats.path == "unchanged"
+    assert problems(answered) == problems(built) == problems(check_site(BuildOptions(site), cached=False))
+    assert answered.counts == built.counts
+    with (site / "content/articles/bakery-buyout.md").open("a", encoding="utf-8") as handle:
+        handle.write("\nSee [the minutes](no-such-minutes.md).\n")
+    before = {p: p.stat().st_mtime_ns for p in sorted(site.rglob("*"))}
+    edited = check_site(BuildOptions(site))
+    assert edited.stats.path == "cold" and not edited.ok
+    assert {p: p.stat().st_mtime_ns for p in sorted(site.rglob("*"))} == before  # not even the build cache is written

@@ -54,7 +54,9 @@ if TYPE_CHECKING:  # the stages load when there is something to build: a build w
 class OutputState:
     """What the last successful build wrote into one output folder."""
 
-    fast_key: str  # generator, options, writer and output folder
+    generator: str  # the generator that wrote it (cache/keys.py generator_fingerprint)
+    fast_key: str  # selection, writer, output folder, --strict and the search index
+    selection: str  # generator and what selects and shapes the items (--drafts, --future, --base-url, provider)
     tree: str  # stat signature of every source file
     racy: bool  # a source was modified too recently for `tree` to prove anything
     valid_until: datetime | None  # the first held-back item's date: then the published set changes
@@ -66,6 +68,7 @@ class OutputState:
     frame: str = ""  # stat signature of the theme and site.yaml
     sources: dict[str, tuple[Signature, str]] = field(default_factory=dict)  # content file -> (signature, content hash)
     snapshot: str = ""  # the id of this build's rows in the snapshot store (snapshots.py)
+    problems: tuple[Diagnostic, ...] = ()  # what the build reported (warnings: it succeeded)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,10 +94,11 @@ class BuildCache:
     cache and the file hashes stay in memory.
     """
 
-    def __init__(self, site_dir: Path, parallel: bool = True):
+    def __init__(self, site_dir: Path, parallel: bool = True, read_only: bool = False):
         self.site_dir = site_dir
+        self.read_only = read_only  # `check` reads what builds cached and writes nothing
         self.folder = cache_folder(site_dir, CACHE_BUILD)
-        self.code_cache = cache_folder(site_dir, CACHE_TEMPLATES)
+        self.code_cache = None if read_only else cache_folder(site_dir, CACHE_TEMPLATES)  # Jinja writes it as it reads
         self.parallel = parallel
         self.hashes = FileHashes()
         self.items: ItemCache | None = None
@@ -115,7 +119,8 @@ class BuildCache:
                 self.hashes.known = loaded
         if self.state is None or state_file != self._state_file:
             loaded = read_checked(state_file)
-            self.state = loaded if isinstance(loaded, OutputState) else None
+            ours = isinstance(loaded, OutputState) and getattr(loaded, "generator", None) == self.generator
+            self.state = loaded if ours else None  # another generator's state may lack fields this one reads
         self._state_file = state_file
 
     def state_missing(self) -> bool:
@@ -126,10 +131,17 @@ class BuildCache:
         site_dir = self.site_dir
         return Look(look_at_tree(theme_dirs(site_dir), [site_dir / CONFIG_FILE]), look_at_tree([site_dir / CONTENT_ROOT]))
 
-    def fast_key(self, options: BuildOptions, writer_kind: str, search_index: bool) -> str:
+    def selection(self, options: BuildOptions) -> str:
         o = options
-        return digest_text(self.generator, writer_kind, str(o.output.resolve()), str(o.drafts), str(o.future), o.base_url or "",
-                           str(o.strict), str(search_index), o.email_provider or "")
+        return digest_text(self.generator, str(o.drafts), str(o.future), o.base_url or "", o.email_provider or "")
+
+    def fast_key(self, options: BuildOptions, writer_kind: str, search_index: bool) -> str:
+        return digest_text(self.selection(options), writer_kind, str(options.output.resolve()), str(options.strict), str(search_index))
+
+    def unchanged_for(self, options: BuildOptions, look: Look) -> bool:
+        """The last build read exactly these sources with these options (its problems are this run's too)."""
+        state = self.state
+        return state is not None and state.selection == self.selection(options) and self.in_time(options.now) and self.unchanged(look)
 
     def in_time(self, now: datetime) -> bool:
         state = self.state
@@ -200,12 +212,13 @@ class BuildCache:
         held_back = [i for i in self.items.all_items if i.date is not None and i.date > options.now and not options.future]
         snapshot = self._save_snapshots(site, changes, problems)
         self.state = OutputState(
-            fast_key=self.fast_key(options, writer_kind, search_index), tree=look.tree, racy=look.racy,
+            generator=self.generator, fast_key=self.fast_key(options, writer_kind, search_index), selection=self.selection(options),
+            tree=look.tree, racy=look.racy,
             valid_until=min((i.date for i in held_back), default=None),
             marks=marks, outputs=self._fingerprints, pages_key=changes.pages_key,
             counts=site.library.counts(), files=len(changes.outputs),
             frame="" if look.frame.racy else look.frame.digest,  # a racy frame proves nothing: the next build takes the full path
-            sources=self._hashed_sources(look.sources), snapshot=snapshot,
+            sources=self._hashed_sources(look.sources), snapshot=snapshot, problems=tuple(problems),
         )
         self.save()
         self._write_state()
@@ -233,6 +246,8 @@ class BuildCache:
 
     def save(self) -> None:
         """Keep the item cache and the file hashes (also after a failed build: the work done is still good)."""
+        if self.read_only:
+            return
         try:
             if self.items is not None:
                 self.items.save()

@@ -156,6 +156,12 @@ def summary(result: BuildResult, verb: str, files: str = "files", destination: s
     return line
 
 
+def failure(diagnostics: Sequence[Diagnostic]) -> str:
+    """'3 errors', or '2 warnings under --strict': why a run failed, for its last line."""
+    errors, warnings = count(diagnostics, "error"), count(diagnostics, "warning")
+    return counted(errors, "error") if errors else f"{counted(warnings, 'warning')} under --strict"
+
+
 def run_build(args: argparse.Namespace) -> int:
     options = _options(args)
     progress = TerminalProgress(enabled=not args.quiet)
@@ -171,9 +177,7 @@ def run_build(args: argparse.Namespace) -> int:
     progress.finish()
     report(result.diagnostics, args)
     if fails(result.diagnostics, args.strict):
-        errors, warnings = count(result.diagnostics, "error"), count(result.diagnostics, "warning")
-        why = counted(errors, "error") if errors else f"{counted(warnings, 'warning')} under --strict"
-        print(f"newpower: build failed with {why}; {options.output} was left as it was", file=sys.stderr)
+        print(f"newpower: build failed with {failure(result.diagnostics)}; {options.output} was left as it was", file=sys.stderr)
         return 1
     if not args.quiet:
         print(summary(result, "built", destination=f" -> {options.output}"), file=sys.stderr if args.format == "json" else sys.stdout)
@@ -196,9 +200,10 @@ def run_check(args: argparse.Namespace) -> int:
     result = check_site(_options(args))
     report(result.diagnostics, args)
     if fails(result.diagnostics, args.strict):
+        print(f"newpower: check failed with {failure(result.diagnostics)}", file=sys.stderr)
         return 1
     if not args.quiet:  # stdout holds only JSON under --format json
-        print(summary(result, "checked", files="files rendered"), file=sys.stderr if args.format == "json" else sys.stdout)
+        print(summary(result, "checked", files="files"), file=sys.stderr if args.format == "json" else sys.stdout)
     return 0
 
 

@@ -30,7 +30,7 @@ if TYPE_CHECKING:  # the stages load when there is something to build: a build w
     from newpower_site.core.model import Site
     from newpower_site.core.urls import Urls
     from newpower_site.plan.outputs import Output
-    from newpower_site.write.writers import Writer
+    from newpower_site.write.writers import Changes, Writer
 
 
 def load_site(options: BuildOptions, memo: Any = None) -> tuple[Site | None, Urls | None, list[Diagnostic]]:
@@ -51,15 +51,12 @@ def load_site(options: BuildOptions, memo: Any = None) -> tuple[Site | None, Url
 
 
 def plan(options: BuildOptions, memo: Any = None) -> tuple[Site | None, Urls | None, list[Output], list[Diagnostic]]:
-    """Load and plan the site; `memo` (cache/items.py ItemCache) reuses items parsed and rendered before."""
-    from newpower_site.core.theme import static_files
-    from newpower_site.plan.outputs import plan_site
-
+    """Load and plan the site (no plan when loading found errors); `memo` (cache/items.py) reuses items parsed before."""
     site, urls, problems = load_site(options, memo)
     if site is None or urls is None or has_errors(problems):
         return site, urls, [], problems
-    outputs = plan_site(site, urls, static_files(options.site_dir), options.site_dir, options.email_provider)
-    return site, urls, outputs, problems + _duplicate_paths(outputs)
+    outputs = _plan_outputs(options, site, urls, problems)
+    return site, urls, outputs, problems
 
 
 @dataclass(slots=True)
@@ -79,11 +76,17 @@ class Engine:
         problems = writer.recover()
         trusted, look = False, None
         if cache is not None:
-            cache.open(options.output, writer.kind)
+            cache.open(options.output, writer.cache_kind)
             look = cache.look()
             state = cache.state
-            trusted = state is not None and state.fast_key == cache.fast_key(options, writer.kind, writer.search_index) \
-                and writer.untouched(state.marks)
+            if not writer.records:  # `check` answers from what the last build recorded, if nothing changed since
+                if cache.unchanged_for(options, look):
+                    assert state is not None
+                    self.stats.path = "unchanged"
+                    return self._result(None, problems + list(state.problems), state.files, started, state.counts)
+            else:
+                trusted = state is not None and state.fast_key == cache.fast_key(options, writer.kind, writer.search_index) \
+                    and writer.untouched(state.marks)
             if trusted and cache.in_time(options.now):
                 if cache.unchanged(look):
                     assert state is not None
@@ -111,19 +114,23 @@ class Engine:
         from newpower_site.write.writers import Changes
 
         options, writer, cache = self.options, self.writer, self.cache
-        site, urls, outputs, planned = plan(options, cache.memo(options.base_url) if cache else None)
-        problems = problems + planned
+        site, urls, loaded = load_site(options, cache.memo(options.base_url) if cache else None)
+        problems = problems + loaded
         if cache is not None and cache.items is not None:
             self.stats.items_read, self.stats.items_rendered = cache.items.reads, cache.items.renders
-        if site is None or urls is None or fails(problems, options.strict):
-            if cache is not None:
-                cache.save()
-            return self._result(site, problems, 0, None)
-        outputs = [o for o in outputs if writer.wants(o)]
+        if site is None or urls is None:
+            return self._failed(None, problems)
+        planned = _plan_outputs(options, site, urls, problems)
+        outputs = [o for o in planned if writer.wants(o)]
         previous = cache.previous() if cache is not None and trusted and options.output.is_dir() else None
-        changes = cache.changes(outputs, site, previous) if cache is not None else Changes(outputs, outputs, [], "")
+        if cache is not None and writer.records:
+            changes = cache.changes(outputs, site, previous)
+        else:
+            changes = Changes(outputs, outputs, [], "")
         self.stats.path = "incremental" if previous is not None else "cold"
         self.stats.outputs_rendered, self.stats.outputs_removed = len(changes.changed), len(changes.removed)
+        if has_errors(problems):
+            return self._failed(site, problems + self._check_only(site, urls, changes))
 
         writer.begin(changes)
         committed = False
@@ -145,13 +152,29 @@ class Engine:
             if not committed:
                 writer.abort()
         self.stats.outputs_linked = writer.linked
-        if cache is not None and look is not None:
-            cache.record(options, writer.kind, writer.search_index, look, site, changes,
-                         writer.marks(changes), problems)
+        if cache is not None and look is not None and writer.records:
+            cache.record(options, writer.kind, writer.search_index, look, site, changes, writer.marks(changes), problems)
+        elif cache is not None:
+            cache.save()
         changed = sorted({o.path for o in changes.changed} | set(changes.removed))
-        return self._result(site, problems, len(outputs), started, site.library.counts(), changed)
+        return self._result(site, problems, len(planned), started, site.library.counts(), changed)
 
-    def _failed(self, site: Site, problems: list[Diagnostic]) -> BuildResult:
+    def _check_only(self, site: Site, urls: Urls, changes: Changes) -> list[Diagnostic]:
+        """A site with errors is still rendered and checked, writing nothing, so that one run reports
+        every problem: a broken link in one item must not hide another issue's email over Gmail's clip."""
+        from newpower_site.email.checks import email_problems
+        from newpower_site.render.renderer import render_outputs
+        from newpower_site.write.writers import PendingFiles
+
+        site_dir = self.options.site_dir
+        problems: list[Diagnostic] = []
+        wanted = [o for o in changes.changed if o.producer != "image"]  # resizing would write the image cache
+        rendered = {o.path: data for o, data in render_outputs(wanted, urls, site_dir, problems, parallel=self.parallel)}
+        previous = self.options.output if changes.previous is not None else None
+        files = PendingFiles(previous, changes.paths, rendered)
+        return problems + email_problems(site.library.newsletters, urls, files, site_dir)
+
+    def _failed(self, site: Site | None, problems: list[Diagnostic]) -> BuildResult:
         if self.cache is not None:
             self.cache.save()
         return self._result(site, problems, 0, None)
@@ -193,12 +216,26 @@ class Engine:
         return BuildResult(site, problems, files, seconds, counts, self.stats, changed or [])
 
 
-def _duplicate_paths(outputs: list[Output]) -> list[Diagnostic]:
+def _plan_outputs(options: BuildOptions, site: Site, urls: Urls, problems: list[Diagnostic]) -> list[Output]:
+    """Every output of the site (also when loading it found errors); clashing output paths join `problems`."""
+    from newpower_site.core.theme import static_files
+    from newpower_site.plan.outputs import plan_site
+
+    outputs = plan_site(site, urls, static_files(options.site_dir), options.site_dir, options.email_provider)
+    problems += _duplicate_paths(outputs, {d.path for d in problems if d.level == "error"})
+    return outputs
+
+
+def _duplicate_paths(outputs: list[Output], broken: set[str]) -> list[Diagnostic]:
+    """Two outputs at one path; not said again where one of them comes from a file already in error
+    (a page named like a section clashes with the section: its name's error says so)."""
     seen: dict[str, Output] = {}
     problems = []
     for output in outputs:
         if output.path in seen:
             first = seen[output.path]
+            if broken & {*output.inputs, *first.inputs}:
+                continue
             source = output.inputs[0] if output.inputs else output.path
             other = first.inputs[0] if first.inputs else first.path
             problems.append(error(source, 1, f"writes {output.path}, which {other} writes too: rename one of them"))
@@ -222,8 +259,14 @@ def build_site(options: BuildOptions, cached: bool = True, search_index: bool = 
     return Engine(options, Staged(options.output, search_index), cache).build(progress)
 
 
-def check_site(options: BuildOptions) -> BuildResult:
-    """`newpower check`: everything rendered and checked, nothing written."""
+def check_site(options: BuildOptions, cached: bool = True) -> BuildResult:
+    """`newpower check`: everything rendered and checked, nothing written; it reads what the last
+    build cached, and with nothing changed since, that build's record answers."""
     from newpower_site.write.writers import NoWrite
 
-    return Engine(options, NoWrite()).build()
+    cache = None
+    if cached:
+        from newpower_site.cache.state import BuildCache
+
+        cache = BuildCache(options.site_dir, read_only=True)
+    return Engine(options, NoWrite(), cache).build()

@@ -100,6 +100,12 @@ class Writer:
     kind = "none"  # part of the cache's key: each kind of writer keeps its own state of an output folder
     search_index = False  # whether a commit makes the search index
     linked = 0  # unchanged files carried over from the previous output by the last build
+    records = True  # a cached build keeps the state of the output this writer leaves
+
+    @property
+    def cache_kind(self) -> str:
+        """Whose state of the output folder a cached build reads: its own kind's."""
+        return self.kind
 
     def recover(self) -> list[Diagnostic]:
         """Before anything else: finish or clear what a killed build of this output left."""
@@ -151,6 +157,9 @@ class Writer:
 
 class NoWrite(Writer):
     """`check`, `email` and `send-test`: render into memory, write nothing (not even resized images)."""
+
+    records = False  # it leaves no output; with a cache it answers from what `newpower build` recorded
+    cache_kind = "swap"  # Staged.kind: the record of the last `newpower build` into the same folder
 
     def __init__(self, wanted: Callable[[Output], bool] | None = None):
         self.wanted = wanted  # render only these outputs (the email commands' one issue)
