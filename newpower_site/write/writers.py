@@ -286,6 +286,7 @@ class Staged(Writer):
             remove_stale_staging(self.out)
             self.stage = staging_dir(self.out)
             self.stage.mkdir(parents=True)
+            write_manifest(self.stage, [])  # from its first moment provably ours, so a killed build's is removed (folder.py)
 
     def _few_changes(self, changes: Changes) -> bool:
         previous = changes.previous
