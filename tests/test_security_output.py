@@ -1,0 +1,219 @@
+"""Issue 14, the output folder and the caches, tried as an attacker would.
+
+The folder beside the output may be shared (a CI workspace, /tmp) and
+`.newpower-cache/` may be reached by a hostile contribution: what is planted
+there must never write outside the output, be published, be run or delete
+someone's folder. Each test plants what an attacker would and looks at the
+victim afterwards.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from conftest import copy_site, newpower, tree_bytes
+
+from newpower_site.core.sealed import read_sealed, write_sealed
+from newpower_site.write import folder
+from newpower_site.write.folder import MANIFEST, MANIFEST_HEADER, recover_interrupted_commit, recover_interrupted_swap, remove_stale_staging
+
+DEAD = 2**22 + 4242  # the PID of no running process
+IS_ROOT = os.getuid() == 0
+
+
+@pytest.fixture
+def built(tmp_path: Path) -> Path:
+    site = copy_site("realistic", tmp_path)
+    run = newpower("build", "--site", site)
+    assert run.code == 0, run.stderr
+    return site
+
+
+def plant_journal(beside: Path, names: list[str], payload: bytes = b"planted") -> Path:
+    """A commit folder as the unguarded code read it: a JSON list of names and the new files by index."""
+    planted = beside / f".output.commit-{DEAD}"
+    planted.mkdir()
+    for index, _ in enumerate(names):
+        (planted / str(index)).write_bytes(payload)
+    (planted / "journal").write_text(json.dumps(names), encoding="utf-8")
+    return planted
+
+
+# -- finding 1: planted commit journals and set-aside outputs -----------------------------------------
+
+
+def test_a_planted_journal_never_writes_outside_the_output(built: Path, tmp_path: Path) -> None:
+    victim, other = tmp_path / "victim", tmp_path / "absolute-victim"
+    victim.write_text("precious", encoding="utf-8")
+    other.write_text("precious too", encoding="utf-8")
+    planted = plant_journal(built, ["../../victim", str(other), "index.html"])
+    before = tree_bytes(built / "output")
+    run = newpower("build", "--site", built)
+    assert run.code == 0, run.stderr
+    assert victim.read_text(encoding="utf-8") == "precious"
+    assert other.read_text(encoding="utf-8") == "precious too"
+    assert tree_bytes(built / "output") == before, "nothing of the planted journal is published"
+    assert planted.is_dir() and (planted / "0").read_bytes() == b"planted", "not ours: never deleted either"
+    assert f"{planted}: warning: left alone" in run.stderr
+
+
+def test_a_planted_journal_is_left_alone_by_a_no_cache_build_too(built: Path, tmp_path: Path) -> None:
+    victim = tmp_path / "victim"
+    victim.write_text("precious", encoding="utf-8")
+    plant_journal(built, ["../../victim"])
+    run = newpower("build", "--site", built, "--no-cache")
+    assert run.code == 0, run.stderr
+    assert victim.read_text(encoding="utf-8") == "precious"
+
+
+@pytest.mark.parametrize("name", ["../victim", "/victim", "a/../../victim", "", "./index.html", "not-in-the-manifest.html"])
+def test_a_journal_sealed_by_this_user_is_still_replayed_only_inside_the_manifest(tmp_path: Path, name: str) -> None:
+    """Even a journal that passes the seal names only files the output's manifest expects."""
+    out = tmp_path / "site" / "output"
+    out.mkdir(parents=True)
+    (out / "index.html").write_bytes(b"home")
+    folder.write_manifest(out, ["index.html"])
+    victim = tmp_path / "site" / "victim"
+    victim.write_bytes(b"precious")
+    planted = out.parent / f".output.commit-{DEAD}"
+    planted.mkdir()
+    write_sealed(planted / folder.MARKER, folder._MARKS["commit"])
+    (planted / "0").write_bytes(b"planted")
+    write_sealed(planted / folder.JOURNAL, json.dumps([[name, folder._file_digest(b"planted")]]).encode())
+    warnings = recover_interrupted_commit(out)
+    assert victim.read_bytes() == b"precious" and (out / "index.html").read_bytes() == b"home"
+    assert not (tmp_path / "victim").exists() and not Path("/victim").exists()
+    assert [w.level for w in warnings] == ["warning"] and "not replayed" in warnings[0].message
+
+
+def test_a_journal_whose_new_file_was_swapped_for_a_link_is_not_replayed(tmp_path: Path) -> None:
+    out = tmp_path / "output"
+    out.mkdir()
+    (out / "index.html").write_bytes(b"home")
+    folder.write_manifest(out, ["index.html"])
+    secret = tmp_path / "secret"
+    secret.write_bytes(b"a key")
+    real_apply = folder._apply_journal
+    try:
+        folder._apply_journal = lambda *args: (_ for _ in ()).throw(KeyboardInterrupt)  # killed before any rename
+        with pytest.raises(KeyboardInterrupt):
+            folder.commit_files(out, {"index.html": b"new home"})
+    finally:
+        folder._apply_journal = real_apply
+    left = out.parent / f".output.commit-{os.getpid()}"
+    (left / "0").unlink()
+    (left / "0").symlink_to(secret)
+    warnings = recover_interrupted_commit(out)
+    assert (out / "index.html").read_bytes() == b"home" and not (out / "index.html").is_symlink()
+    assert "not the one the journal names" in warnings[0].message
+
+
+def test_a_copied_journal_fails_its_seal(tmp_path: Path) -> None:
+    """The seal covers the file itself: a byte-for-byte copy (planted, committed, restored) is not ours."""
+    original = tmp_path / "journal"
+    write_sealed(original, b'[["index.html", "x"]]')
+    assert read_sealed(original) == b'[["index.html", "x"]]'
+    copy = tmp_path / "copy"
+    copy.write_bytes(original.read_bytes())
+    assert read_sealed(copy) is None
+    original.write_bytes(original.read_bytes()[:-1] + b"]")  # the same length, rewritten in place: still the inode
+    assert read_sealed(original) == b'[["index.html", "x"]]'
+    data = bytearray(original.read_bytes())
+    data[-3] ^= 1
+    original.write_bytes(bytes(data))
+    assert read_sealed(original) is None
+
+
+@pytest.mark.skipif(not IS_ROOT, reason="making a file another user owns needs root")
+def test_a_journal_owned_by_another_user_is_never_replayed(tmp_path: Path) -> None:
+    out = tmp_path / "output"
+    out.mkdir()
+    (out / "index.html").write_bytes(b"home")
+    folder.write_manifest(out, ["index.html"])
+    planted = out.parent / f".output.commit-{DEAD}"
+    planted.mkdir()
+    write_sealed(planted / folder.MARKER, folder._MARKS["commit"])
+    (planted / "0").write_bytes(b"planted")
+    write_sealed(planted / folder.JOURNAL, json.dumps([["index.html", folder._file_digest(b"planted")]]).encode())
+    for path in (planted, planted / folder.MARKER, planted / "0", planted / folder.JOURNAL):
+        os.chown(path, 4321, 4321)
+    warnings = recover_interrupted_commit(out)
+    assert (out / "index.html").read_bytes() == b"home"
+    assert planted.exists() and "left alone" in warnings[0].message
+
+
+def test_a_planted_output_set_aside_is_never_put_in_place(built: Path) -> None:
+    """With output/ missing (a fresh clone, a first build), a planted `.output.staging-old-PID` is not renamed in."""
+    planted = built / f".output.staging-old-{DEAD}"
+    (built / "output").rename(planted)  # a whole output, manifest and all, as the unguarded code wanted it
+    (planted / "index.html").write_text("<p>planted</p>", encoding="utf-8")
+    article = built / "content/articles/old-news.md"
+    article.write_text(article.read_text(encoding="utf-8").replace("title:", "titel:"), encoding="utf-8")
+    run = newpower("build", "--site", built)
+    assert run.code == 1, "a build that fails, so nothing replaces what was renamed in"
+    assert not (built / "output").exists()
+    assert (planted / "index.html").read_text(encoding="utf-8") == "<p>planted</p>"
+    assert f"{planted}: warning: left alone" in run.stderr
+
+
+def test_an_output_set_aside_by_the_generator_is_put_back(tmp_path: Path) -> None:
+    out = tmp_path / "output"
+    folder.publish(out, {"index.html": b"old"})
+    aside = folder.set_aside(out)
+    assert recover_interrupted_swap(out) == []
+    assert (out / "index.html").read_bytes() == b"old" and not aside.exists()
+    assert set(folder.list_files(out)) == {"index.html", MANIFEST}, "the marker does not stay in the output"
+
+
+def test_an_output_set_aside_with_a_file_its_manifest_does_not_name_is_not_put_back(tmp_path: Path) -> None:
+    out = tmp_path / "output"
+    folder.publish(out, {"index.html": b"old"})
+    aside = folder.set_aside(out)
+    (aside / "extra.html").write_bytes(b"added after")
+    assert "left alone" in recover_interrupted_swap(out)[0].message
+    assert not out.exists()
+
+
+# -- finding 13: the stale-staging clean-up deletes only its own folders -----------------------------
+
+
+def test_the_cleanup_keeps_a_users_folders_named_like_staging(built: Path) -> None:
+    words = built / ".output.staging-notes"
+    numbered = built / f".output.staging-{DEAD}"
+    old = built / f".output.staging-old-{DEAD + 1}"
+    for kept in (words, numbered, old):
+        (kept / "drafts").mkdir(parents=True)
+        (kept / "drafts/plan.txt").write_text("my work", encoding="utf-8")
+    run = newpower("build", "--site", built)
+    assert run.code == 0, run.stderr
+    for kept in (words, numbered, old):
+        assert (kept / "drafts/plan.txt").read_text(encoding="utf-8") == "my work", kept
+    assert f"{numbered}: warning: left alone" in run.stderr and f"{old}: warning: left alone" in run.stderr
+
+
+def test_the_cleanup_removes_what_a_killed_build_left(tmp_path: Path) -> None:
+    out = tmp_path / "output"
+    folder.publish(out, {"index.html": b"x"})
+    killed_early = tmp_path / f".output.staging-{DEAD}"
+    killed_early.mkdir()  # killed between mkdir and its manifest: nothing of value in it
+    killed_late = tmp_path / f".output.staging-{DEAD + 1}"
+    folder.start_staging(killed_late)
+    (killed_late / "articles").mkdir()
+    (killed_late / "articles/index.html").write_bytes(b"half")
+    assert remove_stale_staging(out) == []
+    assert not killed_early.exists() and not killed_late.exists()
+
+
+def test_a_staging_folder_that_is_a_link_is_left_alone(tmp_path: Path) -> None:
+    out = tmp_path / "output"
+    folder.publish(out, {"index.html": b"x"})
+    target = tmp_path / "elsewhere"
+    target.mkdir()
+    (target / MANIFEST).write_text(MANIFEST_HEADER, encoding="utf-8")
+    (target / "mine.txt").write_text("keep", encoding="utf-8")
+    (tmp_path / f".output.staging-{DEAD}").symlink_to(target)
+    remove_stale_staging(out)
+    assert (target / "mine.txt").read_text(encoding="utf-8") == "keep"
