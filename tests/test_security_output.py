@@ -217,3 +217,144 @@ def test_a_staging_folder_that_is_a_link_is_left_alone(tmp_path: Path) -> None:
     (tmp_path / f".output.staging-{DEAD}").symlink_to(target)
     remove_stale_staging(out)
     assert (target / "mine.txt").read_text(encoding="utf-8") == "keep"
+
+
+# -- findings 2 and 3: the compiled-template and resized-image caches --------------------------------
+
+
+def plant_template_code(site: Path, name: str, marker: str) -> Path:
+    """A compiled-template entry as Jinja's own cache writes one, under the key and source checksum of
+    the real `name`, whose code renders the template with `marker` added: what a hostile file would run."""
+    import marshal
+    import pickle
+
+    import jinja2
+
+    from newpower_site.render.templates import make_environment
+
+    env = make_environment(site)
+    source, filename, _ = env.loader.get_source(env, name)
+    bucket = jinja2.BytecodeCache()
+    code = env.compile(source.replace("</body>", f"<p>{marker}</p></body>"), name, filename)
+    entry = site / ".newpower-cache/templates" / f"__jinja2_{bucket.get_cache_key(name, filename)}.cache"
+    entry.parent.mkdir(parents=True, exist_ok=True)
+    entry.write_bytes(jinja2.bccache.bc_magic + pickle.dumps(bucket.get_source_checksum(source), 2) + marshal.dumps(code))
+    return entry
+
+
+def test_planted_template_code_is_never_run(tmp_path: Path) -> None:
+    site = copy_site("realistic", tmp_path)
+    plant_template_code(site, "base.html", "PLANTED-CODE")
+    run = newpower("build", "--site", site)
+    assert run.code == 0, run.stderr
+    pages = {path: data for path, data in tree_bytes(site / "output").items() if path.endswith(".html")}
+    assert len(pages) > 10 and not [path for path, data in pages.items() if b"PLANTED-CODE" in data]
+
+
+def test_a_flipped_byte_in_a_compiled_template_is_a_miss(tmp_path: Path) -> None:
+    import jinja2
+
+    from newpower_site.render.templates import _TemplateCodeCache, make_environment
+
+    site = copy_site("realistic", tmp_path)
+    entries = site / ".newpower-cache/templates"
+    env = make_environment(site, entries)
+    source, filename, _ = env.loader.get_source(env, "page.html")
+    code_cache = _TemplateCodeCache(entries)
+    bucket = jinja2.bccache.Bucket(env, code_cache.get_cache_key("page.html", filename), code_cache.get_source_checksum(source))
+    bucket.code = env.compile(source, "page.html", filename)
+    code_cache.dump_bytecode(bucket)
+    (entry,) = entries.iterdir()
+    fresh = jinja2.bccache.Bucket(env, bucket.key, bucket.checksum)
+    code_cache.load_bytecode(fresh)
+    assert fresh.code is not None, "an entry this build wrote is used"
+    data = bytearray(entry.read_bytes())
+    data[len(data) // 2] ^= 1
+    entry.write_bytes(bytes(data))
+    flipped = jinja2.bccache.Bucket(env, bucket.key, bucket.checksum)
+    code_cache.load_bytecode(flipped)
+    assert flipped.code is None
+    entry.unlink()
+    entry.symlink_to(tmp_path / "elsewhere")
+    (tmp_path / "elsewhere").write_bytes(bytes(data))
+    linked = jinja2.bccache.Bucket(env, bucket.key, bucket.checksum)
+    code_cache.load_bytecode(linked)
+    assert linked.code is None
+
+
+def photo_site(tmp_path: Path) -> Path:
+    """The realistic site with a raster photo in an article, so there are resized copies."""
+    from PIL import Image
+
+    site = copy_site("realistic", tmp_path)
+    picture = Image.new("RGB", (1200, 800), (164, 35, 27))
+    for x in range(0, 1200, 7):
+        picture.putpixel((x, x * 800 // 1200), (242, 193, 78))
+    picture.save(site / "content/images/photo.png")
+    article = site / "content/articles/old-news.md"
+    article.write_text(article.read_text(encoding="utf-8") + "\n![A red photo](../images/photo.png)\n", encoding="utf-8")
+    return site
+
+
+def media(out: Path) -> dict[str, bytes]:
+    return {path: data for path, data in tree_bytes(out).items() if path.startswith("media/")}
+
+
+def test_a_link_at_an_image_cache_name_never_publishes_its_target(tmp_path: Path) -> None:
+    from PIL import Image
+
+    site = photo_site(tmp_path)
+    assert newpower("build", "--site", site, "--out", tmp_path / "first", "--no-cache").code == 0
+    expected = media(tmp_path / "first")
+    assert expected
+    secret = tmp_path / "secret"
+    secret.write_bytes(b"root:x:0:0:SECRET-BYTES\n")
+    entries = sorted((site / ".newpower-cache/images").iterdir())
+    assert entries
+    for entry in entries:
+        entry.unlink()
+        entry.symlink_to(secret)
+    for flags in (["--no-cache"], []):
+        out = tmp_path / f"out{len(flags)}"
+        run = newpower("build", "--site", site, "--out", out, *flags)
+        assert run.code == 0, run.stderr
+        assert media(out) == expected, flags
+        for path in media(out):
+            with Image.open(out / path) as copy:
+                copy.load()
+    assert secret.read_bytes() == b"root:x:0:0:SECRET-BYTES\n"
+
+
+def test_a_truncated_resized_image_is_made_again_not_published(tmp_path: Path) -> None:
+    site = photo_site(tmp_path)
+    assert newpower("build", "--site", site, "--out", tmp_path / "first", "--no-cache").code == 0
+    expected = media(tmp_path / "first")
+    for entry in (site / ".newpower-cache/images").iterdir():
+        entry.write_bytes(entry.read_bytes()[: entry.stat().st_size // 2])
+    run = newpower("build", "--site", site, "--out", tmp_path / "second", "--no-cache")
+    assert run.code == 0, run.stderr
+    assert media(tmp_path / "second") == expected
+
+
+def test_an_image_cache_folder_that_is_a_link_is_not_used(tmp_path: Path) -> None:
+    site = photo_site(tmp_path)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (site / ".newpower-cache").mkdir()
+    (site / ".newpower-cache/images").symlink_to(elsewhere)
+    run = newpower("build", "--site", site, "--no-cache")
+    assert run.code == 0, run.stderr
+    assert media(site / "output") and list(elsewhere.iterdir()) == []
+
+
+def test_image_and_template_code_can_run_with_no_cache_at_all(tmp_path: Path) -> None:
+    """What --no-cache is to pass: render_outputs(code_cache=None, image_cache=False), which call these so."""
+    from newpower_site.plan.images import Variant, render_variant
+    from newpower_site.render.templates import make_environment
+
+    site = photo_site(tmp_path)
+    source = site / "content/images/photo.png"
+    variant = Variant("media/photo-480.webp", source, "content/images/photo.png", "0" * 64, 480, 320, "WEBP")
+    assert render_variant(variant, site, cache=False)[:4] == b"RIFF"
+    make_environment(site).get_template("page.html")
+    assert not (site / ".newpower-cache").exists()

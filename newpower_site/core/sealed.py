@@ -78,3 +78,33 @@ def write_sealed(path: Path, payload: bytes) -> None:
         except OSError:
             pass
         raise
+
+
+def private_folder(root: Path, folder: Path) -> Path | None:
+    """`folder` below `root`, made where missing; None if it is not below `root`, or any folder on the
+    way below `root` is a link or not ours.
+
+    A cache folder that is a symbolic link (`.newpower-cache` or
+    `.newpower-cache/images` pointing elsewhere) would have a build read and
+    write in the link's target: such a cache is not used at all.
+    """
+    try:
+        parts = folder.relative_to(root).parts
+    except ValueError:
+        return None
+    current = root
+    for part in parts:
+        current = current / part
+        try:
+            current.mkdir(mode=0o755)
+        except FileExistsError:
+            pass
+        except OSError:
+            return None
+        try:
+            found = os.lstat(current)
+        except OSError:
+            return None
+        if not stat.S_ISDIR(found.st_mode) or found.st_uid != os.getuid():
+            return None
+    return current
