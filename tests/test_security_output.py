@@ -358,3 +358,17 @@ def test_image_and_template_code_can_run_with_no_cache_at_all(tmp_path: Path) ->
     assert render_variant(variant, site, cache=False)[:4] == b"RIFF"
     make_environment(site).get_template("page.html")
     assert not (site / ".newpower-cache").exists()
+
+
+def test_a_link_in_the_build_cache_is_not_followed(tmp_path: Path) -> None:
+    from newpower_site.cache.store import read_checked, write_checked
+
+    elsewhere = tmp_path / "elsewhere.pickle"
+    write_checked(elsewhere, {"planted": True})
+    assert read_checked(elsewhere) == {"planted": True}
+    entry = tmp_path / ".newpower-cache/build/hashes.pickle"
+    entry.parent.mkdir(parents=True)
+    entry.symlink_to(elsewhere)
+    assert read_checked(entry) is None
+    os.mkfifo(tmp_path / "fifo.pickle")
+    assert read_checked(tmp_path / "fifo.pickle") is None, "a FIFO is not waited on"
