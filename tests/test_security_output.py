@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 from conftest import copy_site, newpower, tree_bytes
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from newpower_site.core.sealed import read_sealed, write_sealed
 from newpower_site.write import folder
@@ -372,3 +374,29 @@ def test_a_link_in_the_build_cache_is_not_followed(tmp_path: Path) -> None:
     assert read_checked(entry) is None
     os.mkfifo(tmp_path / "fifo.pickle")
     assert read_checked(tmp_path / "fifo.pickle") is None, "a FIFO is not waited on"
+
+
+# -- property: what a journal may name -------------------------------------------------------------
+
+NAME_PARTS = st.sampled_from(["..", ".", "", "a", "index.html", "b c", "\\", "/", "\x00", "é", "~", "%2e%2e"])
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(names=st.lists(st.one_of(st.text(max_size=30), st.lists(NAME_PARTS, max_size=6).map("/".join)), max_size=4),
+       garbage=st.binary(max_size=40))
+def test_a_sealed_journal_only_ever_names_files_inside_the_output(tmp_path: Path, names: list[str], garbage: bytes) -> None:
+    """Whatever a journal holds (names, or bytes that are no JSON at all), reading it never raises, and
+    what it accepts is only ever a file below the output folder that the manifest names."""
+    out = tmp_path / "output"
+    out.mkdir(exist_ok=True)
+    folder.write_manifest(out, ["index.html", "a/index.html"] + [n for n in names if "\n" not in n and "\r" not in n])
+    planted = tmp_path / "commit"
+    planted.mkdir(exist_ok=True)
+    for payload in (json.dumps([[name, "0"] for name in names]).encode(), garbage):
+        write_sealed(planted / folder.JOURNAL, payload)
+        entries, why = folder._read_journal(planted, out)
+        assert (entries is None) == bool(why)
+        for name, _ in entries or []:
+            target = Path(os.path.normpath(out / name))
+            assert target.is_relative_to(out) and target != out, name
+            assert name in folder.read_manifest(out)
