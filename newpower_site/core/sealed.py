@@ -33,6 +33,27 @@ def _checksum(found: os.stat_result, payload: bytes | memoryview) -> bytes:
 
 def read_sealed(path: Path) -> bytes | None:
     """The payload write_sealed stored at `path`; None when missing, torn, altered, planted or not a plain file."""
+    found = _read_own(path)
+    if found is None:
+        return None
+    data, identity = found
+    head = len(MAGIC) + _DIGEST
+    if len(data) < head or not data.startswith(MAGIC):
+        return None
+    payload = memoryview(data)[head:]
+    if _checksum(identity, payload) != data[len(MAGIC) : head]:
+        return None
+    return bytes(payload)
+
+
+def read_own_file(path: Path, size: int = -1) -> bytes | None:
+    """The bytes of `path` (the first `size` of them), if it is a regular file of the current user
+    reached through no final symbolic link; otherwise None."""
+    found = _read_own(path, size)
+    return found[0] if found is not None else None
+
+
+def _read_own(path: Path, size: int = -1) -> tuple[bytes, os.stat_result] | None:
     try:
         handle = os.open(path, _READ_FLAGS)
     except OSError:  # missing, a symbolic link (ELOOP), unreadable
@@ -42,16 +63,9 @@ def read_sealed(path: Path) -> bytes | None:
         if not stat.S_ISREG(found.st_mode) or found.st_uid != os.getuid():
             return None
         try:
-            data = opened.read()
+            return opened.read(size), found
         except OSError:
             return None
-    head = len(MAGIC) + _DIGEST
-    if len(data) < head or not data.startswith(MAGIC):
-        return None
-    payload = memoryview(data)[head:]
-    if _checksum(found, payload) != data[len(MAGIC) : head]:
-        return None
-    return bytes(payload)
 
 
 def write_sealed(path: Path, payload: bytes) -> None:

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 
 from newpower_site.core.diagnostics import Diagnostic, error, warning
-from newpower_site.core.sealed import read_sealed, write_sealed
+from newpower_site.core.sealed import read_own_file, read_sealed, write_sealed
 
 MANIFEST = ".newpower-output"
 MANIFEST_HEADER = "# written by newpower-site; the files of the last build, one per line\n"
@@ -101,6 +101,7 @@ def staging_dir(out: Path) -> Path:
 # with a warning: never replayed, never renamed into place, never deleted.
 
 MARKER = ".newpower-folder"
+JOURNAL = "journal"
 _MARKS = {"commit": b"newpower-site commit folder\n", "staging-old": b"newpower-site output set aside\n"}
 _PID = re.compile(r"[0-9]{1,10}")
 
@@ -180,9 +181,6 @@ def commit_files(out: Path, files: Mapping[str, bytes]) -> None:
         raise
     _apply_journal(folder, out, [(name, digest) for name, digest in journal])  # if this fails, the ready journal stays for the next build to finish
     _remove_ours(folder)
-
-
-JOURNAL = "journal"
 
 
 def recover_interrupted_commit(out: Path) -> list[Diagnostic]:
@@ -271,15 +269,8 @@ def _file_digest(data: bytes) -> str:
 
 
 def _our_file_with(path: Path, checksum: str) -> bool:
-    try:
-        handle = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-    except OSError:
-        return False
-    with os.fdopen(handle, "rb") as opened:
-        found = os.fstat(opened.fileno())
-        if not stat.S_ISREG(found.st_mode) or found.st_uid != os.getuid():
-            return False
-        return _file_digest(opened.read()) == checksum
+    data = read_own_file(path)
+    return data is not None and _file_digest(data) == checksum
 
 
 def _left_by_dead_builds(out: Path, kind: str) -> list[Path]:
@@ -325,15 +316,8 @@ def _marked(folder: Path, kind: str) -> bool:
 
 def _our_manifest(folder: Path) -> bool:
     """The folder holds a manifest this user's build wrote (a staging folder has one from the start)."""
-    try:
-        handle = os.open(folder / MANIFEST, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-    except OSError:
-        return False
-    with os.fdopen(handle, "rb") as opened:
-        found = os.fstat(opened.fileno())
-        if not stat.S_ISREG(found.st_mode) or found.st_uid != os.getuid():
-            return False
-        return opened.read(len(MANIFEST_HEADER)) == MANIFEST_HEADER.encode("utf-8")
+    header = MANIFEST_HEADER.encode("utf-8")
+    return read_own_file(folder / MANIFEST, len(header)) == header
 
 
 def _holds_nothing_of_value(folder: Path) -> bool:
