@@ -22,7 +22,7 @@ import pytest
 from conftest import REPO, copy_site, newpower, tree_bytes
 
 from newpower_site.cache.store import read_checked
-from newpower_site.write.folder import MANIFEST
+from newpower_site.write.folder import MANIFEST, set_aside, start_staging
 
 LIMIT = 120  # seconds: a hang fails the test instead of blocking the suite (not a speed check)
 ITEMS = 150
@@ -143,8 +143,8 @@ def test_a_build_killed_between_the_renames_of_the_fallback_swap_gets_the_old_ou
     site = copy_site("realistic", tmp_path)
     assert newpower("build", "--site", site).code == 0
     before = tree_bytes(site / "output")
-    (site / "output").rename(site / ".output.staging-old-999999999")  # the state between the two renames
-    (site / ".output.staging-999999999").mkdir()
+    set_aside(site / "output").rename(site / ".output.staging-old-999999999")  # the state between the two renames
+    start_staging(site / ".output.staging-999999999")
     (site / ".output.staging-999999999/index.html").write_text("maybe whole, maybe not")
     article = site / "content/articles/old-news.md"
     article.write_text(article.read_text(encoding="utf-8").replace("title:", "titel:"), encoding="utf-8")

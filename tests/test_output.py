@@ -154,6 +154,7 @@ def test_publish_replaces_the_folder_whole(tmp_path: Path) -> None:
 def test_publish_removes_staging_folders_of_killed_builds(tmp_path: Path) -> None:
     out = tmp_path / "output"
     stale = tmp_path / ".output.staging-99999"
+    output.start_staging(stale)  # as a build makes it, then is killed
     (stale / "x").mkdir(parents=True)
     unrelated = tmp_path / ".other.staging-1"
     unrelated.mkdir()

@@ -9,6 +9,8 @@ from pathlib import Path
 
 from conftest import REPO, copy_site, newpower, tree_bytes
 
+from newpower_site.write.folder import start_staging
+
 
 def test_failed_build_leaves_previous_output_byte_identical(tmp_path: Path) -> None:
     site = copy_site("realistic", tmp_path)
@@ -106,7 +108,7 @@ def test_a_killed_build_leaves_the_old_output_and_its_leftovers_are_cleared(tmp_
         alive.mkdir()
         (alive / "index.html").write_text("half-written", encoding="utf-8")
         dead = site / ".output.staging-999999999"
-        dead.mkdir()
+        start_staging(dead)  # as a build makes it
         (dead / "index.html").write_text("half-written", encoding="utf-8")
         assert tree_bytes(site / "output") == before
         assert newpower("build", "--site", site).code == 0

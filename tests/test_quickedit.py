@@ -20,6 +20,7 @@ from conftest import REPO, copy_site, newpower, tree_bytes
 from newpower_site.cache.state import BuildCache
 from newpower_site.engine.engine import Engine
 from newpower_site.engine.options import BuildOptions
+from newpower_site.write import folder as folder_module
 from newpower_site.write.folder import MANIFEST, recover_interrupted_commit
 from newpower_site.write.writers import InPlace, Staged
 
@@ -178,42 +179,67 @@ def test_serve_style_builds_take_the_quick_path_too(preview: tuple[Path, Path, E
     assert b"A line for the preview." in (out / "voices/sam-hughes/index.html").read_bytes()
 
 
-def test_a_commit_killed_half_way_is_finished_by_the_next_build(tmp_path: Path) -> None:
+def killed_commit(out: Path, files: dict[str, bytes], renamed: int, monkeypatch: pytest.MonkeyPatch, pid: int | None = None) -> Path:
+    """Run commit_files as a build SIGKILLed after `renamed` of its renames would; the folder it leaves.
+
+    `renamed` = -1: killed before the journal was ready. `pid`: rename the folder as a dead build's
+    (the seals are bound to the files, not to the folder's name)."""
+    if renamed < 0:
+        real_write = folder_module.write_sealed
+
+        def write(path: Path, payload: bytes) -> None:
+            if path.name == folder_module.JOURNAL:
+                raise KeyboardInterrupt  # the kill
+            real_write(path, payload)
+
+        monkeypatch.setattr(folder_module, "write_sealed", write)
+        monkeypatch.setattr(folder_module, "_remove_ours", lambda folder: None)  # a kill cleans nothing up
+    else:
+        def apply(folder: Path, out: Path, entries: list[tuple[str, str]]) -> None:
+            for index, (relative, _) in enumerate(entries[:renamed]):
+                os.replace(folder / str(index), out / relative)
+            raise KeyboardInterrupt
+
+        monkeypatch.setattr(folder_module, "_apply_journal", apply)
+    with pytest.raises(KeyboardInterrupt):
+        folder_module.commit_files(out, files)
+    monkeypatch.undo()
+    left = out.parent / f".{out.name}.commit-{os.getpid()}"
+    if pid is not None:
+        left = left.rename(out.parent / f".{out.name}.commit-{pid}")
+    return left
+
+
+def test_a_commit_killed_half_way_is_finished_by_the_next_build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """commit_files' journal: what a kill among its renames leaves, and its recovery."""
     out = tmp_path / "output"
     (out / "a").mkdir(parents=True)
     (out / "a/index.html").write_bytes(b"old a")
     (out / "b.html").write_bytes(b"old b")
-    journal = tmp_path / f".output.commit-{2**22 + 12345}"  # a process that is not running
-    journal.mkdir()
-    (journal / "journal").write_text(json.dumps(["a/index.html", "b.html"]), encoding="utf-8")
-    (journal / "1").write_bytes(b"new b")  # "0" was renamed into place before the kill
-    (out / "a/index.html").write_bytes(b"new a")
-    assert recover_interrupted_commit(out)
-    assert tree_bytes(out) == {"a/index.html": b"new a", "b.html": b"new b"}
+    folder_module.write_manifest(out, ["a/index.html", "b.html"])
+    journal = killed_commit(out, {"a/index.html": b"new a", "b.html": b"new b"}, 1, monkeypatch)
+    assert (out / "a/index.html").read_bytes() == b"new a" and (out / "b.html").read_bytes() == b"old b"
+    assert recover_interrupted_commit(out) == []
+    assert tree_bytes(out) == {"a/index.html": b"new a", "b.html": b"new b", MANIFEST: (out / MANIFEST).read_bytes()}
     assert not journal.exists()
 
 
-def test_a_commit_killed_before_its_journal_was_ready_changes_nothing(tmp_path: Path) -> None:
+def test_a_commit_killed_before_its_journal_was_ready_changes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     out = tmp_path / "output"
     out.mkdir()
     (out / "b.html").write_bytes(b"old b")
-    journal = tmp_path / f".output.commit-{2**22 + 12346}"
-    journal.mkdir()
-    (journal / "0").write_bytes(b"new b")
-    (journal / "journal.tmp").write_text(json.dumps(["b.html"]), encoding="utf-8")
-    assert not recover_interrupted_commit(out)
-    assert tree_bytes(out) == {"b.html": b"old b"}
+    folder_module.write_manifest(out, ["b.html"])
+    journal = killed_commit(out, {"b.html": b"new b"}, -1, monkeypatch)
+    assert (journal / "0").read_bytes() == b"new b"
+    assert recover_interrupted_commit(out) == []
+    assert (out / "b.html").read_bytes() == b"old b"
     assert not journal.exists()
     assert os.listdir(tmp_path) == ["output"]
 
 
-def test_a_pending_journal_is_settled_before_any_build_so_it_never_lands_later(site: Path) -> None:
+def test_a_pending_journal_is_settled_before_any_build_so_it_never_lands_later(site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A --no-cache build after a killed commit: the journal is finished first, then replaced whole."""
-    journal = site / f".output.commit-{2**22 + 12347}"
-    journal.mkdir()
-    (journal / "0").write_bytes(b"<p>from a killed commit</p>")
-    (journal / "journal").write_text(json.dumps(["about/index.html"]), encoding="utf-8")
+    journal = killed_commit(site / "output", {"about/index.html": b"<p>from a killed commit</p>"}, 0, monkeypatch, pid=2**22 + 12347)
     run = newpower("build", "--site", site, "--no-cache")
     assert run.code == 0, run.stderr
     assert not journal.exists()

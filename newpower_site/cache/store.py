@@ -19,6 +19,7 @@ import copyreg
 import hashlib
 import os
 import pickle
+import stat
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -77,9 +78,13 @@ def write_checked(path: Path, value: Any) -> None:
 
 
 def read_checked(path: Path) -> Any | None:
-    """The value written by write_checked, or None when missing, torn or corrupt."""
+    """The value written by write_checked, or None when missing, torn, corrupt or not a plain file
+    (a symbolic link is not followed, a FIFO not waited on)."""
     try:
-        data = path.read_bytes()
+        with os.fdopen(os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK), "rb") as handle:
+            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                return None
+            data = handle.read()
     except OSError:
         return None
     payload = unseal(data)

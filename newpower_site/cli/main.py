@@ -21,7 +21,6 @@ from newpower_site import __version__
 from newpower_site.write.lock import LockError, output_lock
 from newpower_site.core.diagnostics import Diagnostic, fails
 from newpower_site.cli.email import add_email_commands
-from newpower_site.write.folder import recover_interrupted_swap
 from newpower_site.engine.options import BuildOptions, BuildResult
 from newpower_site.cli.report import FORMATS, ReportStyle, count, write_report
 from newpower_site.load.schema import KIND_BY_NAME
@@ -167,8 +166,7 @@ def run_build(args: argparse.Namespace) -> int:
     progress = TerminalProgress(enabled=not args.quiet)
     try:  # one build at a time per output folder: a second one waits (buildlock.py)
         with output_lock(options.output, waiting=lambda line: print(line, file=sys.stderr, flush=True)):
-            recover_interrupted_swap(options.output)
-            from newpower_site.engine.engine import build_site
+            from newpower_site.engine.engine import build_site  # its writer settles what killed builds left first
 
             result = build_site(options, cached=not args.no_cache, progress=progress)
     except LockError as exc:

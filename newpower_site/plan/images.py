@@ -19,7 +19,6 @@ from __future__ import annotations
 import hashlib
 import html
 import io
-import os
 import posixpath
 import re
 from collections.abc import Iterable, Mapping
@@ -28,6 +27,7 @@ from pathlib import Path
 
 from markupsafe import Markup
 
+from newpower_site.core.sealed import private_folder, read_sealed, write_sealed
 from newpower_site.load.links import IMAGE_EXTENSIONS
 from newpower_site.core.model import Image, Site
 from newpower_site.core.layout import CACHE_IMAGES, cache_folder
@@ -296,22 +296,24 @@ def _picture_html(
 # -- the copies -----------------------------------------------------------------------------------------
 
 
-def render_variant(variant: Variant, site_dir: Path) -> bytes:
-    """The bytes of one resized copy: from the cache, or made now and cached."""
-    cache = cache_folder(site_dir, CACHE_IMAGES)
-    cached = cache / variant.cache_name
-    try:
-        return cached.read_bytes()
-    except OSError:
-        pass
+def render_variant(variant: Variant, site_dir: Path, cache: bool = True) -> bytes:
+    """The bytes of one resized copy: from the cache, or made now and cached (`cache=False`: neither).
+
+    Each entry is sealed to its own file (core/sealed.py): one torn, altered,
+    planted or a symbolic link (to /etc/passwd, say) is a miss and made again,
+    never published; a cache folder that is a link is not used at all.
+    """
+    folder = private_folder(site_dir, cache_folder(site_dir, CACHE_IMAGES)) if cache else None
+    if folder is not None:
+        cached = read_sealed(folder / variant.cache_name)
+        if cached is not None:
+            return cached
     data = resize(variant.source.read_bytes(), variant.width, variant.height, variant.format)
-    try:
-        cache.mkdir(parents=True, exist_ok=True)
-        temporary = cache / f".{variant.cache_name}.{os.getpid()}"
-        temporary.write_bytes(data)
-        os.replace(temporary, cached)  # a build beside this one never reads half a file
-    except OSError:
-        pass  # a read-only site folder still builds, only more slowly
+    if folder is not None:
+        try:
+            write_sealed(folder / variant.cache_name, data)  # a build beside this one never reads half a file
+        except OSError:
+            pass  # a read-only site folder still builds, only more slowly
     return data
 
 

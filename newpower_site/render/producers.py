@@ -29,6 +29,7 @@ class Rendering:
     env: jinja2.Environment
     urls: Urls
     site_dir: Path
+    image_cache: bool = True  # resized images kept in and taken from .newpower-cache/images/ (not by --no-cache)
 
     def template(self, name: str, context, output_path: str) -> str:
         return render_named(name, context, output_path, self.env, self.site_dir)
@@ -55,7 +56,7 @@ PRODUCERS: dict[str, Callable[[Output, Rendering], bytes]] = {
     "sitemap": lambda output, r: render_sitemap(output.context["pages"], r.urls),
     "robots": lambda output, r: render_robots(output.context["sitemap"]),
     "copy": _copy,
-    "image": lambda output, r: render_variant(output.context["variant"], r.site_dir),
+    "image": lambda output, r: render_variant(output.context["variant"], r.site_dir, cache=r.image_cache),
     "manifest": lambda output, r: render_manifest(output.context, r.urls),
     "email-html": _email,
     "email-text": _email,
@@ -63,6 +64,6 @@ PRODUCERS: dict[str, Callable[[Output, Rendering], bytes]] = {
 }
 
 
-def render_output(output: Output, env: jinja2.Environment, urls: Urls, site_dir: Path) -> bytes:
+def render_output(output: Output, env: jinja2.Environment, urls: Urls, site_dir: Path, image_cache: bool = True) -> bytes:
     """The bytes of one planned output; raises RenderError (a located template problem) or OSError."""
-    return PRODUCERS[output.producer](output, Rendering(env, urls, site_dir))
+    return PRODUCERS[output.producer](output, Rendering(env, urls, site_dir, image_cache))

@@ -40,11 +40,13 @@ class _RenderJob:
     site_dir: Path
     theme: tuple[Path, ...]
     code_cache: Path | None
+    image_cache: bool
 
     def __call__(self, index: int) -> tuple[bytes | None, Diagnostic | None]:
         output = self.outputs[index]
         try:
-            return render_output(output, _environment(self.site_dir, self.theme, self.code_cache), self.urls, self.site_dir), None
+            env = _environment(self.site_dir, self.theme, self.code_cache)
+            return render_output(output, env, self.urls, self.site_dir, self.image_cache), None
         except RenderError as exc:
             return None, exc.diagnostic
         except OSError as exc:
@@ -52,13 +54,15 @@ class _RenderJob:
 
 
 def render_outputs(outputs: Sequence[Output], urls: Urls, site_dir: Path, problems: list[Diagnostic], *,
-                   code_cache: Path | None = None, parallel: bool = True, progress: Progress | None = None) -> Iterator[tuple[Output, bytes]]:
+                   code_cache: Path | None = None, image_cache: bool = True, parallel: bool = True,
+                   progress: Progress | None = None) -> Iterator[tuple[Output, bytes]]:
     """Yield (output, bytes) in order as each is rendered; what fails is added to `problems`.
 
-    `code_cache` keeps compiled templates between runs (cached builds only:
-    `check` and `--no-cache` use none of the cache).
+    `code_cache` keeps compiled templates between runs and `image_cache`
+    resized images (cached builds only: `check` and `--no-cache` pass None
+    and False, and so use none of `.newpower-cache/`).
     """
-    job = _RenderJob(outputs, urls, site_dir, tuple(theme_dirs(site_dir)), code_cache)
+    job = _RenderJob(outputs, urls, site_dir, tuple(theme_dirs(site_dir)), code_cache, image_cache)
     reported: set[str] = set()
     for done, (data, problem) in enumerate(imap_in_pool(job, range(len(outputs)), enabled=parallel), start=1):
         if problem is not None:

@@ -16,6 +16,7 @@ import jinja2
 
 from newpower_site.core.dates import long_date
 from newpower_site.core.diagnostics import Diagnostic, error
+from newpower_site.core.sealed import private_folder, read_sealed, write_sealed
 from newpower_site.core.theme import theme_dirs
 
 
@@ -25,35 +26,45 @@ class RenderError(Exception):
         self.diagnostic = diagnostic
 
 
-class _TemplateCodeCache(jinja2.FileSystemBytecodeCache):
+class _TemplateCodeCache(jinja2.BytecodeCache):
     """Compiled templates kept between runs: compiling the theme costs a quick rebuild 0.2 s.
 
     Jinja keys each entry by the template's source, so an edited template is
-    compiled again; an entry that cannot be read is compiled again too.
+    compiled again. Loading an entry runs its code (and unpickles its header),
+    so each is sealed to its own file (core/sealed.py): an entry that is torn,
+    altered, a symbolic link or planted from elsewhere is a miss, compiled
+    again, never run.
     """
 
+    def __init__(self, folder: Path):
+        self.folder = folder
+
+    def _entry(self, bucket: jinja2.bccache.Bucket) -> Path:
+        return self.folder / f"__jinja2_{bucket.key}.cache"
+
     def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        data = read_sealed(self._entry(bucket))
+        if data is None:
+            return
         try:
-            super().load_bytecode(bucket)
+            bucket.bytecode_from_string(data)
         except Exception:
             bucket.reset()
 
     def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
         try:
-            super().dump_bytecode(bucket)
+            write_sealed(self._entry(bucket), bucket.bytecode_to_string())
         except OSError:
             pass  # a read-only cache folder only costs time
 
 
 def make_environment(site_dir: Path, code_cache: Path | None = None) -> jinja2.Environment:
-    """`code_cache`: a folder for compiled templates (cached builds only: `check` writes nothing)."""
+    """`code_cache`: a folder for compiled templates under `site_dir` (cached builds only: `check` and
+    `--no-cache` pass none and so use nothing in `.newpower-cache/`)."""
     cache = None
     if code_cache is not None:
-        try:
-            code_cache.mkdir(parents=True, exist_ok=True)
-            cache = _TemplateCodeCache(str(code_cache))
-        except OSError:
-            cache = None
+        folder = private_folder(site_dir, code_cache)
+        cache = _TemplateCodeCache(folder) if folder is not None else None
     env = jinja2.Environment(
         bytecode_cache=cache,
         loader=jinja2.FileSystemLoader([str(d) for d in theme_dirs(site_dir)]),

@@ -21,6 +21,7 @@ import queue
 import shutil
 import signal
 import socket
+import sys
 import threading
 import time
 import webbrowser
@@ -39,7 +40,7 @@ from newpower_site.cache.state import BuildCache
 from newpower_site.core.layout import CACHE_ROOT, CACHE_SERVE, cache_folder
 from newpower_site.write.lock import LockError, output_lock
 from newpower_site.load.config import load_config
-from newpower_site.core.diagnostics import Diagnostic
+from newpower_site.core.diagnostics import Diagnostic, error
 from newpower_site.engine.engine import Engine
 from newpower_site.serve.livereload import EVENTS_PATH, SCRIPT, SCRIPT_PATH, Hub, inject
 from newpower_site.engine.options import BuildOptions, BuildResult
@@ -54,6 +55,14 @@ QUIET_PERIOD = 0.03  # seconds without a new change before a rebuild starts
 QUIET_AFTER_SAVE = 0.005  # ... when the last change was a file closed after writing: that save is whole
 LONGEST_WAIT = 0.3  # a steady stream of changes still rebuilds this often
 IGNORED_PARTS = {CACHE_ROOT, "output", ".git", "node_modules", "__pycache__"}
+# A connection that sends nothing for this long, or takes longer than HEAD_DEADLINE to
+# send a request's head, is closed: idle and trickling sockets must not use up the
+# descriptors. At most MAX_CONNECTIONS are held at once (each browser tab holds one
+# for its event stream); one more is answered 503 and closed.
+IDLE_TIMEOUT = 10.0
+HEAD_DEADLINE = 10.0
+MAX_CONNECTIONS = 64
+LOCAL_NAMES = ("127.0.0.1", "localhost", "[::1]")
 WATCHED_FOLDERS = ("content", "templates")
 
 Say = Callable[[str], None]
@@ -122,21 +131,93 @@ class Preview:
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
+    """One connection. Only requests for this server's own address are answered: through DNS
+    rebinding a web page could otherwise name its own host and read the preview, drafts and all."""
+
     preview: Preview  # set on the subclass made per server
     protocol_version = "HTTP/1.1"
-
     def log_message(self, format: str, *args: object) -> None:
         pass
 
+    def setup(self) -> None:
+        self.timeout = IDLE_TIMEOUT  # socketserver sets it on the socket: each read and write
+        super().setup()
+
+    def handle_one_request(self) -> None:
+        """As the standard one, with one deadline for the whole request line and headers (a trickle
+        of one byte every few seconds never meets the socket's timeout)."""
+        timer = threading.Timer(HEAD_DEADLINE, self._cut_off)
+        timer.daemon = True
+        self._head_read = False
+        timer.start()
+        try:
+            super().handle_one_request()
+        finally:
+            timer.cancel()
+
+    def parse_request(self) -> bool:
+        parsed = super().parse_request()
+        self._head_read = True
+        return parsed
+
+    def _cut_off(self) -> None:
+        if not self._head_read:
+            try:
+                self.connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
     def do_HEAD(self) -> None:
-        self._respond(head=True)
+        self._checked(head=True)
 
     def do_GET(self) -> None:
-        self._respond(head=False)
+        self._checked(head=False)
+
+    def _checked(self, head: bool) -> None:
+        """Refuse what this server must not answer; a path it cannot serve is a 404, never a traceback."""
+        port = self.server.server_address[1]
+        own = {f"{name}:{port}" for name in LOCAL_NAMES} | (set(LOCAL_NAMES) if port == 80 else set())
+        host = (self.headers.get("Host") or "").strip().lower()
+        if host not in own:
+            return self._refuse(421 if host else 400, f"this preview answers only to http://{HOST}:{port}/")
+        if not self.path.startswith("/"):  # the origin form only: no absolute URL, no "*"
+            return self._refuse(400, "a request for a path is expected")
+        try:
+            self._respond(head)
+        except (ConnectionError, TimeoutError):
+            raise  # the browser went away or stalled: nothing to answer (handle_error says nothing)
+        except (OSError, ValueError) as exc:  # a name too long for the file system, say
+            self._refuse(404, f"cannot serve this path: {getattr(exc, 'strerror', None) or exc}")
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """A request it cannot serve is the client's fault, a 4xx: a method other than GET and HEAD is 405
+        (the standard handler says 501), an HTTP version it does not speak 400 (not 505). The answer
+        always has a status line, even to a request line too broken to name its version."""
+        if code == 501:
+            code, message = 405, "only GET and HEAD are served"
+        elif code == 505:
+            code = 400
+        if self.request_version == "HTTP/0.9":
+            self.request_version = "HTTP/1.0"
+        super().send_error(code, message, explain)
+
+    def _refuse(self, status: int, message: str) -> None:
+        self.close_connection = True
+        self._send(status, "text/plain; charset=utf-8", message.encode() + b"\n", head=self.command == "HEAD")
+
+    def _cross_origin(self) -> bool:
+        """The event stream is for the preview's own pages: a page elsewhere must not listen to it."""
+        origin = self.headers.get("Origin")
+        if origin is None:
+            return False
+        port = self.server.server_address[1]
+        return origin.strip().lower() not in {f"http://{name}:{port}" for name in LOCAL_NAMES}
 
     def _respond(self, head: bool) -> None:
         path = unquote(urlsplit(self.path).path)
         if path == EVENTS_PATH:
+            if self._cross_origin():
+                return self._refuse(403, "the event stream is for the preview's own pages")
             return self._events()
         if path == SCRIPT_PATH:
             return self._send(200, "text/javascript; charset=utf-8", SCRIPT.encode(), head)
@@ -266,12 +347,49 @@ class _Changes(FileSystemEventHandler):
         return bool(set(parts) & IGNORED_PARTS) or name.endswith(("~", ".swp", ".swx", ".tmp")) or name.startswith(".#")
 
 
+class _PreviewServer(http.server.ThreadingHTTPServer):
+    """A thread per connection, at most MAX_CONNECTIONS of them; a dropped connection is no traceback."""
+
+    daemon_threads = True
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        if not self.slots.acquire(blocking=False):
+            try:
+                request.sendall(b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+            except OSError:
+                pass
+            self.shutdown_request(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self.slots.release()
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self.slots.release()
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A browser that went away or a socket timed out is normal; anything else is one line, not a traceback."""
+        exc = sys.exc_info()[1]
+        if isinstance(exc, OSError):
+            return
+        print(f"newpower: internal error while serving a request: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
+
+
 def bind(port: int) -> tuple[http.server.ThreadingHTTPServer, int]:
     """A server on `port`, or on the next free one of the following PORT_TRIES."""
     last_error: OSError | None = None
     for candidate in range(port, port + PORT_TRIES + 1):
         try:
-            server = http.server.ThreadingHTTPServer((HOST, candidate), _Handler)
+            server = _PreviewServer((HOST, candidate), _Handler)
             return server, server.server_address[1]
         except OSError as exc:
             if exc.errno not in (errno.EADDRINUSE, errno.EACCES):
@@ -282,9 +400,23 @@ def bind(port: int) -> tuple[http.server.ThreadingHTTPServer, int]:
     raise last_error or OSError(errno.EADDRINUSE, "no free port")
 
 
+def refuse_preview_folder(site_dir: Path) -> list[Diagnostic]:
+    """Reasons not to write the preview, as build refuses an --out that is a link: the preview goes
+    only into a folder of its own, never into a link's target."""
+    for folder in (site_dir / CACHE_ROOT, serve_folder(site_dir)):
+        if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
+            shown = folder.relative_to(site_dir).as_posix()
+            return [error(shown, 0, "is a symbolic link or not a folder; serve writes its preview only into a folder of its own: remove it")]
+    return []
+
+
 def serve(options: ServeOptions, say: Say, report: Report, ready: Callable[[str], None] | None = None,
           stop: threading.Event | None = None) -> int:
-    """Run until Ctrl-C (or `stop` is set); 0 on a clean stop, 1 when the port cannot be had."""
+    """Run until Ctrl-C (or `stop` is set); 0 on a clean stop, 1 when the port cannot be had or the preview folder is refused."""
+    refusals = refuse_preview_folder(options.build.site_dir)
+    if refusals:
+        report(refusals)
+        return 1
     preview = Preview(options.build, say, report)
     first = preview.rebuild()
     if not first.ok:

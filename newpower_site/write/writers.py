@@ -22,6 +22,7 @@ from newpower_site.write.folder import (
     list_files,
     read_manifest,
     recover_interrupted_commit,
+    recover_interrupted_swap,
     refuse_output_dir,
     remove_stale_staging,
     staging_dir,
@@ -261,8 +262,9 @@ class Staged(Writer):
         self._committed: dict[str, tuple[int, int]] | None = None
 
     def recover(self) -> list[Diagnostic]:
-        recover_interrupted_commit(self.out)
-        return []
+        """Put back an output set aside, finish a killed commit, remove killed builds' staging folders:
+        each only when provably ours (folder.py); a warning names each folder left alone."""
+        return recover_interrupted_swap(self.out) + recover_interrupted_commit(self.out) + remove_stale_staging(self.out)
 
     def refusals(self, site_dir: Path) -> list[Diagnostic]:
         return refuse_output_dir(self.out, site_dir)
@@ -295,6 +297,7 @@ class Staged(Writer):
             remove_stale_staging(self.out)
             self.stage = staging_dir(self.out)
             self.stage.mkdir(parents=True)
+            write_manifest(self.stage, [])  # from its first moment provably ours, so a killed build's is removed (folder.py)
 
     def _few_changes(self, changes: Changes) -> bool:
         previous = changes.previous
