@@ -195,3 +195,15 @@ def test_check_answers_from_the_last_build_when_nothing_changed_and_writes_nothi
     edited = check_site(BuildOptions(site))
     assert edited.stats.path == "cold" and not edited.ok
     assert {p: p.stat().st_mtime_ns for p in sorted(site.rglob("*"))} == before  # not even the build cache is written
+
+
+def test_no_cache_builds_use_none_of_the_cache_folder(tmp_path: Path) -> None:
+    """--no-cache neither reads nor writes .newpower-cache/: not items, compiled templates or resized images."""
+    site = tmp_path / "site"
+    shutil.copytree(REPO / "content", site / "content")  # this repository's site has PNG portraits to resize
+    shutil.copy(REPO / "site.yaml", site / "site.yaml")
+    result = build_site(BuildOptions(site, out_dir=tmp_path / "out"), cached=False, search_index=False)
+    assert result.ok, [d.format() for d in result.diagnostics]
+    assert any(p.suffix in (".webp", ".jpg", ".png") and "/" in p.relative_to(tmp_path / "out").as_posix()
+               for p in (tmp_path / "out").rglob("*"))
+    assert not (site / ".newpower-cache").exists()

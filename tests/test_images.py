@@ -95,7 +95,7 @@ def site(tmp_path: Path) -> Path:
 
 
 def built(site: Path, out: Path) -> Path:
-    result = build_site(BuildOptions(site_dir=site, out_dir=out), cached=False)
+    result = build_site(BuildOptions(site_dir=site, out_dir=out))  # cached: resized images are kept in .newpower-cache/images/
     assert result.ok, [d.format() for d in result.diagnostics]
     return out
 
