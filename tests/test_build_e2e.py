@@ -228,6 +228,21 @@ def test_sitemap_and_robots(realistic_build: Path) -> None:
     assert f"Sitemap: {ORIGIN}{PREFIX}/sitemap.xml" in (realistic_build / "robots.txt").read_text()
 
 
+def test_robots_and_the_email_files_keep_crawlers_off_raw_merge_tags(realistic_build: Path) -> None:
+    rules = [line for line in (realistic_build / "robots.txt").read_text().splitlines() if line.startswith("Disallow:")]
+    assert rules == [f"Disallow: {PREFIX}/email/"]
+    for page in (realistic_build / "email").glob("*.html"):
+        assert lxml.html.fromstring(page.read_bytes()).xpath("//meta[@name='robots']/@content") == ["noindex"], page.name
+
+
+def test_atom_has_a_feed_level_author_for_entries_without_one(realistic_build: Path) -> None:
+    """RFC 4287 4.1.1: an entry without an author needs one on the feed (the W3C validator's 'Missing entry element: author')."""
+    atom = {"a": "http://www.w3.org/2005/Atom"}
+    tree = lxml.etree.fromstring((realistic_build / "atom.xml").read_bytes())
+    assert tree.xpath("/a:feed/a:author/a:name/text()", namespaces=atom) == ["Riverside Commons"]
+    assert any(not entry.xpath("a:author", namespaces=atom) for entry in tree.xpath("/a:feed/a:entry", namespaces=atom))
+
+
 def test_drafts_and_future_flags_include_them(tmp_path: Path) -> None:
     site = copy_site("realistic", tmp_path)
     run = newpower("build", "--site", site, "--drafts", "--future")

@@ -411,8 +411,17 @@ def test_email_empty_postal_address_points_at_it(tmp_path: Path) -> None:
 
 
 def test_email_provider_defaults_to_generic(tmp_path: Path) -> None:
-    settings, problems = config(tmp_path, SITE_OK + "email:\n  postal_address: 1 Road\n")
-    assert problems == [] and settings.email == EmailSettings("generic", "1 Road")
+    settings, problems = config(tmp_path, SITE_OK + "email:\n  postal_address: 1 Road\n  unsubscribe: '%%unsub%%'\n")
+    assert problems == [] and settings.email == EmailSettings("generic", "1 Road", unsubscribe="%%unsub%%")
+
+
+@pytest.mark.parametrize("block", ["email:\n  postal_address: 1 Road\n", "email:\n  postal_address: 1 Road\n  provider: generic\n"])
+def test_generic_without_an_unsubscribe_tag_is_an_error(tmp_path: Path, block: str) -> None:
+    """Else `{{unsubscribe_url}}` went out as the link and the List-Unsubscribe header, whatever the tool."""
+    _, problems = config(tmp_path, SITE_OK + block)
+    [(line, message)] = problems
+    assert line == (6 if "provider" in block else 4)
+    assert message.startswith("email.provider generic needs email.unsubscribe: your mailing tool's unsubscribe merge tag")
 
 
 def test_email_must_be_a_mapping(tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ overridden, and neither writes into the output folder.
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import sys
 import unicodedata
@@ -17,6 +18,7 @@ from email.utils import formataddr, getaddresses, parseaddr
 from typing import TYPE_CHECKING
 
 from newpower_site.core.diagnostics import Diagnostic, error
+from newpower_site.core.layout import CONFIG_FILE
 from newpower_site.email.send import TIMEOUT_SECONDS
 from newpower_site.load.schema import EMAIL_PROVIDERS
 
@@ -39,7 +41,10 @@ def add_email_commands(commands: argparse._SubParsersAction, common: argparse.Ar
         "email", parents=[common, issue], help="print an issue's email HTML (or --text) to stdout",
         description="Print a newsletter issue's email, ready to paste into or pipe to a mailing tool.",
     )
-    email_cmd.add_argument("--text", action="store_true", help="print the plain-text version instead")
+    shown = email_cmd.add_mutually_exclusive_group()
+    shown.add_argument("--text", action="store_true", help="print the plain-text version instead")
+    shown.add_argument("--json", action="store_true",
+                       help="print one JSON object with subject, preheader, html, text and provider, for scripts")
     email_cmd.set_defaults(run=lambda args: run_email(args, report))
 
     send_cmd = commands.add_parser(
@@ -62,8 +67,16 @@ def run_email(args: argparse.Namespace, report: Report) -> int:
     found = _render_issue(args, report)
     if found is None:
         return 1
-    outputs, files, _ = found
-    sys.stdout.write(files[outputs["email-text" if args.text else "email-html"].path].decode("utf-8"))
+    outputs, files, urls = found
+    if args.json:
+        from newpower_site.email.output import email_for
+
+        email = email_for(outputs["email-html"].context, urls)
+        document = {"subject": email.subject, "preheader": email.preheader, "html": files[outputs["email-html"].path].decode("utf-8"),
+                    "text": files[outputs["email-text"].path].decode("utf-8"), "provider": email.unsubscribe.provider}
+        sys.stdout.write(json.dumps(document, ensure_ascii=False) + "\n")
+    else:
+        sys.stdout.write(files[outputs["email-text" if args.text else "email-html"].path].decode("utf-8"))
     return 0
 
 
@@ -141,7 +154,12 @@ def _render_issue(args: argparse.Namespace, report: Report) -> tuple[dict[str, O
     if not mine:
         report([_no_such_issue(args.slug, [i.slug for i in result.site.library.newsletters])])
         return None
-    return mine, writer.files, Urls(result.site.config.base_url)
+    config = result.site.config
+    if args.provider == "generic" and not (config.email and config.email.unsubscribe):
+        report([error(CONFIG_FILE, 1, "--provider generic needs email.unsubscribe in site.yaml: your mailing tool's "
+                      "unsubscribe merge tag or URL (without it the link would be a dead '{{unsubscribe_url}}')")])
+        return None
+    return mine, writer.files, Urls(config.base_url)
 
 
 def _no_such_issue(slug: str, known: list[str]) -> Diagnostic:

@@ -231,6 +231,13 @@ def _check_email(raw: Any, name: str, mapping: LocatedMapping) -> tuple[Any, Mes
     for key in ("from", "unsubscribe"):
         if key in raw and (not isinstance(raw[key], str) or not raw[key].strip()):
             messages.append(_Problem(f"{name}.{key} must be a non-empty text", nested_key=key))
+    if provider == "generic" and "unsubscribe" not in raw:
+        where = "provider" if "provider" in raw else None
+        messages.append(_Problem(
+            f"{name}.provider generic needs {name}.unsubscribe: your mailing tool's unsubscribe merge tag (such as "
+            "'{{unsubscribe_url}}') or URL, or name the tool as provider (" + ", ".join(p for p in EMAIL_PROVIDERS if p != "generic") + ")",
+            nested_key=where,
+        ))
     sender = raw.get("from")
     if isinstance(sender, str) and sender.strip() and not _one_address(sender):
         messages.append(_Problem(f"{name}.from must be one email address, such as 'The New Power Project <news@example.org>'", nested_key="from"))

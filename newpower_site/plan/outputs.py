@@ -197,7 +197,8 @@ def plan_site(site: Site, urls: Urls, static: Mapping[str, Path], site_dir: Path
     # The sitemap lists pages worth finding from a search engine: not the 404, not the search form.
     listed = [o for o in outputs if o.producer == "template" and o.context["meta"].kind not in ("404", "search")]
     outputs.append(Output("sitemap.xml", "sitemap", context={"pages": listed}, inputs=(CONFIG_FILE,)))
-    outputs.append(Output("robots.txt", "robots", context={"sitemap": urls.absolute(urls.sitemap())}, inputs=(CONFIG_FILE,)))
+    robots = {"sitemap": urls.absolute(urls.sitemap()), "disallowed": (urls.email_folder(),)}
+    outputs.append(Output("robots.txt", "robots", context=robots, inputs=(CONFIG_FILE,)))
     return outputs
 
 

@@ -73,6 +73,8 @@ def _generator(context: Mapping[str, Any], urls: Urls, rss: bool) -> FeedGenerat
     feed.link(href=context["self_url"], rel="self")
     feed.link(href=context["home_url"], rel="alternate")  # RSS keeps the last link as <link>
     feed.language(site.language)
+    if not rss:  # RFC 4287 wants an author for every entry, or one for the feed: the site speaks for entries without one
+        feed.author({"name": xml_text(site.title).strip() or context["home_url"]})
     feed.generator("newpower-site", __version__)
     feed.updated(max((_updated(i) for i in items), default=EPOCH))
     for item in items:
