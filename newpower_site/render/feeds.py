@@ -86,7 +86,7 @@ def _generator(context: Mapping[str, Any], urls: Urls, rss: bool) -> FeedGenerat
         entry.link(href=url, rel="alternate")
         entry.published(item.date)
         entry.updated(_updated(item))
-        summary = xml_text(item.summary).strip()  # a summary of forbidden characters only is none
+        summary = xml_text(item.description).strip()  # a summary of forbidden characters only is none
         if summary:
             entry.summary(summary)  # Atom: text, as it is
             entry.description(html.escape(summary, quote=False))  # RSS readers show <description> as HTML
