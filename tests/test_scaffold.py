@@ -40,8 +40,9 @@ def test_a_new_voice_explains_every_field_and_sketches_the_interview(tmp_path: P
     assert "consent" in text
     body = path.read_text(encoding="utf-8").split("---\n", 2)[2]
     assert len(re.findall(r"^## .+\?$", body, flags=re.MULTILINE)) == 3, "three example questions"
-    check = newpower("check", "--site", site, "--drafts", "--strict")
+    check = newpower("check", "--site", site, "--drafts")
     assert check.code == 0, check.stderr
+    assert "content/voices/asha-patel.md" in check.stderr and "placeholder" in check.stderr, "published as it is, it would be warned about"
 
 
 def test_a_voice_needs_a_name(tmp_path: Path) -> None:
@@ -88,8 +89,8 @@ def test_the_proposed_newsletter_passes_check_and_featuring_works_by_uncommentin
     assert run.code == 0, run.stderr
     (path,) = (site / "content/newsletters").glob("*.md")
     assert re.fullmatch(r"\d{4}-\d{2}\.md", path.name)
-    check = newpower("check", "--site", site, "--drafts", "--strict")
-    assert check.code == 0, check.stderr
+    check = newpower("check", "--site", site, "--drafts")
+    assert check.code == 0 and "error" not in check.stderr, check.stderr
     path.write_text(path.read_text(encoding="utf-8").replace("#  - articles/fresh", "  - articles/fresh"), encoding="utf-8")
     assert newpower("check", "--site", site, "--drafts").code == 0
     built = newpower("build", "--site", site, "--drafts")

@@ -81,11 +81,18 @@ def make_parser() -> argparse.ArgumentParser:
                                     description="Validate the site folder and render every page without writing anything.")
     check_cmd.set_defaults(run=run_check)
 
-    new_cmd = commands.add_parser("new", parents=[common], help="start a new article, voice, newsletter issue, page or site",
-                                  description="Write a new file with valid front matter and today's date. Never overwrites.")
+    new_cmd = commands.add_parser("new", help="start a new article, voice, newsletter issue, page or site",
+                                  description="Write a new file with valid front matter and today's date. Never overwrites. "
+                                  "`new site TITLE` makes a folder named after the title, unless --site names one.")
     new_cmd.add_argument("kind", choices=(*KIND_BY_NAME, "site"), help="what to create")
     new_cmd.add_argument("title", nargs="?", help="its title (for a voice: the member's name); a newsletter issue without one gets the month's")
+    # Not the common --site: `new site` must know whether a folder was named (default: one made from the title).
+    new_cmd.add_argument("--site", type=Path, metavar="DIR",
+                         help="the site folder (default: the current folder; for `new site`, a new folder named after the title)")
+    new_cmd.add_argument("--debug", action="store_true", help="show a traceback when something unexpected goes wrong")
+    new_cmd.add_argument("--quiet", "-q", action="store_true", help="print nothing but problems")
     new_cmd.add_argument("--slug", help="the file name without .md (default: made from the title)")
+    new_cmd.add_argument("--force", action="store_true", help="new site: fill a folder that is not empty (existing files are still never overwritten)")
     new_cmd.set_defaults(run=run_new)
     add_email_commands(commands, common, report)
     return parser
@@ -204,13 +211,20 @@ def run_check(args: argparse.Namespace) -> int:
 
 def run_new(args: argparse.Namespace) -> int:
     from newpower_site.load.config import load_config
-    from newpower_site.cli.scaffold import ScaffoldError, scaffold_item, scaffold_site, write_new
+    from newpower_site.cli.scaffold import ScaffoldError, refuse_a_full_folder, scaffold_item, scaffold_site, site_folder_name, write_new
 
-    site_dir: Path = args.site
     if not args.title and args.kind != "newsletter":
-        print(f'newpower new {args.kind}: give a title, e.g. newpower new {args.kind} "Asha Patel"', file=sys.stderr)
+        example = "Our Branch" if args.kind == "site" else "Asha Patel"
+        print(f'newpower new {args.kind}: give a title, e.g. newpower new {args.kind} "{example}"', file=sys.stderr)
         return 2
+    site_dir: Path = args.site if args.site is not None else Path(".")
     if args.kind == "site":
+        try:
+            site_dir = args.site if args.site is not None else Path(site_folder_name(args.title))
+            refuse_a_full_folder(site_dir, args.force)
+        except ScaffoldError as exc:
+            print(f"newpower new site: error: {exc}", file=sys.stderr)
+            return 1
         scaffolds = scaffold_site(args.title, site_dir)
     else:
         config, problems = load_config(site_dir)
@@ -231,4 +245,6 @@ def run_new(args: argparse.Namespace) -> int:
         for path in written:
             if path.name != ".keep":
                 print(f"created {path}")
+        if args.kind == "site":
+            print(f"next: newpower new article \"A first article\" --site {site_dir}, then newpower serve --site {site_dir}")
     return 0

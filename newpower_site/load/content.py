@@ -22,6 +22,7 @@ from newpower_site.load.frontmatter import decode_source, split_front_matter
 from newpower_site.load.links import CONTENT_ROOT, LinkProblem, LinkTargets, resolve_image
 from newpower_site.load.markdown import MarkdownRenderer
 from newpower_site.core.model import Article, Asset, Image, Item, Library, Newsletter, Page, Term, Voice, sort_newest_first
+from newpower_site.load.placeholders import item_placeholder_warnings, site_placeholder_warnings
 from newpower_site.load.schema import KIND_BY_FOLDER, Kind
 from newpower_site.core.slugs import is_valid_slug, slugify
 from newpower_site.core.theme import static_files
@@ -134,7 +135,7 @@ def load_library(
         problems += item_problems
         rendered.append(item)
     library, featured_problems = _assemble(rendered, tuple(assets), {i.source for i in items})
-    problems += featured_problems + _email_settings_needed(config, library)
+    problems += featured_problems + _email_settings_needed(config, library) + _placeholders_left(site_dir, config, rendered)
     return replace(library, held_back=len(items) - len(published)), problems
 
 
@@ -145,6 +146,14 @@ def _email_settings_needed(config: SiteConfig, library: Library) -> list[Diagnos
     first = library.newsletters[-1].source
     return [error(CONFIG_FILE, 1, f"newsletter issues (such as {first}) are also sent as email, which needs an "
                   "`email:` block with provider and postal_address (bulk email must show a postal address)")]
+
+
+def _placeholders_left(site_dir: Path, config: SiteConfig, items: list[Item]) -> list[Diagnostic]:
+    email = config.email
+    settings = [("base_url", config.base_url), ("description", config.description)]
+    if email is not None:
+        settings += [("email.postal_address", email.postal_address), ("email.unsubscribe", email.unsubscribe)]
+    return site_placeholder_warnings(site_dir, settings) + item_placeholder_warnings(site_dir, items)
 
 
 def theme_static_names(site_dir: Path) -> list[str]:
