@@ -134,7 +134,7 @@ def test_placeholders_left_by_new_are_warnings_and_errors_under_strict(tmp_path:
     assert newpower("new", "site", "S", "--site", site).code == 0
     built = newpower("build", "--site", site)
     assert built.code == 0, built.stderr
-    assert "site.yaml:4: warning: base_url is still the placeholder `newpower new site` wrote ('https://example.org')" in built.stderr
+    assert "site.yaml:4: warning: base_url is still the placeholder `newpower new site` wrote ('https://example.org/replace-me')" in built.stderr
     assert "email.postal_address is still the placeholder" in built.stderr and "email.unsubscribe is still the placeholder" in built.stderr
     fill_in_site_yaml(site)
     assert newpower("new", "voice", "Asha Patel", "--site", site).code == 0

@@ -6,7 +6,11 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import json
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from newpower_site.load.config import EmailSettings, load_config
 from newpower_site.load.fields import FieldContext, check_fields
@@ -444,3 +448,20 @@ def test_site_yaml_with_invalid_utf8(tmp_path: Path) -> None:
 def test_every_problem_in_site_yaml_is_reported_at_once(tmp_path: Path) -> None:
     _, problems = config(tmp_path, "title: T\nbase_url: /x\ndescription: ''\nper_page: 0\ntimezone: Nowhere\nfeeditems: 3\n")
     assert sorted(line for line, _ in problems) == [2, 3, 4, 5, 6]
+
+
+def test_authors_as_a_string_is_an_error_that_shows_the_list() -> None:
+    """`authors: Jo Bloggs, Sam Smith` was one author called "Jo Bloggs, Sam Smith"."""
+    _, problems = check(ARTICLE, ARTICLE_OK + "authors: Jo Bloggs, Sam Smith\n")
+    assert problems == [(4, """'authors' must be a list, even of one: write authors: ["Jo Bloggs", "Sam Smith"]""")]
+    _, problems = check(ARTICLE, ARTICLE_OK + "authors: Ann\n")
+    assert problems == [(4, """'authors' must be a list, even of one: write authors: ["Ann"]""")]
+
+
+@given(st.lists(st.text(st.characters(categories=("L",)), min_size=1, max_size=12).filter(lambda name: name != "and"), min_size=1, max_size=4, unique=True))
+def test_the_fix_shown_for_string_authors_is_valid_front_matter_for_those_names(names: list[str]) -> None:
+    _, problems = check(ARTICLE, ARTICLE_OK + "authors: " + json.dumps(", ".join(names), ensure_ascii=False) + "\n")
+    [(line, message)] = problems
+    fix = message.split("write ", 1)[1]
+    values, again = check(ARTICLE, ARTICLE_OK + fix + "\n")
+    assert again == [] and values["authors"] == tuple(name.strip() for name in names), fix

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import email.policy
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -125,6 +126,11 @@ def _convert(raw: Any, spec: Field, mapping: LocatedMapping, context: FieldConte
 
 
 def _convert_list(raw: Any, spec: Field, context: FieldContext) -> tuple[Any, Messages]:
+    if isinstance(raw, str) and spec.type == "text_list":
+        # `authors: Jo Bloggs, Sam Smith` would be one author called "Jo Bloggs, Sam Smith": show the list it means.
+        names = [part.strip() for part in re.split(r",|\band\b|&", raw) if part.strip()] or [raw.strip()]
+        fix = "[" + ", ".join(json.dumps(name, ensure_ascii=False) for name in names) + "]"
+        return None, [_Problem(f"{spec.name!r} must be a list, even of one: write {spec.name}: {fix}", hint=f"{spec.name}: {fix}")]
     if isinstance(raw, str):
         raw = [raw]  # `topics: workplace` means a list of one, as in Hugo
     if not isinstance(raw, list):

@@ -17,7 +17,7 @@ from newpower_site.core.layout import CONFIG_FILE
 from newpower_site.core.model import Item
 
 # site.yaml of `newpower new site`: (dotted key, value)
-SITE_BASE_URL = "https://example.org"
+SITE_BASE_URL = "https://example.org/replace-me"  # a test site's plain https://example.org is no placeholder
 SITE_DESCRIPTION = "One sentence about this site."
 SITE_POSTAL_ADDRESS = "Your organisation, street, town, postcode"
 SITE_UNSUBSCRIBE = "YOUR-MAILING-TOOL-UNSUBSCRIBE-TAG"
