@@ -136,6 +136,7 @@ def load_library(
         rendered.append(item)
     library, featured_problems = _assemble(rendered, tuple(assets), {i.source for i in items})
     problems += featured_problems + _email_settings_needed(config, library) + _placeholders_left(site_dir, config, rendered)
+    problems += _menu_links_missing(site_dir, config, rendered)
     return replace(library, held_back=len(items) - len(published)), problems
 
 
@@ -146,6 +147,24 @@ def _email_settings_needed(config: SiteConfig, library: Library) -> list[Diagnos
     first = library.newsletters[-1].source
     return [error(CONFIG_FILE, 1, f"newsletter issues (such as {first}) are also sent as email, which needs an "
                   "`email:` block with provider and postal_address (bulk email must show a postal address)")]
+
+
+def _menu_links_missing(site_dir: Path, config: SiteConfig, published: list[Item]) -> list[Diagnostic]:
+    """A `menu:` entry naming a content file that is not published would be a dead link in every page's menu."""
+    sources = {item.source for item in published}
+    problems = []
+    for label, link in config.menu:
+        if link.endswith(".md") and f"{CONTENT_ROOT}/{link.removeprefix(CONTENT_ROOT + '/')}" not in sources:
+            line = next((n for n, text in enumerate(_text_lines(site_dir / CONFIG_FILE), start=1) if link in text), 1)
+            problems.append(error(CONFIG_FILE, line, f"menu: {label!r} links to {link}, which does not exist or is not published"))
+    return problems
+
+
+def _text_lines(path: Path) -> list[str]:
+    try:
+        return path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return []
 
 
 def _placeholders_left(site_dir: Path, config: SiteConfig, items: list[Item]) -> list[Diagnostic]:

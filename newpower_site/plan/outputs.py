@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from newpower_site.load.config import CONFIG_FILE
 from newpower_site.core.layout import EMAIL_TEMPLATE
+from newpower_site.plan.chrome import menu_links, signup_form
 from newpower_site.plan.images import build_catalog
 from newpower_site.core.model import Image, Item, Site, Term
 from newpower_site.plan.sharing import Sharing
@@ -25,14 +26,10 @@ MANIFEST_ICONS = ("icon-192.png", "icon-512.png", "favicon.svg")
 
 Producer = Literal["manifest", "template", "rss", "atom", "sitemap", "robots", "copy", "image", "email-html", "email-text", "email-eml"]
 
-SHARED_CONTEXT = ("images", "sharing", "site", "urls", "pages", "subscribe_link")  # in every page's context (snapshots.py keeps them once)
+SHARED_CONTEXT = ("images", "sharing", "site", "urls", "pages", "subscribe_link", "menu", "signup")  # in every page's context (snapshots.py keeps them once)
 HOME_ARTICLES = 6
 HOME_VOICES = 4
-SECTION_HEADINGS = {
-    "articles": ("Articles", "Essays, reports and how-tos on sharing power at work, in communities and in public services."),
-    "voices": ("Member voices", "Members from across the movement say what power means to them."),
-    "newsletter": ("Newsletter archive", "Every monthly issue, newest first."),
-}
+SECTION_HEADINGS = {"articles": "Articles", "voices": "Member voices", "newsletter": "Newsletter archive"}  # intros: site.yaml `wording`
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +98,8 @@ def plan_site(site: Site, urls: Urls, static: Mapping[str, Path], site_dir: Path
         "urls": urls,
         "pages": library.pages,
         "subscribe_link": config.subscribe_url or (urls.item(subscribe_page) if subscribe_page else None),
+        "menu": menu_links(config, urls, library.pages),
+        "signup": signup_form(config.subscribe),
     }
 
     def page(path: str, template: str, meta: PageMeta, inputs: Sequence[Item], lastmod: Any = None, **context: Any) -> Output:
@@ -147,7 +146,7 @@ def plan_site(site: Site, urls: Urls, static: Mapping[str, Path], site_dir: Path
 
     listings = {"articles": library.articles, "voices": library.voices, "newsletter": library.newsletters}
     for section, items in listings.items():
-        heading, intro = SECTION_HEADINGS[section]
+        heading, intro = SECTION_HEADINGS[section], config.wording[f"{section}_intro"]
         section_feeds = (newsletter_feed,) if section == "newsletter" else ()
         for number, chunk, pagination in paginate(items, config.per_page, lambda n, s=section: urls.listing(s, n)):
             path = urls.listing_output(section, number)
@@ -235,12 +234,12 @@ def issue_neighbours(newsletters: Sequence[Item]) -> dict[str, tuple[Item | None
 def plan_voice_filters(site: Site, urls: Urls, page, meta) -> list[Output]:
     """/voices/movement/KEY/: the voices listing filtered by movement, pre-rendered so it needs no JavaScript."""
     voices = site.library.voices
-    heading, _ = SECTION_HEADINGS["voices"]
+    heading = SECTION_HEADINGS["voices"]
     outputs = []
     for key, label in site.config.movements.items():
         term = Term(key, label)
         chosen = tuple(v for v in voices if v.movement.key == term.key)
-        intro = f"Members from {term.label.lower()} say what power means to them."
+        intro = site.config.wording["movement_intro"].replace("{movement}", term.label.lower())
         for number, chunk, pagination in paginate(chosen, site.config.per_page, lambda n, k=term.key: urls.movement(k, n)):
             path = urls.movement_output(term.key, number)
             title = f"{heading}: {term.label}" + (f", page {number}" if number > 1 else "")
