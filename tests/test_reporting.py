@@ -116,3 +116,25 @@ def test_fails() -> None:
 def test_repository_path_outside_the_working_folder_stays_site_relative(tmp_path: Path) -> None:
     assert repository_path("content/a.md", tmp_path / "site", cwd=tmp_path) == "site/content/a.md"
     assert repository_path("content/a.md", tmp_path / "site", cwd=tmp_path / "elsewhere") == "content/a.md"
+
+
+def test_an_item_that_exists_but_failed_has_errors_and_its_cause_comes_first(tmp_path: Path) -> None:
+    """A newsletter featuring a broken voice said the voice "does not exist", and sorted by path it came first."""
+    site = copy_site("realistic", tmp_path)
+    voice = site / "content/voices/dee-okafor.md"
+    voice.write_text(voice.read_text(encoding="utf-8").replace("movement:", "movement: nowhere\nold_movement:", 1), encoding="utf-8")
+    run = newpower("check", "--site", site)
+    assert run.code == 1
+    lines = run.stderr.splitlines()
+    cause = next(i for i, line in enumerate(lines) if line.startswith("content/voices/dee-okafor.md:"))
+    effect = next(i for i, line in enumerate(lines) if line.startswith("content/newsletters/march-2026.md:"))
+    assert cause < effect, lines
+    assert lines[effect].endswith("error: featured item 'voices/dee-okafor' has errors (see above) (content/voices/dee-okafor.md)")
+
+
+def test_what_follows_from_another_problem_is_listed_after_every_cause() -> None:
+    from newpower_site.cli.report import in_order
+
+    effect = error("content/a.md", 1, "featured item has errors (see above)", follows=True)
+    causes = [error("content/z.md", 3, "bad"), warning("content/m.md", 2, "odd")]
+    assert in_order([effect, *causes]) == [causes[1], causes[0], effect]

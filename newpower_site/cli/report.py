@@ -37,8 +37,12 @@ class ReportStyle:
 
 
 def in_order(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
-    """Reading order: by file, then line and column; the same run always prints the same lines."""
-    return sorted(diagnostics, key=lambda d: (d.path, d.line, d.column, d.message, d.level))
+    """Reading order: root causes first, then what follows from them; each part by file, line and column.
+
+    A newsletter that features a broken article is reported after the
+    article, wherever the two sort by path: fixing the first line fixes both.
+    """
+    return sorted(diagnostics, key=lambda d: (d.follows, d.path, d.line, d.column, d.message, d.level))
 
 
 def count(diagnostics: Iterable[Diagnostic], level: str) -> int:

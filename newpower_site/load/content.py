@@ -134,7 +134,8 @@ def load_library(
     for item, item_problems in (memo.render_items if memo else render_items)(published, targets, urls):
         problems += item_problems
         rendered.append(item)
-    library, featured_problems = _assemble(rendered, tuple(assets), {i.source for i in items})
+    failed = {file.source for file, _ in to_read} - {item.source for item in items}
+    library, featured_problems = _assemble(rendered, tuple(assets), {i.source for i in items}, failed)
     problems += featured_problems + _email_settings_needed(config, library) + _placeholders_left(site_dir, config, rendered)
     problems += _menu_links_missing(site_dir, config, rendered)
     return replace(library, held_back=len(items) - len(published)), problems
@@ -264,8 +265,12 @@ def _render_item(item: Item, renderer: MarkdownRenderer, targets: LinkTargets, u
     return replace(item, **changes), problems
 
 
-def _assemble(items: list[Item], assets: tuple[Asset, ...], existing: set[str]) -> tuple[Library, list[Diagnostic]]:
-    """Sort each collection and resolve every newsletter's `featured` list."""
+def _assemble(items: list[Item], assets: tuple[Asset, ...], existing: set[str], failed: set[str] = frozenset()) -> tuple[Library, list[Diagnostic]]:
+    """Sort each collection and resolve every newsletter's `featured` list.
+
+    `failed`: sources that exist but could not be read; an issue featuring one
+    is told so ("has errors"), not that it does not exist.
+    """
     by_ref = {item.ref: item for item in items}
     problems: list[Diagnostic] = []
     newsletters = []
@@ -274,7 +279,9 @@ def _assemble(items: list[Item], assets: tuple[Asset, ...], existing: set[str]) 
         for index, ref in enumerate(issue.featured_refs):
             line = issue.featured_lines[index] if index < len(issue.featured_lines) else issue.key_lines.get("featured", 1)
             target = by_ref.get(ref)
-            if target is None:
+            if target is None and f"content/{ref}.md" in failed:
+                problems.append(error(issue.source, line, f"featured item {ref!r} has errors (see above) (content/{ref}.md)", follows=True))
+            elif target is None:
                 state = "is a draft or dated in the future" if f"content/{ref}.md" in existing else "does not exist"
                 problems.append(error(issue.source, line, f"featured item {ref!r} {state} (content/{ref}.md)"))
             else:
