@@ -158,26 +158,31 @@ def scaffold_newsletter(title: str | None, site_dir: Path, config: SiteConfig, n
     if last and last.date and (last.date.astimezone(config.timezone).year, last.date.astimezone(config.timezone).month) >= (year, month):
         year, month = next_month(last.date.astimezone(config.timezone).date())
     month_title = f"{MONTHS[month - 1]} {year}"
+    # The date matches the month: an issue for a later month is dated its first day, not today.
+    issue_date = today if (year, month) == (today.year, today.month) else date(year, month, 1)
 
-    candidates = [
-        item for folder in ("articles", "voices") for item in _read_items(site_dir, config, folder)
-        if not item.draft and item.date and item.date <= now and (last is None or last.date is None or item.date > last.date)
-    ]
-    candidates.sort(key=lambda i: (i.date, i.ref))
+    def since_last(item: Item) -> bool:
+        return last is None or last.date is None or item.date is None or item.date > last.date
+
+    recent = [item for folder in ("articles", "voices") for item in _read_items(site_dir, config, folder) if since_last(item)]
+    candidates = sorted((i for i in recent if not i.draft and i.date and i.date <= now), key=lambda i: (i.date, i.ref))
+    waiting = sorted((i for i in recent if i.draft), key=lambda i: i.ref)
+    since = f"since the last issue ({last.title}, {last.date.date().isoformat()})" if last and last.date else "so far"
     if candidates:
-        since = f"since the last issue ({last.title}, {last.date.date().isoformat()})" if last and last.date else "so far"
         width = max(len(i.ref) for i in candidates)
-        featured_notes = "\n".join(
-            [f"# Published {since}; remove the # in front of each one to feature, in the order you want:"]
-            + [f"#  - {item.ref.ljust(width)}  # {item.title}, {item.date.date().isoformat()}" for item in candidates]
-        )
+        notes = [f"# Published {since}; remove the # in front of each one to feature, in the order you want:"]
+        notes += [f"#  - {item.ref.ljust(width)}  # {item.title}, {item.date.date().isoformat()}" for item in candidates]
         featured = ""
     else:
-        featured_notes = "# Nothing has been published since the last issue; add articles/SLUG or voices/SLUG lines as - items."
+        notes = [f"# Nothing has been published {since}; add articles/SLUG or voices/SLUG lines as - items."]
         featured = "[]"
+    if waiting:
+        notes.append("# Waiting as drafts (set draft: false in each to publish it, then feature it here):")
+        notes += [f"#    {item.ref}  # {item.title}" for item in waiting]
+    featured_notes = "\n".join(notes)
     values = {
         "title": quoted(title or month_title),
-        "date": today.isoformat(),
+        "date": issue_date.isoformat(),
         "preheader": quoted(placeholders.ISSUE_PREHEADER),
         "number": str(number),
         "featured": featured,
