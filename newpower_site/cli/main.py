@@ -23,7 +23,7 @@ from newpower_site.core.diagnostics import Diagnostic, fails
 from newpower_site.cli.email import add_email_commands
 from newpower_site.write.folder import recover_interrupted_swap
 from newpower_site.engine.options import BuildOptions, BuildResult
-from newpower_site.cli.report import FORMATS, ReportStyle, count, write_report
+from newpower_site.cli.report import FORMATS, ReportStyle, count, wants_colour, write_report
 from newpower_site.load.schema import KIND_BY_NAME
 
 
@@ -112,7 +112,8 @@ def base_url_option(text: str) -> str:
 
 
 def report(diagnostics: Sequence[Diagnostic], args: argparse.Namespace | None = None) -> None:
-    style = ReportStyle(getattr(args, "format", "text"), getattr(args, "strict", False), getattr(args, "site", Path(".")))
+    style = ReportStyle(getattr(args, "format", "text"), getattr(args, "strict", False), getattr(args, "site", None) or Path("."),
+                        colour=wants_colour(sys.stderr))
     write_report(diagnostics, style, sys.stdout, sys.stderr)
 
 
