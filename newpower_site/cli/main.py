@@ -73,7 +73,8 @@ def make_parser() -> argparse.ArgumentParser:
 
     serve_cmd = commands.add_parser("serve", parents=[common, selection], help="preview the site in a browser; rebuild and reload on every edit",
                                     description="Build the site, serve it on 127.0.0.1 and rebuild what an edit touches; open pages reload.")
-    serve_cmd.add_argument("--port", type=int, default=8000, metavar="N", help="the port (default 8000; when taken, the next free one)")
+    serve_cmd.add_argument("--port", type=port_option, default=8000, metavar="N",
+                           help="the port, 1-65535 (default 8000; when taken, the next free one; 0: any free port)")
     serve_cmd.add_argument("--open", action="store_true", help="open the site in the default browser")
     serve_cmd.set_defaults(run=run_serve)
 
@@ -96,6 +97,17 @@ def make_parser() -> argparse.ArgumentParser:
     new_cmd.set_defaults(run=run_new)
     add_email_commands(commands, common, report)
     return parser
+
+
+def port_option(text: str) -> int:
+    """--port: checked before anything is built (99999 built the site, then failed with OverflowError)."""
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port: give a number from 1 to 65535 (or 0 for any free port)")
+    return port
 
 
 def base_url_option(text: str) -> str:
