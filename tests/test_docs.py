@@ -12,7 +12,7 @@ from conftest import REPO, newpower
 DOCS = REPO / "docs"
 IMAGES = DOCS / "images"
 PAGES = [REPO / "README.md", *sorted(DOCS.glob("*.md"))]
-SCREENSHOTS = ("home.png", "voice.png", "email.png", "error-terminal.png")
+SCREENSHOTS = ("home.png", "voice.png", "email.png", "error-terminal.png", "subscribe.png", "subscribe-phone.png", "serve-error.png")
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 

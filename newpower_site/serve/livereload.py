@@ -78,7 +78,7 @@ code {{ font: .95rem/1.5 ui-monospace, SFMono-Regular, Menlo, Consolas, monospac
 <main>
 <h1>The site did not build</h1>
 <p>{len(problems) or "Some"} problem{"" if len(problems) == 1 else "s"} stopped the first build of this preview. Fix them and save:
-this page turns into the site by itself, without a reload.</p>
+this page turns into the site by itself.</p>
 <ul role="list" aria-label="Problems">
 {items}
 </ul>
