@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: build test test-tools check clean bench
+.PHONY: build test test-tools check clean bench serve new dist
 
 $(BIN)/newpower: pyproject.toml
 	@# Debian's python3 may lack ensurepip (package python3-venv): then make the
@@ -25,6 +25,23 @@ build: $(BIN)/newpower
 
 check: $(BIN)/newpower
 	$(BIN)/newpower check --site .
+
+# make serve: preview this site on http://127.0.0.1:8000/, rebuilt and reloaded on every save
+serve: $(BIN)/newpower
+	$(BIN)/newpower serve --site .
+
+# make new KIND=article TITLE="Why we organise": start a new item (KIND: article, voice, newsletter, page)
+KIND ?= article
+new: $(BIN)/newpower
+	@[ -n "$(TITLE)" ] || [ "$(KIND)" = newsletter ] || { echo 'make new: give a title, e.g. make new KIND=$(KIND) TITLE="Why we organise"' >&2; exit 2; }
+	$(BIN)/newpower new $(KIND) $(if $(TITLE),"$(TITLE)") --site .
+
+# make dist: a wheel in dist/ (theme included) to install the generator for another site:
+#   pip install dist/newpower_site-*.whl, then: newpower new site "Our Org"
+DIST ?= dist
+WHEEL_PYTHON ?= $(if $(wildcard $(BIN)/python),$(BIN)/python,$(PYTHON))
+dist:
+	$(WHEEL_PYTHON) -m pip wheel --quiet --no-deps --wheel-dir $(DIST) .
 
 # Timings on synthetic sites of 1,000 and 10,000 items, then the same corpus in
 # Hugo (Debian's hugo, installed when missing) and Pelican (benchmarks/.venv-pelican), then
@@ -56,4 +73,4 @@ test: $(VENV)/.test-deps test-tools
 	$(BIN)/python -m pytest
 
 clean:
-	rm -rf $(VENV) output .pytest_cache .hypothesis node_modules
+	rm -rf $(VENV) output dist .pytest_cache .hypothesis node_modules

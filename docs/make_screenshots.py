@@ -9,6 +9,8 @@ Builds the site into a temporary folder, serves it on 127.0.0.1, and takes:
 - email.png           a newsletter issue as the email (output/email/SLUG.html)
 - error-terminal.png  the real `newpower check` output for two typical mistakes,
                       laid out as a terminal window
+- subscribe.png, subscribe-phone.png   the subscribe page's sign-up form, on a desktop and a phone
+- serve-error.png     `newpower serve`'s page when its first build fails (the same broken site)
 
 Each PNG is reduced to a 256-colour palette so it stays well under 200 KB
 (tests/test_docs.py checks the size). Run it again after changing the theme
@@ -18,8 +20,11 @@ a browser.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import html
+import re
+import signal
 import http.server
 import os
 import shutil
@@ -27,6 +32,8 @@ import subprocess
 import sys
 import tempfile
 import threading
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 from PIL import Image, ImageChops
@@ -149,6 +156,30 @@ def terminal_html(site: Path) -> str:
     return TERMINAL_PAGE.format(body="\n".join(lines))
 
 
+@contextlib.contextmanager
+def serving_preview(site: Path):
+    """`newpower serve` on `site`; yields the URL it serves at, and stops it after."""
+    process = subprocess.Popen([sys.executable, "-m", "newpower_site", "serve", "--site", str(site), "--port", "0"],
+                               stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+    try:
+        while not (found := re.search(r"serving .* at (http://\S+)", line := process.stderr.readline())):
+            if not line:
+                raise SystemExit("newpower serve stopped before serving")
+        yield found.group(1)
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=60)
+
+
+def error_page_of(url: str) -> bytes:
+    """What the preview answers while its first build has failed (status 500)."""
+    try:
+        with urllib.request.urlopen(url, timeout=60) as answer:
+            raise SystemExit(f"{url} answered {answer.status}: the broken site's first build did not fail")
+    except urllib.error.HTTPError as failed:
+        return failed.read()
+
+
 def main() -> int:
     if not Path(CHROMIUM).exists():
         print(f"no Chromium at {CHROMIUM}: apt-get install chromium, or set CHROMIUM", file=sys.stderr)
@@ -167,8 +198,16 @@ def main() -> int:
             screenshot(f"{address}/output/", IMAGES / "home.png", 1100, 1250, profile)
             screenshot(f"{address}/output/voices/{VOICE}/", IMAGES / "voice.png", 1100, 1250, profile)
             screenshot(f"{address}/output/email/{ISSUE}.html", IMAGES / "email.png", 720, 1250, profile)
-            (workspace / "terminal.html").write_text(terminal_html(broken_site(workspace)), encoding="utf-8")
+            screenshot(f"{address}/output/subscribe/", IMAGES / "subscribe.png", 1100, 900, profile)
+            screenshot(f"{address}/output/subscribe/", IMAGES / "subscribe-phone.png", 390, 844, profile)
+            broken = broken_site(workspace)
+            (workspace / "terminal.html").write_text(terminal_html(broken), encoding="utf-8")
             screenshot(f"{address}/terminal.html", IMAGES / "error-terminal.png", 1100, 600, profile, crop=True)
+            with serving_preview(broken) as preview:
+                page = error_page_of(preview)
+            # The page as serve sends it, without its reload hook: an open event stream never lets a screenshot finish.
+            (workspace / "serve-error.html").write_bytes(re.sub(rb'<script src="/__newpower/[^"]+"></script>', b"", page))
+            screenshot(f"{address}/serve-error.html", IMAGES / "serve-error.png", 1100, 700, profile, crop=True)
         finally:
             server.shutdown()
     return 0

@@ -34,6 +34,7 @@ PAGES = {
     "topic": "topics/workplace/",
     "topics": "topics/",
     "page": "about/",
+    "subscribe (the sign-up form)": "subscribe/",
     "404": "no-such-page/",
     "search": "search/?q=rota",
 }
@@ -128,3 +129,28 @@ def test_search_results_carry_the_path_prefix(realistic, page):
     found = _search(page, realistic.url("search/"), "bakery")
     assert found and all(href.startswith("/archive/") for href in found)
     assert "/archive/articles/bakery-buyout/" in found
+
+
+def test_the_previews_search_page_says_where_search_works(tmp_path, page):
+    """The preview makes no search index; its search page said "not available just now"."""
+    import re
+    import shutil
+    import signal
+    import subprocess
+    import sys
+
+    site = tmp_path / "site"
+    shutil.copytree(REALISTIC, site)
+    server = subprocess.Popen([sys.executable, "-m", "newpower_site", "serve", "--site", str(site), "--port", "0"],
+                              stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+    try:
+        while not (found := re.search(r"serving .* at (http://\S+)", line := server.stderr.readline())):
+            assert line, "serve stopped"
+        page.goto(found.group(1) + "search/")
+        page.evaluate("document.querySelector('#search-input').focus()")
+        page.type("bakery")
+        status = page.wait_until("document.querySelector('#search-status').textContent")
+        assert status == "This preview has no search index: search works on the site that newpower build makes."
+    finally:
+        server.send_signal(signal.SIGINT)
+        assert server.wait(timeout=120) == 0

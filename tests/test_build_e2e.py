@@ -228,6 +228,21 @@ def test_sitemap_and_robots(realistic_build: Path) -> None:
     assert f"Sitemap: {ORIGIN}{PREFIX}/sitemap.xml" in (realistic_build / "robots.txt").read_text()
 
 
+def test_robots_and_the_email_files_keep_crawlers_off_raw_merge_tags(realistic_build: Path) -> None:
+    rules = [line for line in (realistic_build / "robots.txt").read_text().splitlines() if line.startswith("Disallow:")]
+    assert rules == [f"Disallow: {PREFIX}/email/"]
+    for page in (realistic_build / "email").glob("*.html"):
+        assert lxml.html.fromstring(page.read_bytes()).xpath("//meta[@name='robots']/@content") == ["noindex"], page.name
+
+
+def test_atom_has_a_feed_level_author_for_entries_without_one(realistic_build: Path) -> None:
+    """RFC 4287 4.1.1: an entry without an author needs one on the feed (the W3C validator's 'Missing entry element: author')."""
+    atom = {"a": "http://www.w3.org/2005/Atom"}
+    tree = lxml.etree.fromstring((realistic_build / "atom.xml").read_bytes())
+    assert tree.xpath("/a:feed/a:author/a:name/text()", namespaces=atom) == ["Riverside Commons"]
+    assert any(not entry.xpath("a:author", namespaces=atom) for entry in tree.xpath("/a:feed/a:entry", namespaces=atom))
+
+
 def test_drafts_and_future_flags_include_them(tmp_path: Path) -> None:
     site = copy_site("realistic", tmp_path)
     run = newpower("build", "--site", site, "--drafts", "--future")
@@ -235,6 +250,61 @@ def test_drafts_and_future_flags_include_them(tmp_path: Path) -> None:
     assert (site / "output/articles/not-yet/index.html").is_file()
     assert (site / "output/articles/next-year/index.html").is_file()
     assert "next-year" in (site / "output/feed.xml").read_text(encoding="utf-8")
+
+
+def test_a_drafts_build_marks_drafts_and_keeps_them_out_of_the_sitemap_and_feeds(tmp_path: Path) -> None:
+    site = copy_site("realistic", tmp_path)
+    run = newpower("build", "--site", site, "--drafts")
+    assert run.code == 0, run.stderr
+    output = site / "output"
+    draft = page(output, "articles/not-yet/index.html")
+    assert draft.xpath("//meta[@name='robots']/@content") == ["noindex"]
+    assert not draft.xpath("//link[@rel='canonical']")
+    assert "Draft" in draft.xpath("string(//*[contains(@class, 'draft-banner')])")
+    published = page(output, "articles/bakery-buyout/index.html")
+    assert not published.xpath("//*[contains(@class, 'draft-banner')]") and not published.xpath("//meta[@name='robots']")
+    for name in ("sitemap.xml", "feed.xml", "atom.xml", "topics/workplace/feed.xml", "topics/community/feed.xml", "newsletter/feed.xml"):
+        if (output / name).exists():
+            assert "not-yet" not in (output / name).read_text(encoding="utf-8"), name
+
+
+def test_issue_pages_link_their_neighbours_and_the_archive_has_its_own_feed(tmp_path: Path) -> None:
+    site = copy_site("realistic", tmp_path)
+    issue = (site / "content/newsletters/march-2026.md").read_text(encoding="utf-8")
+    april = issue.replace("date: 2026-03", "date: 2026-04").replace("March: the bakery", "April: the bakery")
+    (site / "content/newsletters/april-2026.md").write_text(april, encoding="utf-8")
+    run = newpower("build", "--site", site)
+    assert run.code == 0, run.stderr
+    output = site / "output"
+    march, april_page = page(output, "newsletter/march-2026/index.html"), page(output, "newsletter/april-2026/index.html")
+    assert march.xpath("//nav[@aria-label='More issues']//a[@rel='next']/@href") == [f"{PREFIX}/newsletter/april-2026/"]
+    assert not march.xpath("//nav[@aria-label='More issues']//a[@rel='prev']")
+    assert april_page.xpath("//nav[@aria-label='More issues']//a[@rel='prev']/@href") == [f"{PREFIX}/newsletter/march-2026/"]
+    feed = parse_feed(output / "newsletter/feed.xml")
+    assert [e.link for e in feed.entries] == [f"{ORIGIN}{PREFIX}/newsletter/april-2026/", f"{ORIGIN}{PREFIX}/newsletter/march-2026/"]
+    archive = page(output, "newsletter/index.html")
+    assert f"{PREFIX}/newsletter/feed.xml" in archive.xpath("//link[@rel='alternate']/@href")
+    assert f"{PREFIX}/newsletter/feed.xml" in archive.xpath("//main//a/@href")
+
+
+def test_an_issue_describes_itself_by_its_preheader_everywhere(realistic_build: Path) -> None:
+    """Its first paragraph is a greeting; sharing an issue showed "Dear friends," before."""
+    source = (realistic_build.parent / "content/newsletters/march-2026.md").read_text(encoding="utf-8")
+    preheader = next(line for line in source.splitlines() if line.startswith("preheader:")).split(":", 1)[1].strip().strip('"')
+    issue = page(realistic_build, "newsletter/march-2026/index.html")
+    assert issue.xpath("//meta[@name='description']/@content") == [preheader]
+    assert issue.xpath("//meta[@property='og:description']/@content") == [preheader]
+    for name in ("feed.xml", "atom.xml"):
+        entry = next(e for e in parse_feed(realistic_build / name).entries if e.link.endswith("/newsletter/march-2026/"))
+        assert entry.summary == preheader, name
+
+
+def test_a_page_without_a_summary_shows_its_first_paragraph_once(realistic_build: Path) -> None:
+    source = (realistic_build.parent / "content/pages/about.md").read_text(encoding="utf-8")
+    assert "\nsummary:" not in source.split("---")[1], "the fixture page has no summary"
+    about = page(realistic_build, "about/index.html")
+    first = about.xpath("string((//div[contains(@class, 'prose')]//p)[1])").strip()
+    assert first and about.xpath("string(//main)").count(first) == 1
 
 
 def test_two_builds_are_byte_identical(tmp_path: Path) -> None:

@@ -85,11 +85,83 @@ def test_new_proposes_the_next_issue_number(tmp_path: Path) -> None:
     assert "number: 2" in (site / "content/newsletters/two.md").read_text(encoding="utf-8")
 
 
+def fill_in_site_yaml(site: Path) -> None:
+    """Replace what `new site` left as placeholders, as a new organisation would."""
+    from newpower_site.load import placeholders
+
+    config = site / "site.yaml"
+    text = config.read_text(encoding="utf-8")
+    for placeholder, mine in ((placeholders.SITE_BASE_URL, "https://branch.example.net"), (placeholders.SITE_DESCRIPTION, "Our branch."),
+                              (placeholders.SITE_POSTAL_ADDRESS, "1 High Street, Leeds"), (placeholders.SITE_UNSUBSCRIBE, "[unsubscribe]")):
+        text = text.replace(placeholder, mine)
+    config.write_text(text, encoding="utf-8")
+
+
 def test_quiet_prints_nothing_on_success(tmp_path: Path) -> None:
     site = tmp_path / "s"
     newpower("new", "site", "S", "--site", site)
+    fill_in_site_yaml(site)
     run = newpower("build", "--site", site, "--quiet")
     assert (run.code, run.stdout, run.stderr) == (0, "", "")
+
+
+def test_new_site_makes_a_folder_named_after_the_title(tmp_path: Path) -> None:
+    run = newpower("new", "site", "Test Org", cwd=tmp_path)
+    assert run.code == 0, run.stderr
+    assert (tmp_path / "test-org/site.yaml").is_file() and not (tmp_path / "site.yaml").exists()
+    assert "created test-org/site.yaml" in run.stdout and "newpower serve --site test-org" in run.stdout
+    assert newpower("build", "--site", tmp_path / "test-org").code == 0
+
+
+def test_new_site_never_fills_a_folder_that_is_not_empty_unless_told(tmp_path: Path) -> None:
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("precious", encoding="utf-8")
+    run = newpower("new", "site", "Mine", "--site", mine)
+    assert run.code == 1 and run.stderr.startswith(f"newpower new site: error: {mine} is not empty (notes.txt)"), run.stderr
+    assert sorted(p.name for p in mine.iterdir()) == ["notes.txt"]
+    forced = newpower("new", "site", "Mine", "--site", mine, "--force")
+    assert forced.code == 0, forced.stderr
+    assert (mine / "site.yaml").is_file() and (mine / "notes.txt").read_text(encoding="utf-8") == "precious"
+    fresh_clone = tmp_path / "clone"
+    (fresh_clone / ".git").mkdir(parents=True)
+    (fresh_clone / "README.md").write_text("# Our site\n", encoding="utf-8")
+    assert newpower("new", "site", "Clone", "--site", fresh_clone).code == 0, "a fresh repository's own files do not count"
+
+
+def test_placeholders_left_by_new_are_warnings_and_errors_under_strict(tmp_path: Path) -> None:
+    site = tmp_path / "s"
+    assert newpower("new", "site", "S", "--site", site).code == 0
+    built = newpower("build", "--site", site)
+    assert built.code == 0, built.stderr
+    assert "site.yaml:4: warning: base_url is still the placeholder `newpower new site` wrote ('https://example.org/replace-me')" in built.stderr
+    assert "email.postal_address is still the placeholder" in built.stderr and "email.unsubscribe is still the placeholder" in built.stderr
+    fill_in_site_yaml(site)
+    assert newpower("new", "voice", "Asha Patel", "--site", site).code == 0
+    voice = site / "content/voices/asha-patel.md"
+    voice.write_text(voice.read_text(encoding="utf-8").replace("draft: true", "draft: false"), encoding="utf-8")
+    strict = newpower("build", "--site", site, "--strict")
+    assert strict.code == 1 and not (site / "output/voices/asha-patel").exists()
+    lines = [line for line in strict.stderr.splitlines() if "asha-patel.md" in line]
+    assert any(line.startswith("content/voices/asha-patel.md:") and "'quote' is still the placeholder" in line for line in lines), lines
+    assert any("still has the text `newpower new` wrote (\"Write the member's answer here\")" in line for line in lines), lines
+    assert "site.yaml" not in strict.stderr, "what was filled in is not reported"
+
+
+@pytest.mark.parametrize("entry", ["build.py", "-m"])
+def test_without_the_libraries_it_says_what_to_run_instead(tmp_path: Path, entry: str) -> None:
+    import subprocess
+    import venv
+
+    bare = tmp_path / "bare"
+    venv.create(bare, with_pip=False)  # a Python with none of the dependencies, as the system's often is
+    python = bare / "bin" / "python"
+    command = [str(python), str(REPO / "build.py")] if entry == "build.py" else [str(python), "-m", "newpower_site", "build"]
+    done = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"})
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr and "internal error" not in done.stderr
+    assert "does not have the libraries newpower-site needs (missing: jinja2" in done.stderr
+    assert "make build" in done.stderr and ". .venv/bin/activate" in done.stderr
 
 
 def test_build_py_builds_this_repository(tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ from conftest import REPO, newpower
 DOCS = REPO / "docs"
 IMAGES = DOCS / "images"
 PAGES = [REPO / "README.md", *sorted(DOCS.glob("*.md"))]
-SCREENSHOTS = ("home.png", "voice.png", "email.png", "error-terminal.png")
+SCREENSHOTS = ("home.png", "voice.png", "email.png", "error-terminal.png", "subscribe.png", "subscribe-phone.png", "serve-error.png")
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
@@ -62,3 +62,26 @@ def test_the_error_quoted_in_the_editing_guide_is_what_check_prints(tmp_path: Pa
     assert quoted
     for line in quoted:
         assert line in run.stderr.splitlines()
+
+
+def test_the_readme_points_to_the_contract_shipped_in_the_repository() -> None:
+    assert "docs/spec.md" in links(REPO / "README.md")
+    assert "shared folder" not in (REPO / "README.md").read_text(encoding="utf-8"), "nothing outside the repository"
+    assert (DOCS / "spec.md").read_text(encoding="utf-8").startswith("# newpower-site — the contract")
+
+
+SHARED_SPEC = REPO.parent / "shared" / "SPEC.md"
+
+
+@pytest.mark.skipif(not SHARED_SPEC.is_file(), reason="no shared SPEC.md beside this checkout to compare with")
+def test_the_shipped_contract_is_in_step_with_the_shared_one() -> None:
+    assert (DOCS / "spec.md").read_text(encoding="utf-8") == SHARED_SPEC.read_text(encoding="utf-8")
+
+
+def test_the_make_targets_the_readme_names_exist() -> None:
+    makefile = (REPO / "Makefile").read_text(encoding="utf-8")
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert readme.splitlines()[3:5] == ["make build   # sets up .venv, installs newpower-site and builds this site into output/",
+                                        "make test    # sets up the test tools and runs the whole test suite"]
+    for target in re.findall(r"^make (\w+) ", readme, flags=re.MULTILINE):
+        assert re.search(rf"^{target}:", makefile, flags=re.MULTILINE), target

@@ -7,13 +7,21 @@ parsed with lxml and the message with Python's own email package.
 from __future__ import annotations
 
 import email
+import http.server
+import json
+import os
 import re
+import shutil
+import subprocess
+import sys
+import threading
 from email import policy
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import lxml.html
 import pytest
+import yaml
 
 from conftest import REPO, copy_site, newpower
 
@@ -150,6 +158,26 @@ def test_generic_provider_uses_the_configured_string(tmp_path: Path) -> None:
     assert lxml.html.fromstring(run.stdout.encode()).xpath("//a[text()='Unsubscribe']/@href") == ["%%unsub%%"]
 
 
+def test_generic_without_an_unsubscribe_tag_is_refused_on_the_command_line_too() -> None:
+    run = newpower("email", "2026-11", "--site", REPO, "--provider", "generic")
+    assert run.code == 1 and run.stdout == ""
+    assert run.stderr.startswith("site.yaml:1: error: --provider generic needs email.unsubscribe in site.yaml"), run.stderr
+
+
+@pytest.mark.parametrize("provider", [None, "listmonk"])
+def test_email_json_is_what_a_script_needs(provider: str | None) -> None:
+    run = newpower("email", "2026-11", "--site", REPO, "--json", *(["--provider", provider] if provider else []))
+    assert run.code == 0, run.stderr
+    document = json.loads(run.stdout)
+    assert set(document) == {"subject", "preheader", "html", "text", "provider"}
+    assert document["provider"] == (provider or "mailchimp")
+    html = newpower("email", "2026-11", "--site", REPO, *(["--provider", provider] if provider else []))
+    text = newpower("email", "2026-11", "--site", REPO, "--text", *(["--provider", provider] if provider else []))
+    assert document["html"] == html.stdout and document["text"] == text.stdout
+    front = yaml.safe_load((REPO / "content/newsletters/2026-11.md").read_text(encoding="utf-8").split("---")[1])
+    assert document["subject"] == front["title"] and document["preheader"] == front["preheader"]
+
+
 def test_utm_parameters_only_on_site_links_when_configured(realistic_build: Path, repo_email: Path) -> None:
     tree = parse(realistic_build / "email/march-2026.html")
     site_links = [h for h in tree.xpath("//a/@href") if h.startswith(EMAIL_PREFIX)]
@@ -279,3 +307,59 @@ def test_piping_into_a_reader_that_stops_early_is_not_an_error() -> None:
     process.stdout.close()  # before the command has written a byte: its write meets a closed pipe
     stderr = process.stderr.read().decode()
     assert process.wait(timeout=60) == 0 and stderr == "", stderr
+
+
+class _Recorder(http.server.BaseHTTPRequestHandler):
+    """Keeps every POST's path, headers and body; answers as an API would."""
+
+    received: list[tuple[str, dict[str, str], bytes]] = []
+
+    def do_POST(self) -> None:  # noqa: N802 (the standard library's name)
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        self.received.append((self.path, dict(self.headers), body))
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(b"{}")
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+def documented_recipes() -> list[str]:
+    text = (REPO / "docs/email.md").read_text(encoding="utf-8")
+    return [block for block in re.findall(r"```sh\n(.*?)```", text, flags=re.DOTALL) if block.startswith("newpower email")]
+
+
+@pytest.mark.skipif(not (shutil.which("jq") and shutil.which("curl") and shutil.which("bash")), reason="the recipes use bash, jq and curl")
+@pytest.mark.parametrize("recipe", documented_recipes(), ids=lambda r: r.split("--provider ")[1].split()[0])
+def test_the_documented_recipes_send_each_tool_its_own_tags(recipe: str, tmp_path: Path) -> None:
+    """docs/email.md's commands, run as written against a local server standing in for the tool's API."""
+    server = http.server.HTTPServer(("127.0.0.1", 0), _Recorder)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    _Recorder.received = []
+    local = f"http://127.0.0.1:{server.server_port}"
+    script = re.sub(r"https://(api\.buttondown\.com|lists\.example\.org)", local, recipe)
+    script = script.replace("newpower email ", f"{sys.executable} -m newpower_site email --site {REPO} ")
+    env = {**os.environ, "PYTHONPATH": str(REPO), "LISTMONK_USER": "u", "LISTMONK_TOKEN": "t", "BUTTONDOWN_API_KEY": "k"}
+    try:
+        done = subprocess.run(["bash", "-euo", "pipefail", "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert done.returncode == 0, done.stderr
+    provider = recipe.split("--provider ")[1].split()[0]
+    tag = {**MERGE_TAGS, "campaign-monitor": "<unsubscribe"}[provider]
+    if _Recorder.received:
+        [(path, headers, body)] = _Recorder.received
+        document = json.loads(body)
+        assert document["subject"].startswith("November 2026")
+        pages = [document["body"]]
+        if provider == "listmonk":
+            assert path == "/api/campaigns" and tag in document["altbody"] and headers["Authorization"].startswith("Basic ")
+    else:
+        pages = [p.read_text(encoding="utf-8") for p in sorted(tmp_path.glob("*.html"))] or [done.stdout]
+    for page in pages:
+        assert tag in page
+        if provider != "mailchimp":
+            assert "*|UNSUB|*" not in page, "site.yaml's Mailchimp tag must not reach another tool"

@@ -6,7 +6,11 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import json
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from newpower_site.load.config import EmailSettings, load_config
 from newpower_site.load.fields import FieldContext, check_fields
@@ -411,8 +415,17 @@ def test_email_empty_postal_address_points_at_it(tmp_path: Path) -> None:
 
 
 def test_email_provider_defaults_to_generic(tmp_path: Path) -> None:
-    settings, problems = config(tmp_path, SITE_OK + "email:\n  postal_address: 1 Road\n")
-    assert problems == [] and settings.email == EmailSettings("generic", "1 Road")
+    settings, problems = config(tmp_path, SITE_OK + "email:\n  postal_address: 1 Road\n  unsubscribe: '%%unsub%%'\n")
+    assert problems == [] and settings.email == EmailSettings("generic", "1 Road", unsubscribe="%%unsub%%")
+
+
+@pytest.mark.parametrize("block", ["email:\n  postal_address: 1 Road\n", "email:\n  postal_address: 1 Road\n  provider: generic\n"])
+def test_generic_without_an_unsubscribe_tag_is_an_error(tmp_path: Path, block: str) -> None:
+    """Else `{{unsubscribe_url}}` went out as the link and the List-Unsubscribe header, whatever the tool."""
+    _, problems = config(tmp_path, SITE_OK + block)
+    [(line, message)] = problems
+    assert line == (6 if "provider" in block else 4)
+    assert message.startswith("email.provider generic needs email.unsubscribe: your mailing tool's unsubscribe merge tag")
 
 
 def test_email_must_be_a_mapping(tmp_path: Path) -> None:
@@ -435,3 +448,20 @@ def test_site_yaml_with_invalid_utf8(tmp_path: Path) -> None:
 def test_every_problem_in_site_yaml_is_reported_at_once(tmp_path: Path) -> None:
     _, problems = config(tmp_path, "title: T\nbase_url: /x\ndescription: ''\nper_page: 0\ntimezone: Nowhere\nfeeditems: 3\n")
     assert sorted(line for line, _ in problems) == [2, 3, 4, 5, 6]
+
+
+def test_authors_as_a_string_is_an_error_that_shows_the_list() -> None:
+    """`authors: Jo Bloggs, Sam Smith` was one author called "Jo Bloggs, Sam Smith"."""
+    _, problems = check(ARTICLE, ARTICLE_OK + "authors: Jo Bloggs, Sam Smith\n")
+    assert problems == [(4, """'authors' must be a list, even of one: write authors: ["Jo Bloggs", "Sam Smith"]""")]
+    _, problems = check(ARTICLE, ARTICLE_OK + "authors: Ann\n")
+    assert problems == [(4, """'authors' must be a list, even of one: write authors: ["Ann"]""")]
+
+
+@given(st.lists(st.text(st.characters(categories=("L",)), min_size=1, max_size=12).filter(lambda name: name != "and"), min_size=1, max_size=4, unique=True))
+def test_the_fix_shown_for_string_authors_is_valid_front_matter_for_those_names(names: list[str]) -> None:
+    _, problems = check(ARTICLE, ARTICLE_OK + "authors: " + json.dumps(", ".join(names), ensure_ascii=False) + "\n")
+    [(line, message)] = problems
+    fix = message.split("write ", 1)[1]
+    values, again = check(ARTICLE, ARTICLE_OK + fix + "\n")
+    assert again == [] and values["authors"] == tuple(name.strip() for name in names), fix

@@ -41,6 +41,7 @@ def site(tmp_path: Path) -> Path:
           union: Unions
         email:
           provider: generic
+          unsubscribe: "{{unsubscribe_url}}"
           postal_address: "1 Test Street"
     """)
     png(root / "content/images/wide.png", 2000, 1000)

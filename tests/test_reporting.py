@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
@@ -116,3 +117,73 @@ def test_fails() -> None:
 def test_repository_path_outside_the_working_folder_stays_site_relative(tmp_path: Path) -> None:
     assert repository_path("content/a.md", tmp_path / "site", cwd=tmp_path) == "site/content/a.md"
     assert repository_path("content/a.md", tmp_path / "site", cwd=tmp_path / "elsewhere") == "content/a.md"
+
+
+def test_an_item_that_exists_but_failed_has_errors_and_its_cause_comes_first(tmp_path: Path) -> None:
+    """A newsletter featuring a broken voice said the voice "does not exist", and sorted by path it came first."""
+    site = copy_site("realistic", tmp_path)
+    voice = site / "content/voices/dee-okafor.md"
+    voice.write_text(voice.read_text(encoding="utf-8").replace("movement:", "movement: nowhere\nold_movement:", 1), encoding="utf-8")
+    run = newpower("check", "--site", site)
+    assert run.code == 1
+    lines = run.stderr.splitlines()
+    cause = next(i for i, line in enumerate(lines) if line.startswith("content/voices/dee-okafor.md:"))
+    effect = next(i for i, line in enumerate(lines) if line.startswith("content/newsletters/march-2026.md:"))
+    assert cause < effect, lines
+    assert lines[effect].endswith("error: featured item 'voices/dee-okafor' has errors (see above) (content/voices/dee-okafor.md)")
+
+
+def test_what_follows_from_another_problem_is_listed_after_every_cause() -> None:
+    from newpower_site.cli.report import in_order
+
+    effect = error("content/a.md", 1, "featured item has errors (see above)", follows=True)
+    causes = [error("content/z.md", 3, "bad"), warning("content/m.md", 2, "odd")]
+    assert in_order([effect, *causes]) == [causes[1], causes[0], effect]
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_colour_on_a_terminal_only_and_never_with_no_color() -> None:
+    from newpower_site.cli.report import ReportStyle, wants_colour, write_report
+
+    problems = [error("content/a.md", 3, "bad"), warning("content/b.md", 1, "odd")]
+    assert wants_colour(_Terminal(), {}) and not wants_colour(io.StringIO(), {}), "piped or redirected: no colour"
+    assert not wants_colour(_Terminal(), {"NO_COLOR": "1"}) and not wants_colour(_Terminal(), {"TERM": "dumb"})
+    shown = _Terminal()
+    write_report(problems, ReportStyle(colour=True), io.StringIO(), shown)
+    assert shown.getvalue().splitlines() == ["content/a.md:3: \033[1;31merror\033[0m: bad", "content/b.md:1: \033[1;33mwarning\033[0m: odd"]
+    plain = io.StringIO()
+    write_report(problems, ReportStyle(colour=False), io.StringIO(), plain)
+    assert plain.getvalue().splitlines() == ["content/a.md:3: error: bad", "content/b.md:1: warning: odd"]
+
+
+def test_a_real_terminal_gets_colour_and_no_color_turns_it_off(tmp_path: Path) -> None:
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    site = copy_site("bad-front-matter", tmp_path)
+    for environ, coloured in (({}, True), ({"NO_COLOR": "1"}, False)):
+        leader, follower = pty.openpty()
+        env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "TERM")} | environ
+        done = subprocess.run([sys.executable, "-m", "newpower_site", "check", "--site", str(site)], stderr=follower,
+                              stdout=subprocess.DEVNULL, env=env, timeout=120)
+        os.close(follower)
+        seen = b""
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            seen += chunk
+        os.close(leader)
+        assert done.returncode == 1
+        assert (b"\x1b[1;31merror\x1b[0m" in seen) is coloured, seen[:200]
+    piped = newpower("check", "--site", site)
+    assert "\x1b[" not in piped.stderr and ": error: " in piped.stderr

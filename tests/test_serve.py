@@ -156,3 +156,62 @@ def test_ctrl_c_stops_serve_even_from_a_shell_that_ignores_it(tmp_path: Path) ->
             assert line, "serve stopped before serving"
         server.send_signal(stop)
         assert server.wait(timeout=LIMIT) == 0, stop
+
+
+def serve_with_log(site: Path) -> tuple[subprocess.Popen, int, list[str]]:
+    server = subprocess.Popen(
+        [sys.executable, "-m", "newpower_site", "serve", "--site", str(site), "--port", "0"],
+        stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )
+    lines: list[str] = []
+    while True:
+        line = server.stderr.readline()
+        assert line, f"serve stopped: {''.join(lines)}"
+        lines.append(line)
+        found = re.search(r"serving .* at http://127\.0\.0\.1:(\d+)/", line)
+        if found:
+            break
+    port = int(found.group(1))
+    threading.Thread(target=lambda: lines.extend(iter(server.stderr.readline, "")), daemon=True).start()
+    return server, port, lines
+
+
+def test_a_failed_first_build_serves_the_problems_and_turns_into_the_site_on_the_fix(tmp_path: Path) -> None:
+    """It served a plain "not found" with no reload hook, so the browser never recovered by itself."""
+    site = copy_site("realistic", tmp_path)
+    article = site / "content/articles/bakery-buyout.md"
+    text = article.read_text(encoding="utf-8")
+    article.write_text(text.replace("title:", "titel:", 1), encoding="utf-8")
+    server, port, lines = serve_with_log(site)
+    try:
+        status, page = get(port, "/articles/bakery-buyout/")
+        assert status == 500
+        tree = lxml.html.fromstring(page)
+        assert tree.findtext(".//h1") == "The site did not build"
+        problems = [code.text_content() for code in tree.xpath("//li/code")]
+        assert "content/articles/bakery-buyout.md:2: error: unknown key 'titel'; did you mean 'title'?" in problems
+        assert "/__newpower/livereload.js" in tree.xpath("//script/@src"), "the page reloads by itself"
+        assert json.loads(tree.get("data-newpower-problems")) == problems
+        assert get(port, "/")[0] == 500, "every page says so, the home page too"
+
+        events = EventStream(port)
+        assert events.next_event()[0] == "problems"  # what a page opened now is told
+        article.write_text(text, encoding="utf-8")
+        assert events.next_event()[0] == "reload"
+        status, page = get(port, "/articles/bakery-buyout/")
+        assert status == 200 and lxml.html.fromstring(page).findtext(".//h1") != "The site did not build"
+        assert get(port, "/no-such-page/")[0] == 404, "after a good build, a missing page is the site's 404 again"
+    finally:
+        server.send_signal(signal.SIGINT)
+        code = server.wait(timeout=LIMIT)
+    assert code == 0 and "Traceback" not in "".join(lines)
+
+
+def test_a_port_out_of_range_is_refused_before_any_build(tmp_path: Path) -> None:
+    site = copy_site("realistic", tmp_path)
+    for port in ("99999", "-1", "eighty"):
+        run = subprocess.run([sys.executable, "-m", "newpower_site", "serve", "--site", str(site), "--port", port],
+                             capture_output=True, text=True, timeout=LIMIT)
+        assert run.returncode == 2 and "argument --port" in run.stderr and "from 1 to 65535" in run.stderr, run.stderr
+        assert "OverflowError" not in run.stderr
+    assert not (site / ".newpower-cache").exists(), "nothing was built"

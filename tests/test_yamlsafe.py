@@ -189,3 +189,50 @@ def test_unicode_line_separator_does_not_shift_error_lines() -> None:
     assert problem.line in (4, 5)  # the broken line or the end of the text, never beyond
     mapping, problems = load('quote: "one\u2028two"\ntitle: A\ntitle: B\n')
     assert [p.line for p in problems] == [4]
+
+
+# -- mistakes in plain words, at the line where they start ---------------------
+
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from newpower_site.load.frontmatter import split_front_matter  # noqa: E402
+
+
+def front_matter_problems(text: str) -> list[str]:
+    split, problems = split_front_matter(text, "a.md")
+    assert split is None
+    return [p.format() for p in problems]
+
+
+@pytest.mark.parametrize("quote", ['"', "'"])
+def test_an_unclosed_quote_is_reported_where_it_opens(quote: str) -> None:
+    """It was reported at the closing ---, in the parser's words ("found unexpected end of stream")."""
+    text = f"---\ntitle: {quote}Hello\ndate: 2026-01-01\nsummary: Fine.\n---\nBody.\n"
+    assert front_matter_problems(text) == [
+        f"a.md:2: error: invalid YAML: the quote ({quote}) opened on this line is never closed: end the value with {quote} "
+        "(a value with a quote inside it goes in the other kind of quotes)"
+    ]
+
+
+@pytest.mark.parametrize("text", ["---\ntitle: T\ntopics:\n\t- workplace\n---\n", "---\ntitle: T\nsummary: x\n\tdate: 2026-01-01\n---\n"])
+def test_a_tab_indent_is_named_as_a_tab(text: str) -> None:
+    assert front_matter_problems(text) == [
+        "a.md:4: error: invalid YAML: a tab is used to indent this line: YAML indents with spaces only; replace the tab with spaces"
+    ]
+
+
+def test_a_colon_in_an_unquoted_value_says_to_quote_it() -> None:
+    [problem] = front_matter_problems("---\ntitle: Power: who holds it\n---\n")
+    assert problem.startswith("a.md:2: error: invalid YAML: a ': ' inside a value") and "put the value in quotes" in problem
+
+
+@given(
+    st.lists(st.from_regex(r"[a-z]{1,8}", fullmatch=True), min_size=2, max_size=8, unique=True),
+    st.data(),
+)
+def test_an_unclosed_quote_on_any_line_is_reported_on_that_line(keys: list[str], data: st.DataObject) -> None:
+    broken = data.draw(st.integers(0, len(keys) - 1))
+    lines = [f'{key}: "{"open" if n == broken else "closed"}' + ("" if n == broken else '"') for n, key in enumerate(keys)]
+    [problem] = front_matter_problems("---\n" + "\n".join(lines) + "\n---\nBody.\n")
+    assert problem.startswith(f"a.md:{broken + 2}: error: invalid YAML: the quote (\") opened on this line is never closed"), problem

@@ -22,7 +22,7 @@ from newpower_site.write.lock import LockError, output_lock
 from newpower_site.core.diagnostics import Diagnostic, fails
 from newpower_site.cli.email import add_email_commands
 from newpower_site.engine.options import BuildOptions, BuildResult
-from newpower_site.cli.report import FORMATS, ReportStyle, count, write_report
+from newpower_site.cli.report import FORMATS, ReportStyle, count, wants_colour, write_report
 from newpower_site.load.schema import KIND_BY_NAME
 
 
@@ -72,7 +72,8 @@ def make_parser() -> argparse.ArgumentParser:
 
     serve_cmd = commands.add_parser("serve", parents=[common, selection], help="preview the site in a browser; rebuild and reload on every edit",
                                     description="Build the site, serve it on 127.0.0.1 and rebuild what an edit touches; open pages reload.")
-    serve_cmd.add_argument("--port", type=int, default=8000, metavar="N", help="the port (default 8000; when taken, the next free one)")
+    serve_cmd.add_argument("--port", type=port_option, default=8000, metavar="N",
+                           help="the port, 1-65535 (default 8000; when taken, the next free one; 0: any free port)")
     serve_cmd.add_argument("--open", action="store_true", help="open the site in the default browser")
     serve_cmd.set_defaults(run=run_serve)
 
@@ -80,14 +81,32 @@ def make_parser() -> argparse.ArgumentParser:
                                     description="Validate the site folder and render every page without writing anything.")
     check_cmd.set_defaults(run=run_check)
 
-    new_cmd = commands.add_parser("new", parents=[common], help="start a new article, voice, newsletter issue, page or site",
-                                  description="Write a new file with valid front matter and today's date. Never overwrites.")
+    new_cmd = commands.add_parser("new", help="start a new article, voice, newsletter issue, page or site",
+                                  description="Write a new file with valid front matter and today's date. Never overwrites. "
+                                  "`new site TITLE` makes a folder named after the title, unless --site names one.")
     new_cmd.add_argument("kind", choices=(*KIND_BY_NAME, "site"), help="what to create")
     new_cmd.add_argument("title", nargs="?", help="its title (for a voice: the member's name); a newsletter issue without one gets the month's")
+    # Not the common --site: `new site` must know whether a folder was named (default: one made from the title).
+    new_cmd.add_argument("--site", type=Path, metavar="DIR",
+                         help="the site folder (default: the current folder; for `new site`, a new folder named after the title)")
+    new_cmd.add_argument("--debug", action="store_true", help="show a traceback when something unexpected goes wrong")
+    new_cmd.add_argument("--quiet", "-q", action="store_true", help="print nothing but problems")
     new_cmd.add_argument("--slug", help="the file name without .md (default: made from the title)")
+    new_cmd.add_argument("--force", action="store_true", help="new site: fill a folder that is not empty (existing files are still never overwritten)")
     new_cmd.set_defaults(run=run_new)
     add_email_commands(commands, common, report)
     return parser
+
+
+def port_option(text: str) -> int:
+    """--port: checked before anything is built (99999 built the site, then failed with OverflowError)."""
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port: give a number from 1 to 65535 (or 0 for any free port)")
+    return port
 
 
 def base_url_option(text: str) -> str:
@@ -104,7 +123,8 @@ def base_url_option(text: str) -> str:
 
 
 def report(diagnostics: Sequence[Diagnostic], args: argparse.Namespace | None = None) -> None:
-    style = ReportStyle(getattr(args, "format", "text"), getattr(args, "strict", False), getattr(args, "site", Path(".")))
+    style = ReportStyle(getattr(args, "format", "text"), getattr(args, "strict", False), getattr(args, "site", None) or Path("."),
+                        colour=wants_colour(sys.stderr))
     write_report(diagnostics, style, sys.stdout, sys.stderr)
 
 
@@ -207,13 +227,20 @@ def run_check(args: argparse.Namespace) -> int:
 
 def run_new(args: argparse.Namespace) -> int:
     from newpower_site.load.config import load_config
-    from newpower_site.cli.scaffold import ScaffoldError, scaffold_item, scaffold_site, write_new
+    from newpower_site.cli.scaffold import ScaffoldError, refuse_a_full_folder, scaffold_item, scaffold_site, site_folder_name, write_new
 
-    site_dir: Path = args.site
     if not args.title and args.kind != "newsletter":
-        print(f'newpower new {args.kind}: give a title, e.g. newpower new {args.kind} "Asha Patel"', file=sys.stderr)
+        example = "Our Branch" if args.kind == "site" else "Asha Patel"
+        print(f'newpower new {args.kind}: give a title, e.g. newpower new {args.kind} "{example}"', file=sys.stderr)
         return 2
+    site_dir: Path = args.site if args.site is not None else Path(".")
     if args.kind == "site":
+        try:
+            site_dir = args.site if args.site is not None else Path(site_folder_name(args.title))
+            refuse_a_full_folder(site_dir, args.force)
+        except ScaffoldError as exc:
+            print(f"newpower new site: error: {exc}", file=sys.stderr)
+            return 1
         scaffolds = scaffold_site(args.title, site_dir)
     else:
         config, problems = load_config(site_dir)
@@ -234,4 +261,6 @@ def run_new(args: argparse.Namespace) -> int:
         for path in written:
             if path.name != ".keep":
                 print(f"created {path}")
+        if args.kind == "site":
+            print(f"next: newpower new article \"A first article\" --site {site_dir}, then newpower serve --site {site_dir}")
     return 0

@@ -36,6 +36,9 @@ TYPE_TEXT: dict[str, str] = {
     "timezone": "IANA time zone, e.g. `Europe/London`",
     "vocabulary": "mapping of `key: Label` lines",
     "email": "mapping (see below)",
+    "menu": "list of `label` and `link` (see below)",
+    "wording": "mapping (see below)",
+    "subscribe": "mapping (see below)",
 }
 
 _KIND_INTRO = {
@@ -107,6 +110,37 @@ def render_reference() -> str:
     if utm_keys:
         lines += ["", "`utm` is a mapping with the keys " + ", ".join(f"`{k}`" for k in utm_keys) + "."]
     lines += [
+        "",
+        "### menu",
+        "",
+        "Each entry of `menu:` has a `label` (the words shown) and a `link`: a section ("
+        + ", ".join(f"`{k}`" for k in schema.MENU_SECTIONS) + "), a content file such as `pages/about.md` "
+        "(it must be published), or an absolute `https://` URL. The menu is shown in this order.",
+        "",
+        "```yaml",
+        "menu:",
+        "  - {label: News, link: newsletter}",
+        "  - {label: Who we are, link: pages/about.md}",
+        "  - {label: Join the union, link: https://example.org/join}",
+        "```",
+        "",
+        "### wording",
+        "",
+        "The theme's own sentences. Every key is optional; the default is neutral wording.",
+        "",
+        "| key | default | where it is shown |",
+        "|---|---|---|",
+        *(f"| `{f.name}` | {_cell(str(f.default))} | {_cell(f.help)} |" for f in schema.WORDING),
+        "",
+        "### subscribe",
+        "",
+        "The sign-up form: it posts the reader's address straight to your mailing tool, so it works without",
+        "JavaScript. `provider` says which tool; each needs its own keys (docs/email.md says where to find them):",
+        "",
+        "| provider | keys |",
+        "|---|---|",
+        *(f"| `{provider}` | " + "; ".join(f"`{key}`: {_cell(what)}" for key, what in (*needed, *schema.SUBSCRIBE_OPTIONAL.get(provider, ())))
+          + " |" for provider, needed in schema.SUBSCRIBE_PROVIDERS.items()),
         "",
         "## Front matter",
         "",

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, TextIO
@@ -34,11 +34,41 @@ class ReportStyle:
     format: Format = "text"
     strict: bool = False
     site_dir: Path = Path(".")  # GitHub wants paths from the repository root, not the site folder
+    colour: bool = False  # "error" in red and "warning" in yellow: on a terminal only (see wants_colour)
+
+
+# SGR codes: bold red, bold yellow, reset.
+_COLOURS = {"error": "\033[1;31m", "warning": "\033[1;33m"}
+_RESET = "\033[0m"
+
+
+def wants_colour(stream: TextIO, environ: Mapping[str, str] = os.environ) -> bool:
+    """Colour on a terminal, never when piped or redirected, never with NO_COLOR set (no-color.org) or TERM=dumb."""
+    if environ.get("NO_COLOR", "") != "" or environ.get("TERM") == "dumb":
+        return False
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def as_text(diagnostic: Diagnostic, colour: bool) -> str:
+    """The contract's `PATH:LINE: level: MESSAGE`; with colour, only the level word is coloured."""
+    line = diagnostic.format()
+    if not colour:
+        return line
+    level = f": {diagnostic.level}: "
+    where, _, message = line.partition(level)
+    return f"{where}: {_COLOURS[diagnostic.level]}{diagnostic.level}{_RESET}: {message}"
 
 
 def in_order(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
-    """Reading order: by file, then line and column; the same run always prints the same lines."""
-    return sorted(diagnostics, key=lambda d: (d.path, d.line, d.column, d.message, d.level))
+    """Reading order: root causes first, then what follows from them; each part by file, line and column.
+
+    A newsletter that features a broken article is reported after the
+    article, wherever the two sort by path: fixing the first line fixes both.
+    """
+    return sorted(diagnostics, key=lambda d: (d.follows, d.path, d.line, d.column, d.message, d.level))
 
 
 def count(diagnostics: Iterable[Diagnostic], level: str) -> int:
@@ -108,7 +138,7 @@ def write_report(diagnostics: Iterable[Diagnostic], style: ReportStyle, out: Tex
             print(as_github(diagnostic, style.site_dir), file=out)
     else:
         for diagnostic in ordered:
-            print(diagnostic.format(), file=err)
+            print(as_text(diagnostic, style.colour), file=err)
     warnings = count(ordered, "warning")
     if style.strict and warnings and not count(ordered, "error"):
         print(f"newpower: {warnings} warning{'s' if warnings != 1 else ''}, and --strict makes warnings fail the run", file=err)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
+from newpower_site.load import placeholders
 from newpower_site.load.config import CONFIG_FILE, SiteConfig
 from newpower_site.load.content import read_item, walk_sources
 from newpower_site.core.dates import MONTHS
@@ -31,19 +32,19 @@ _INTRODUCTIONS = {
     "page": "A stand-alone page, such as About or Subscribe.",
 }
 
-_VOICE_BODY = """\
+_VOICE_BODY = f"""\
 ## What got you involved?
 
-Write the member's answer here, in their words. Each `##` line is a question;
+{placeholders.VOICE_ANSWER}, in their words. Each `##` line is a question;
 the text under it is the answer. Tidy the transcript, but keep their voice.
 
 ## What has changed where you work or live?
 
-Their answer. Use the strongest sentence as the `quote` above.
+{placeholders.VOICE_LATER_ANSWER} Use the strongest sentence as the `quote` above.
 
 ## What would you say to someone thinking of getting involved?
 
-Their answer. Three to six questions is a good length.
+{placeholders.VOICE_LATER_ANSWER} Three to six questions is a good length.
 """
 
 
@@ -107,17 +108,17 @@ def scaffold_item(kind: str, title: str | None, site_dir: Path, config: SiteConf
         raise ValueError(f"a new {kind} needs a title")
     if kind == "article":
         values = {"title": quoted(title), "date": today.isoformat(), "authors": "[]", "topics": "[]", "draft": "true"}
-        body = "Write the first paragraph here. It is the summary on cards and in feeds unless you set `summary`.\n\n## A heading\n\nMore text.\n"
+        body = f"{placeholders.ARTICLE_BODY} It is the summary on cards and in feeds unless you set `summary`.\n\n## A heading\n\nMore text.\n"
     elif kind == "voice":
         values = {
-            "name": quoted(title), "role": quoted("Their role, Their organisation"),
+            "name": quoted(title), "role": quoted(placeholders.VOICE_ROLE),
             "movement": next(iter(config.movements), "MOVEMENT-KEY"), "date": today.isoformat(),
-            "quote": quoted("The sentence from the interview that says it best."), "topics": "[]", "draft": "true",
+            "quote": quoted(placeholders.VOICE_QUOTE), "topics": "[]", "draft": "true",
         }
         body = _VOICE_BODY
     else:
         values = {"title": quoted(title), "draft": "true"}
-        body = "The page's text.\n"
+        body = f"{placeholders.PAGE_BODY}\n"
     text = front_matter(KIND_BY_NAME[kind], values, config) + body
     return Scaffold(site_dir / "content" / KIND_BY_NAME[kind].folder / f"{file_slug(kind, title, slug)}.md", text)
 
@@ -157,27 +158,32 @@ def scaffold_newsletter(title: str | None, site_dir: Path, config: SiteConfig, n
     if last and last.date and (last.date.astimezone(config.timezone).year, last.date.astimezone(config.timezone).month) >= (year, month):
         year, month = next_month(last.date.astimezone(config.timezone).date())
     month_title = f"{MONTHS[month - 1]} {year}"
+    # The date matches the month: an issue for a later month is dated its first day, not today.
+    issue_date = today if (year, month) == (today.year, today.month) else date(year, month, 1)
 
-    candidates = [
-        item for folder in ("articles", "voices") for item in _read_items(site_dir, config, folder)
-        if not item.draft and item.date and item.date <= now and (last is None or last.date is None or item.date > last.date)
-    ]
-    candidates.sort(key=lambda i: (i.date, i.ref))
+    def since_last(item: Item) -> bool:
+        return last is None or last.date is None or item.date is None or item.date > last.date
+
+    recent = [item for folder in ("articles", "voices") for item in _read_items(site_dir, config, folder) if since_last(item)]
+    candidates = sorted((i for i in recent if not i.draft and i.date and i.date <= now), key=lambda i: (i.date, i.ref))
+    waiting = sorted((i for i in recent if i.draft), key=lambda i: i.ref)
+    since = f"since the last issue ({last.title}, {last.date.date().isoformat()})" if last and last.date else "so far"
     if candidates:
-        since = f"since the last issue ({last.title}, {last.date.date().isoformat()})" if last and last.date else "so far"
         width = max(len(i.ref) for i in candidates)
-        featured_notes = "\n".join(
-            [f"# Published {since}; remove the # in front of each one to feature, in the order you want:"]
-            + [f"#  - {item.ref.ljust(width)}  # {item.title}, {item.date.date().isoformat()}" for item in candidates]
-        )
+        notes = [f"# Published {since}; remove the # in front of each one to feature, in the order you want:"]
+        notes += [f"#  - {item.ref.ljust(width)}  # {item.title}, {item.date.date().isoformat()}" for item in candidates]
         featured = ""
     else:
-        featured_notes = "# Nothing has been published since the last issue; add articles/SLUG or voices/SLUG lines as - items."
+        notes = [f"# Nothing has been published {since}; add articles/SLUG or voices/SLUG lines as - items."]
         featured = "[]"
+    if waiting:
+        notes.append("# Waiting as drafts (set draft: false in each to publish it, then feature it here):")
+        notes += [f"#    {item.ref}  # {item.title}" for item in waiting]
+    featured_notes = "\n".join(notes)
     values = {
         "title": quoted(title or month_title),
-        "date": today.isoformat(),
-        "preheader": quoted("The line people see in their inbox before they open the email."),
+        "date": issue_date.isoformat(),
+        "preheader": quoted(placeholders.ISSUE_PREHEADER),
         "number": str(number),
         "featured": featured,
         "draft": "true",
@@ -187,16 +193,17 @@ def scaffold_newsletter(title: str | None, site_dir: Path, config: SiteConfig, n
         text = text.replace("\nfeatured:\n", "\nfeatured:\n" + featured_notes + "\n", 1)
     else:
         text = text.replace("\nfeatured: []\n", "\n" + featured_notes + "\nfeatured: []\n", 1)
-    body = "Dear members,\n\nThe editor's introduction to this issue: what it is about and why it matters now.\n"
+    body = f"Dear members,\n\n{placeholders.ISSUE_BODY}: what it is about and why it matters now.\n"
     name = file_slug("newsletter", title or "", slug) if (title or slug) else f"{year}-{month:02d}"
     return Scaffold(site_dir / "content" / "newsletters" / f"{name}.md", text + body)
 
 
 def scaffold_site(title: str, site_dir: Path) -> list[Scaffold]:
-    config = f"""# Settings of this site: see the newpower-site README for every key.
+    config = f"""# Settings of this site: see the newpower-site README and docs/reference.md for every key.
+# The build warns about every value below that is still a placeholder.
 title: {quoted(title)}
-base_url: https://example.org
-description: "One sentence about this site."
+base_url: {placeholders.SITE_BASE_URL}
+description: {quoted(placeholders.SITE_DESCRIPTION)}
 language: en-GB
 timezone: Europe/London
 per_page: 10
@@ -211,13 +218,41 @@ movements:
   local-government: Local government
   community: Community organising
 email:
+  # Your mailing tool: mailchimp, buttondown, listmonk or campaign-monitor (docs/email.md);
+  # or generic for any other, with `unsubscribe` set to that tool's unsubscribe merge tag.
   provider: generic
-  postal_address: "Your organisation, street, town, postcode"
+  unsubscribe: {quoted(placeholders.SITE_UNSUBSCRIBE)}
+  postal_address: {quoted(placeholders.SITE_POSTAL_ADDRESS)}
 """
     files = [Scaffold(site_dir / CONFIG_FILE, config)]
     files += [Scaffold(site_dir / "content" / kind.folder / ".keep", "") for kind in KINDS]
     files.append(Scaffold(site_dir / ".gitignore", "output/\n.newpower-cache/\n"))
     return files
+
+
+# What may already be in a folder `new site` fills without --force: a fresh `git init` or clone's own files.
+EMPTY_ENOUGH = frozenset({".git", ".gitignore", ".gitattributes", "README.md", "LICENSE"})
+
+
+def site_folder_name(title: str) -> str:
+    """`new site "Test Org"` makes test-org/, as `hugo new site X` makes X/."""
+    name = slugify(title, fallback="")
+    if not name:
+        raise ScaffoldError(f"cannot make a folder name from {title!r} (only a-z, 0-9 and hyphens are used): name one with --site")
+    return name
+
+
+def refuse_a_full_folder(site_dir: Path, force: bool) -> None:
+    """A folder that holds anything but a fresh repository's files is not filled unless --force says so."""
+    if site_dir.exists() and not site_dir.is_dir():
+        raise ScaffoldError(f"{site_dir} is a file, not a folder: name another with --site")
+    if force or not site_dir.is_dir():
+        return
+    present = sorted(entry.name for entry in site_dir.iterdir() if entry.name not in EMPTY_ENOUGH)
+    if present:
+        shown = ", ".join(present[:3]) + (", …" if len(present) > 3 else "")
+        raise ScaffoldError(f"{site_dir} is not empty ({shown}): name a new folder with --site, or add --force to "
+                            "add the site's files beside what is there (nothing is overwritten)")
 
 
 def write_new(scaffolds: list[Scaffold]) -> list[Path]:

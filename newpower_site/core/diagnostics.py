@@ -21,14 +21,15 @@ class Diagnostic:
     level: Level = "error"
     column: int = 0  # 1-based; 0 when not known
     hint: str = ""  # how to fix it, when we can tell (e.g. "did you mean 'title'?"); may repeat part of the message
+    follows: bool = False  # caused by another problem of the run (an item that failed): reported after the causes
 
     def format(self) -> str:
         where = f"{self.path}:{self.line}" if self.line else self.path
         return f"{where}: {self.level}: {self.message}"
 
 
-def error(path: str, line: int, message: str, *, column: int = 0, hint: str = "") -> Diagnostic:
-    return Diagnostic(path, line, message, "error", column, hint)
+def error(path: str, line: int, message: str, *, column: int = 0, hint: str = "", follows: bool = False) -> Diagnostic:
+    return Diagnostic(path, line, message, "error", column, hint, follows)
 
 
 def warning(path: str, line: int, message: str, *, column: int = 0, hint: str = "") -> Diagnostic:

@@ -84,6 +84,11 @@ class Item:
         return self.body.html
 
     @property
+    def description(self) -> str:
+        """What the item says of itself to search engines, shared links and feed readers."""
+        return self.summary
+
+    @property
     def ref(self) -> str:
         """How a newsletter's `featured:` names this item: `articles/SLUG`."""
         return f"{self.kind}s/{self.slug}"
@@ -130,6 +135,11 @@ class Newsletter(Item):
     featured_refs: tuple[str, ...] = ()
     featured_lines: tuple[int, ...] = ()  # file line of each featured_refs entry
     featured: tuple[Featurable, ...] = ()  # resolved from featured_refs
+
+    @property
+    def description(self) -> str:
+        """The preheader: an issue's first paragraph is its greeting ("Dear friends,"), the preheader the line written to be read first."""
+        return self.preheader or self.summary
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

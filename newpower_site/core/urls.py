@@ -59,6 +59,10 @@ class Urls:
     def email_output(slug: str, extension: str) -> str:
         return f"email/{slug}.{extension}"
 
+    @staticmethod
+    def newsletter_feed_output() -> str:
+        return "newsletter/feed.xml"
+
     # URLs ---------------------------------------------------------------------
 
     def for_output(self, output_path: str) -> str:
@@ -112,6 +116,14 @@ class Urls:
 
     def sitemap(self) -> str:
         return self.for_output("sitemap.xml")
+
+    def newsletter_feed(self) -> str:
+        """The newsletter archive's own feed: issues only."""
+        return self.for_output(self.newsletter_feed_output())
+
+    def email_folder(self) -> str:
+        """Where the email files are served (robots.txt keeps crawlers out: they hold raw merge tags)."""
+        return self.for_output("email/")
 
     def absolute(self, url: str) -> str:
         """A root-relative URL (or an already absolute one) as an absolute URL."""

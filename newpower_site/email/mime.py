@@ -8,9 +8,10 @@ Message-ID and MIME boundary derive from its content, so two builds match.
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime
 from email import policy
 from email.message import EmailMessage
-from email.utils import format_datetime
+from email.utils import format_datetime, make_msgid
 from urllib.parse import urlsplit
 
 from newpower_site.email.issue import EmailIssue, header_text
@@ -32,6 +33,27 @@ def build_message(email: EmailIssue, html: str, text: str, to: str = UNDISCLOSED
     message.add_alternative(html, subtype="html", charset="utf-8", cte="quoted-printable")
     digest = hashlib.sha256((text + html).encode("utf-8")).hexdigest()[:24]
     message.set_boundary(f"=_newpower_{digest}")
+    return message
+
+
+TEST_MARK = "[Test]"
+
+
+def test_message(email: EmailIssue, html: str, text: str, to: str, now: datetime) -> EmailMessage:
+    """The message `send-test` sends: the build's, marked as a test, dated now, with a Message-ID of its own.
+
+    The .eml keeps the issue's date and a Message-ID made from its content, so
+    two builds match; a test send must not. Gmail drops a message whose
+    Message-ID it has seen, so a second test with the .eml's ID never arrives.
+    """
+    message = build_message(email, html, text, to=to)
+    message.replace_header("Subject", f"{TEST_MARK} {header_text(email.subject)}")
+    if "Date" in message:
+        message.replace_header("Date", format_datetime(now))
+    else:
+        message["Date"] = format_datetime(now)
+    host = urlsplit(email.site.base_url).hostname or "localhost"
+    message.replace_header("Message-ID", make_msgid("newsletter-test", domain=host))
     return message
 
 

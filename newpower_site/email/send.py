@@ -10,6 +10,7 @@ import os
 import smtplib
 import socket
 import ssl
+import threading
 from dataclasses import dataclass
 from email.message import EmailMessage
 
@@ -48,39 +49,83 @@ class SmtpServer:
         return cls(host, number)
 
 
-def send(message: EmailMessage, server: SmtpServer, sender: str, recipient: str) -> None:
-    """Send `message`; log in (after STARTTLS) when NEWPOWER_SMTP_USER/PASSWORD are set."""
+def send(message: EmailMessage, server: SmtpServer, sender: str, recipient: str, *,
+         implicit_tls: bool = False, deadline: float = TIMEOUT_SECONDS) -> None:
+    """Send `message`; log in (after STARTTLS, or over implicit TLS) when NEWPOWER_SMTP_USER/PASSWORD are set.
+
+    `deadline` bounds the whole conversation, not each socket operation: a
+    server that trickles one byte every few seconds would otherwise hold the
+    command for minutes. When it passes, a timer shuts the socket, which ends
+    whatever read or write is waiting.
+    """
     user, password = os.environ.get(USER_VARIABLE), os.environ.get(PASSWORD_VARIABLE)
     where = f"{server.host}:{server.port}"
+    if password and not user:
+        raise SendError(f"{PASSWORD_VARIABLE} is set but {USER_VARIABLE} is not: set both to log in, or neither to send without a login")
+    smtp = smtplib.SMTP_SSL(timeout=deadline, context=ssl.create_default_context()) if implicit_tls else smtplib.SMTP(timeout=deadline)
+    smtp._host = server.host  # what TLS checks the certificate against; set by the constructor only when it connects too
+    expired = threading.Event()
+
+    def cut_off() -> None:
+        expired.set()
+        sock = smtp.sock
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    timer = threading.Timer(deadline, cut_off)
+    timer.daemon = True
+    timer.start()
     try:
-        with smtplib.SMTP(server.host, server.port, timeout=TIMEOUT_SECONDS) as smtp:
-            smtp.ehlo()
-            if user:
+        smtp.connect(server.host, server.port)
+        smtp.ehlo()
+        if user:
+            if not implicit_tls:
                 if not smtp.has_extn("starttls"):
-                    raise SendError(f"{where} does not offer STARTTLS; refusing to send the password {USER_VARIABLE} unencrypted")
+                    raise SendError(f"{where} does not offer STARTTLS; refusing to send the password {USER_VARIABLE} unencrypted"
+                                    " (for a server that speaks TLS from the start, usually port 465, add --implicit-tls)")
                 smtp.starttls(context=ssl.create_default_context())
                 smtp.ehlo()
-                smtp.login(user, password or "")
-            smtp.send_message(message, from_addr=sender, to_addrs=[recipient])
+            smtp.login(user, password or "")
+        smtp.send_message(message, from_addr=sender, to_addrs=[recipient])
+        try:
+            smtp.quit()
+        except (smtplib.SMTPException, OSError):
+            pass  # the message was accepted: a server that hangs up before QUIT is answered did its job
     except SendError:
         raise
-    except ConnectionRefusedError:
-        raise SendError(f"cannot connect to the SMTP server {where}: connection refused (is it running? see --smtp)") from None
-    except socket.gaierror:
-        raise SendError(f"cannot find the SMTP server {server.host!r}: check the host name in --smtp") from None
-    except TimeoutError:
-        raise SendError(f"the SMTP server {where} did not answer within {TIMEOUT_SECONDS} s") from None
-    except smtplib.SMTPAuthenticationError as exc:
-        raise SendError(f"the SMTP server {where} refused the login of {user!r}: {_reply(exc.smtp_code, exc.smtp_error)}") from None
-    except smtplib.SMTPRecipientsRefused as exc:
+    except Exception as exc:
+        if expired.is_set() or isinstance(exc, TimeoutError):
+            raise SendError(f"the SMTP server {where} did not finish within {deadline:g} s (see --timeout)") from None
+        raise _send_error(exc, where, user, sender, recipient) from None
+    finally:
+        timer.cancel()
+        smtp.close()
+
+
+def _send_error(exc: Exception, where: str, user: str | None, sender: str, recipient: str) -> Exception:
+    """The sentence for a failed send; anything unforeseen is passed on as it is."""
+    host = where.rpartition(":")[0]
+    if isinstance(exc, ConnectionRefusedError):
+        return SendError(f"cannot connect to the SMTP server {where}: connection refused (is it running? see --smtp)")
+    if isinstance(exc, socket.gaierror):
+        return SendError(f"cannot find the SMTP server {host!r}: check the host name in --smtp")
+    if isinstance(exc, smtplib.SMTPAuthenticationError):
+        return SendError(f"the SMTP server {where} refused the login of {user!r}: {_reply(exc.smtp_code, exc.smtp_error)}")
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
         code, reply = next(iter(exc.recipients.values()))
-        raise SendError(f"the SMTP server {where} refused the address {recipient!r}: {_reply(code, reply)}") from None
-    except smtplib.SMTPSenderRefused as exc:
-        raise SendError(f"the SMTP server {where} refused the sender {sender!r}: {_reply(exc.smtp_code, exc.smtp_error)}") from None
-    except smtplib.SMTPResponseException as exc:
-        raise SendError(f"the SMTP server {where} said: {_reply(exc.smtp_code, exc.smtp_error)}") from None
-    except (smtplib.SMTPException, ssl.SSLError, OSError) as exc:
-        raise SendError(f"sending through {where} failed: {exc}") from None
+        return SendError(f"the SMTP server {where} refused the address {recipient!r}: {_reply(code, reply)}")
+    if isinstance(exc, smtplib.SMTPSenderRefused):
+        return SendError(f"the SMTP server {where} refused the sender {sender!r}: {_reply(exc.smtp_code, exc.smtp_error)}")
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return SendError(f"the SMTP server {where} said: {_reply(exc.smtp_code, exc.smtp_error)}")
+    if isinstance(exc, ssl.SSLError):
+        return SendError(f"TLS with {where} failed: {exc.reason or exc} (a server on port 587 or 25 usually wants STARTTLS, without --implicit-tls)")
+    if isinstance(exc, (smtplib.SMTPException, OSError)):
+        return SendError(f"sending through {where} failed: {exc}")
+    return exc
 
 
 def _reply(code: int, text: bytes | str) -> str:

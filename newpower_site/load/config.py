@@ -12,7 +12,7 @@ from newpower_site.core.diagnostics import Diagnostic, error
 from newpower_site.load.fields import FieldContext, check_fields
 from newpower_site.load.frontmatter import decode_source
 from newpower_site.core.layout import CONFIG_FILE  # noqa: F401 (imported from here across the package)
-from newpower_site.load.schema import SITE
+from newpower_site.load.schema import SITE, WORDING
 from newpower_site.load.yamlsafe import load_mapping
 
 
@@ -24,6 +24,23 @@ class EmailSettings:
     sender: str = ""  # site.yaml `from`; default: "TITLE <newsletter@HOST>"
     unsubscribe: str = ""  # the generic provider's unsubscribe merge tag
     utm: Mapping[str, str] = field(default_factory=dict)  # source, medium, campaign; empty: no tracking
+
+
+@dataclass(frozen=True, slots=True)
+class Subscribe:
+    """site.yaml `subscribe:`: which tool's sign-up form, and what it posts to."""
+
+    provider: str  # mailchimp | buttondown | listmonk | campaign-monitor | link
+    action: str = ""  # mailchimp, campaign-monitor
+    username: str = ""  # buttondown
+    url: str = ""  # listmonk's root, or link's page
+    lists: tuple[str, ...] = ()  # listmonk list UUIDs
+    email_field: str = ""  # campaign-monitor, when not cm-LISTCODE-LISTCODE
+
+
+
+def wording_with_defaults(given: Mapping[str, str] | None) -> Mapping[str, str]:
+    return MappingProxyType({f.name: (given or {}).get(f.name, f.default) for f in WORDING})
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +56,9 @@ class SiteConfig:
     movements: Mapping[str, str] = field(default_factory=dict)
     email: EmailSettings | None = None
     subscribe_url: str | None = None
+    menu: tuple[tuple[str, str], ...] = ()  # (label, link); empty: the theme's default menu
+    wording: Mapping[str, str] = field(default_factory=lambda: wording_with_defaults(None))
+    subscribe: Subscribe | None = None
 
     def field_context(self) -> FieldContext:
         return FieldContext(self.timezone, {"topics": self.topics, "movements": self.movements})
@@ -82,6 +102,9 @@ def load_config(site_dir: Path) -> tuple[SiteConfig | None, list[Diagnostic]]:
             movements=MappingProxyType(dict(values["movements"])),
             email=_email_settings(email),
             subscribe_url=values["subscribe_url"],
+            menu=tuple(values["menu"] or ()),
+            wording=wording_with_defaults(values["wording"]),
+            subscribe=Subscribe(**values["subscribe"]) if values["subscribe"] else None,
         ),
         [],
     )

@@ -22,6 +22,7 @@ from newpower_site.load.frontmatter import decode_source, split_front_matter
 from newpower_site.load.links import CONTENT_ROOT, LinkProblem, LinkTargets, resolve_image
 from newpower_site.load.markdown import MarkdownRenderer
 from newpower_site.core.model import Article, Asset, Image, Item, Library, Newsletter, Page, Term, Voice, sort_newest_first
+from newpower_site.load.placeholders import item_placeholder_warnings, site_placeholder_warnings
 from newpower_site.load.schema import KIND_BY_FOLDER, Kind
 from newpower_site.core.slugs import is_valid_slug, slugify
 from newpower_site.core.theme import static_files
@@ -133,8 +134,10 @@ def load_library(
     for item, item_problems in (memo.render_items if memo else render_items)(published, targets, urls):
         problems += item_problems
         rendered.append(item)
-    library, featured_problems = _assemble(rendered, tuple(assets), {i.source for i in items})
-    problems += featured_problems + _email_settings_needed(config, library)
+    failed = {file.source for file, _ in to_read} - {item.source for item in items}
+    library, featured_problems = _assemble(rendered, tuple(assets), {i.source for i in items}, failed)
+    problems += featured_problems + _email_settings_needed(config, library) + _placeholders_left(site_dir, config, rendered)
+    problems += _menu_links_missing(site_dir, config, rendered)
     return replace(library, held_back=len(items) - len(published)), problems
 
 
@@ -145,6 +148,32 @@ def _email_settings_needed(config: SiteConfig, library: Library) -> list[Diagnos
     first = library.newsletters[-1].source
     return [error(CONFIG_FILE, 1, f"newsletter issues (such as {first}) are also sent as email, which needs an "
                   "`email:` block with provider and postal_address (bulk email must show a postal address)")]
+
+
+def _menu_links_missing(site_dir: Path, config: SiteConfig, published: list[Item]) -> list[Diagnostic]:
+    """A `menu:` entry naming a content file that is not published would be a dead link in every page's menu."""
+    sources = {item.source for item in published}
+    problems = []
+    for label, link in config.menu:
+        if link.endswith(".md") and f"{CONTENT_ROOT}/{link.removeprefix(CONTENT_ROOT + '/')}" not in sources:
+            line = next((n for n, text in enumerate(_text_lines(site_dir / CONFIG_FILE), start=1) if link in text), 1)
+            problems.append(error(CONFIG_FILE, line, f"menu: {label!r} links to {link}, which does not exist or is not published"))
+    return problems
+
+
+def _text_lines(path: Path) -> list[str]:
+    try:
+        return path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return []
+
+
+def _placeholders_left(site_dir: Path, config: SiteConfig, items: list[Item]) -> list[Diagnostic]:
+    email = config.email
+    settings = [("base_url", config.base_url), ("description", config.description)]
+    if email is not None:
+        settings += [("email.postal_address", email.postal_address), ("email.unsubscribe", email.unsubscribe)]
+    return site_placeholder_warnings(site_dir, settings) + item_placeholder_warnings(site_dir, items)
 
 
 def theme_static_names(site_dir: Path) -> list[str]:
@@ -236,8 +265,12 @@ def _render_item(item: Item, renderer: MarkdownRenderer, targets: LinkTargets, u
     return replace(item, **changes), problems
 
 
-def _assemble(items: list[Item], assets: tuple[Asset, ...], existing: set[str]) -> tuple[Library, list[Diagnostic]]:
-    """Sort each collection and resolve every newsletter's `featured` list."""
+def _assemble(items: list[Item], assets: tuple[Asset, ...], existing: set[str], failed: set[str] = frozenset()) -> tuple[Library, list[Diagnostic]]:
+    """Sort each collection and resolve every newsletter's `featured` list.
+
+    `failed`: sources that exist but could not be read; an issue featuring one
+    is told so ("has errors"), not that it does not exist.
+    """
     by_ref = {item.ref: item for item in items}
     problems: list[Diagnostic] = []
     newsletters = []
@@ -246,7 +279,9 @@ def _assemble(items: list[Item], assets: tuple[Asset, ...], existing: set[str]) 
         for index, ref in enumerate(issue.featured_refs):
             line = issue.featured_lines[index] if index < len(issue.featured_lines) else issue.key_lines.get("featured", 1)
             target = by_ref.get(ref)
-            if target is None:
+            if target is None and f"content/{ref}.md" in failed:
+                problems.append(error(issue.source, line, f"featured item {ref!r} has errors (see above) (content/{ref}.md)", follows=True))
+            elif target is None:
                 state = "is a draft or dated in the future" if f"content/{ref}.md" in existing else "does not exist"
                 problems.append(error(issue.source, line, f"featured item {ref!r} {state} (content/{ref}.md)"))
             else:

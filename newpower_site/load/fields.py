@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import email.policy
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -18,7 +19,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from newpower_site.core.dates import DateError, parse_date
 from newpower_site.core.diagnostics import Diagnostic, error
-from newpower_site.load.schema import EMAIL_KEYS, EMAIL_PROVIDERS, UTM_KEYS, Field, Kind
+from newpower_site.load.schema import (
+    EMAIL_KEYS, EMAIL_PROVIDERS, MENU_KEYS, MENU_SECTIONS, SUBSCRIBE_OPTIONAL, SUBSCRIBE_PROVIDERS, UTM_KEYS, WORDING_KEYS, Field, Kind,
+)
 from newpower_site.core.slugs import is_valid_slug
 from newpower_site.load.yamlsafe import LocatedMapping
 
@@ -121,10 +124,21 @@ def _convert(raw: Any, spec: Field, mapping: LocatedMapping, context: FieldConte
         return _check_vocabulary(raw, name, mapping)
     if kind == "email":
         return _check_email(raw, name, mapping)
+    if kind == "menu":
+        return _check_menu(raw, name)
+    if kind == "wording":
+        return _check_wording(raw, name, mapping)
+    if kind == "subscribe":
+        return _check_subscribe(raw, name, mapping)
     raise AssertionError(f"no converter for field type {kind}")
 
 
 def _convert_list(raw: Any, spec: Field, context: FieldContext) -> tuple[Any, Messages]:
+    if isinstance(raw, str) and spec.type == "text_list":
+        # `authors: Jo Bloggs, Sam Smith` would be one author called "Jo Bloggs, Sam Smith": show the list it means.
+        names = [part.strip() for part in re.split(r",|\band\b|&", raw) if part.strip()] or [raw.strip()]
+        fix = "[" + ", ".join(json.dumps(name, ensure_ascii=False) for name in names) + "]"
+        return None, [_Problem(f"{spec.name!r} must be a list, even of one: write {spec.name}: {fix}", hint=f"{spec.name}: {fix}")]
     if isinstance(raw, str):
         raw = [raw]  # `topics: workplace` means a list of one, as in Hugo
     if not isinstance(raw, list):
@@ -231,6 +245,13 @@ def _check_email(raw: Any, name: str, mapping: LocatedMapping) -> tuple[Any, Mes
     for key in ("from", "unsubscribe"):
         if key in raw and (not isinstance(raw[key], str) or not raw[key].strip()):
             messages.append(_Problem(f"{name}.{key} must be a non-empty text", nested_key=key))
+    if provider == "generic" and "unsubscribe" not in raw:
+        where = "provider" if "provider" in raw else None
+        messages.append(_Problem(
+            f"{name}.provider generic needs {name}.unsubscribe: your mailing tool's unsubscribe merge tag (such as "
+            "'{{unsubscribe_url}}') or URL, or name the tool as provider (" + ", ".join(p for p in EMAIL_PROVIDERS if p != "generic") + ")",
+            nested_key=where,
+        ))
     sender = raw.get("from")
     if isinstance(sender, str) and sender.strip() and not _one_address(sender):
         messages.append(_Problem(f"{name}.from must be one email address, such as 'The New Power Project <news@example.org>'", nested_key="from"))
@@ -240,6 +261,112 @@ def _check_email(raw: Any, name: str, mapping: LocatedMapping) -> tuple[Any, Mes
         return None, _at_nested(messages, name, mapping)
     settings = {"provider": provider, "postal_address": address.strip(), "utm": utm}
     settings.update({key: raw[key].strip() for key in ("from", "unsubscribe") if key in raw})
+    return settings, []
+
+
+_CONTENT_LINK = re.compile(r"^(?:content/)?(articles|voices|newsletters|pages)/([a-z0-9-]+)\.md$")
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_USERNAME = re.compile(r"^[A-Za-z0-9_.-]+$")
+
+
+def _check_menu(raw: Any, name: str) -> tuple[Any, Messages]:
+    """`menu:` entries `{label, link}`; a link is a section, a content file (pages/about.md) or an absolute URL.
+
+    Whether a content file exists is for the content stage to say (load/content.py): site.yaml is read first.
+    """
+    if not isinstance(raw, list) or not raw:
+        return None, [_Problem(f"{name!r} must be a list of entries such as `- {{label: About, link: pages/about.md}}`")]
+    entries: list[tuple[str, str]] = []
+    messages: Messages = []
+    for index, entry in enumerate(raw):
+        if not isinstance(entry, dict):
+            messages.append(_Problem(f"{name!r}: each entry is `label:` and `link:`, e.g. {{label: About, link: pages/about.md}}", index))
+            continue
+        unknown = [str(key) for key in entry if key not in MENU_KEYS]
+        if unknown:
+            messages.append(_Problem(f"{name!r}: unknown key {unknown[0]!r} (an entry has label and link)", index))
+            continue
+        label, link = entry.get("label"), entry.get("link")
+        if not isinstance(label, str) or not label.strip():
+            messages.append(_Problem(f"{name!r}: each entry needs a `label`, the words shown", index))
+            continue
+        if not isinstance(link, str) or not link.strip():
+            messages.append(_Problem(f"{name!r}: {label.strip()!r} needs a `link`", index))
+            continue
+        link = link.strip()
+        parts = _split_url(link)
+        is_url = parts is not None and parts.scheme in ("http", "https") and bool(parts.netloc)
+        if not (link in MENU_SECTIONS or _CONTENT_LINK.match(link) or is_url):
+            messages.append(_Problem(
+                f"{name!r}: link {link!r} must be a section ({', '.join(MENU_SECTIONS)}), a content file such as "
+                "pages/about.md, or an absolute http(s) URL", index))
+            continue
+        entries.append((label.strip(), link))
+    return tuple(entries), messages
+
+
+def _check_wording(raw: Any, name: str, mapping: LocatedMapping) -> tuple[Any, Messages]:
+    if not isinstance(raw, dict):
+        return None, [_Problem(f"{name!r} must be a mapping of sentences, such as `tagline: A monthly newsletter`")]
+    messages: Messages = []
+    for key, value in raw.items():
+        if key not in WORDING_KEYS:
+            messages.append(_unknown_nested_key(name, key, WORDING_KEYS, nested_key=str(key)))
+        elif not isinstance(value, str) or not value.strip():
+            messages.append(_Problem(f"{name}.{key} must be non-empty text", nested_key=str(key)))
+    if messages:
+        return None, _at_nested(messages, name, mapping)
+    return {key: value.strip() for key, value in raw.items()}, []
+
+
+def _check_subscribe(raw: Any, name: str, mapping: LocatedMapping) -> tuple[Any, Messages]:
+    """`subscribe:` names the mailing tool and what its sign-up form posts to (docs/email.md cites each tool's form)."""
+    providers = ", ".join(SUBSCRIBE_PROVIDERS)
+    if not isinstance(raw, dict):
+        return None, [_Problem(f"{name!r} must be a mapping with provider ({providers}) and what that tool's form needs")]
+    provider = raw.get("provider")
+    if provider not in SUBSCRIBE_PROVIDERS:
+        return None, _at_nested([_Problem(f"{name}.provider must be one of {providers}", nested_key="provider" if "provider" in raw else None)],
+                                name, mapping)
+    needed = dict(SUBSCRIBE_PROVIDERS[provider])
+    allowed = ("provider", *needed, *dict(SUBSCRIBE_OPTIONAL.get(provider, ())))
+    messages: Messages = []
+    for key in raw:
+        if key not in allowed:
+            messages.append(_Problem(f"{name}: {key!r} is not used with provider {provider} (it takes {', '.join(allowed[1:])})",
+                                     nested_key=str(key)))
+    for key, what in needed.items():
+        if key not in raw:
+            messages.append(_Problem(f"{name}.{key} is required with provider {provider}: {what}", nested_key="provider"))
+    settings: dict[str, Any] = {"provider": provider}
+    for key in ("action", "url"):
+        if key in raw:
+            value = raw[key]
+            parts = _split_url(value.strip()) if isinstance(value, str) else None
+            if parts is None or parts.scheme != "https" or not parts.netloc:
+                messages.append(_Problem(f"{name}.{key} must be an https:// URL (a sign-up form must not send addresses unencrypted)",
+                                         nested_key=key))
+            else:
+                settings[key] = value.strip()
+    if "username" in raw:
+        if not isinstance(raw["username"], str) or not _USERNAME.match(raw["username"].strip()):
+            messages.append(_Problem(f"{name}.username must be your Buttondown username: letters, digits, _ . -", nested_key="username"))
+        else:
+            settings["username"] = raw["username"].strip()
+    if "lists" in raw:
+        lists = raw["lists"] if isinstance(raw["lists"], list) else [raw["lists"]]
+        if not lists or not all(isinstance(item, str) and _UUID.match(item.strip()) for item in lists):
+            messages.append(_Problem(f"{name}.lists must be the UUIDs of listmonk lists, such as 8a0b0a2e-6f5c-4c2e-9d3b-1b2f8c6a7e10",
+                                     nested_key="lists"))
+        else:
+            settings["lists"] = tuple(item.strip() for item in lists)
+    if "email_field" in raw:
+        if not isinstance(raw["email_field"], str) or not _USERNAME.match(raw["email_field"].strip()):
+            messages.append(_Problem(f"{name}.email_field must be a form field name such as cm-abcd-abcd", nested_key="email_field"))
+        else:
+            settings["email_field"] = raw["email_field"].strip()
+    if messages:
+        return None, _at_nested(messages, name, mapping)
     return settings, []
 
 

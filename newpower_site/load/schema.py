@@ -24,6 +24,9 @@ FieldType = Literal[
     "timezone",
     "vocabulary",  # mapping of key -> label
     "email",  # the email settings block
+    "menu",  # list of {label, link}
+    "wording",  # mapping of WORDING keys -> sentences
+    "subscribe",  # the sign-up form block
 ]
 
 
@@ -133,8 +136,44 @@ SITE = Kind(
             "unsubscribe (the generic provider's merge tag) and utm (source, medium, campaign; off unless given)",
         ),
         Field("subscribe_url", "url", help="where the subscribe form or link goes"),
+        Field("menu", "menu", help="the main menu, in order: a list of `label` and `link` (see below); default: "
+              "Newsletter, Articles, Voices, Topics, About (when there is an about page), Search"),
+        Field("wording", "wording", help="the theme's own sentences (see below); each has a neutral default"),
+        Field("subscribe", "subscribe", help="the sign-up form of your mailing tool, shown on the subscribe page, "
+              "in the footer and under every newsletter issue (see below)"),
     ),
 )
+
+# A menu entry's `link`: a section of the site, a content file, or an absolute URL.
+MENU_SECTIONS = ("home", "newsletter", "articles", "voices", "topics", "search")
+MENU_KEYS = ("label", "link")
+
+# The theme's sentences (site.yaml `wording:`). The defaults are neutral, for any
+# organisation; this project's own site.yaml states its wording.
+WORDING = (
+    Field("tagline", "text", default="Newsletter, articles and member voices", help="the line above the site's name on the home page"),
+    Field("articles_intro", "text", default="Every article, newest first.", help="under the heading of the articles listing"),
+    Field("voices_intro", "text", default="Members in their own words.", help="under the heading of the voices listing and on the home page"),
+    Field("movement_intro", "text", default="Voices from {movement}.",
+          help="under the heading of the voices of one movement; {movement} is the movement's label"),
+    Field("newsletter_intro", "text", default="Every issue, newest first.", help="under the heading of the newsletter archive"),
+    Field("topics_intro", "text", default="Everything published, by topic.", help="under the heading of the topics page"),
+    Field("subscribe_pitch", "text", default="Every new issue in your inbox, as soon as it is out.",
+          help="beside the sign-up form in the footer and under each issue"),
+    Field("subscribe_button", "text", default="Get the newsletter", help="the sign-up button's words in the footer and on the home page"),
+)
+WORDING_KEYS = tuple(f.name for f in WORDING)
+
+# site.yaml `subscribe:`: what each mailing tool's sign-up form needs.
+SUBSCRIBE_PROVIDERS: dict[str, tuple[tuple[str, str], ...]] = {
+    "mailchimp": (("action", "the form action URL of Mailchimp's embedded form: https://….list-manage.com/subscribe/post?u=…&id=…"),),
+    "buttondown": (("username", "your Buttondown username (the form posts to buttondown.com/api/emails/embed-subscribe/USERNAME)"),),
+    "listmonk": (("url", "your listmonk's root URL, e.g. https://lists.example.org"), ("lists", "the UUIDs of the public lists to sign up to")),
+    "campaign-monitor": (("action", "the form action URL of Campaign Monitor's subscribe form: https://….createsend.com/t/…/s/LISTCODE/"),),
+    "link": (("url", "a sign-up page of your own or your tool's: a button goes there, no form"),),
+}
+SUBSCRIBE_OPTIONAL = {"campaign-monitor": (("email_field", "the email field's name, when not cm-LISTCODE-LISTCODE"),)}
+SUBSCRIBE_KEYS = ("provider", "action", "username", "url", "lists", "email_field")
 
 EMAIL_KEYS = ("provider", "postal_address", "from", "unsubscribe", "utm")
 UTM_KEYS = ("source", "medium", "campaign")  # campaign defaults to the issue's slug

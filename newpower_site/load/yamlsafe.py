@@ -9,6 +9,7 @@ date parser, which knows the site's time zone, decides what they mean.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -92,8 +93,7 @@ def load_mapping(text: str, path: str, first_line: int = 1) -> tuple[LocatedMapp
                 depth -= 1
         root = yaml.compose(text, Loader=_TextDatesLoader)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        problem = exc.problem or "not valid YAML"
+        mark, problem = plain_words(exc, text)
         column = mark.index - text.rfind("\n", 0, mark.index) if mark is not None else 0  # 1-based
         return None, [error(path, at(mark), f"invalid YAML: {problem}", column=column)]
     except yaml.reader.ReaderError as exc:  # a control character; str(exc) spans lines
@@ -135,6 +135,72 @@ def load_mapping(text: str, path: str, first_line: int = 1) -> tuple[LocatedMapp
                 str(k.value): at(k.start_mark) for k, _ in value_node.value if isinstance(k, yaml.ScalarNode)
             }
     return located, problems
+
+
+def plain_words(exc: yaml.MarkedYAMLError, text: str) -> tuple[Any, str]:
+    """Where a YAML mistake starts, and what it is in an editor's words rather than the parser's.
+
+    An unclosed quote is found by the parser only where the text ends (the
+    closing `---`), so it is reported where the quote opens; a tab is named
+    as a tab, wherever the parser noticed it.
+    """
+    mark = exc.problem_mark or exc.context_mark
+    problem = exc.problem or "not valid YAML"
+    context = exc.context or ""
+    if "quoted scalar" in context and exc.context_mark is not None:
+        quote = text[exc.context_mark.index] if exc.context_mark.index < len(text) else '"'
+        return exc.context_mark, (f"the quote ({quote}) opened on this line is never closed: end the value with {quote} "
+                                  "(a value with a quote inside it goes in the other kind of quotes)")
+    tab = _tab_in_indent(text, mark) if "tab" in problem or "cannot start any token" in problem else None
+    if tab is not None:
+        return tab, "a tab is used to indent this line: YAML indents with spaces only; replace the tab with spaces"
+    opened = _quote_left_open(text, mark)
+    if opened is not None:  # the next line's quote closed it, and the parser stumbled on what followed
+        quote = text[opened.index]
+        return opened, (f"the quote ({quote}) opened on this line is never closed: end the value with {quote} "
+                        "(a value with a quote inside it goes in the other kind of quotes)")
+    if "mapping values are not allowed" in problem:
+        return mark, "a ': ' inside a value (or a line indented by mistake): put the value in quotes, e.g. title: \"Power: who holds it\""
+    return mark, problem
+
+
+_OPENING_QUOTE = re.compile(r"""^\s*(?:-\s+)?(?:[^:#'"]+:\s+)?(["'])""")
+
+
+def _quote_left_open(text: str, mark: Any) -> _Mark | None:
+    """The first line before `mark` whose value opens a quote the same line does not close."""
+    end = mark.index if mark is not None else len(text)
+    start = 0
+    for line in text[:end].split("\n")[:-1]:
+        found = _OPENING_QUOTE.match(line)
+        if found:
+            quote, rest = found.group(1), line[found.end():]
+            closed = re.search(r'(?<!\\)"', rest) if quote == '"' else re.search(r"'(?!')", rest.replace("''", ""))
+            if not closed:
+                return _Mark(start + found.start(1))
+        start += len(line) + 1
+    return None
+
+
+class _Mark:
+    """A position in the text, as PyYAML's marks give one (index only)."""
+
+    def __init__(self, index: int):
+        self.index = index
+
+
+def _tab_in_indent(text: str, mark: Any) -> _Mark | None:
+    """The first tab in the indentation of the lines up to `mark` (the parser notices it a line late, or not as a tab)."""
+    end = mark.index if mark is not None else len(text)
+    end = text.find("\n", end)
+    end = len(text) if end < 0 else end
+    start = 0
+    for line in text[:end].split("\n"):
+        indent = line[: len(line) - len(line.lstrip(" \t"))]
+        if "\t" in indent:
+            return _Mark(start + indent.index("\t"))
+        start += len(line) + 1
+    return None
 
 
 def _construct(node: yaml.Node) -> Any:

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
 from newpower_site.load.config import CONFIG_FILE
 from newpower_site.core.layout import EMAIL_TEMPLATE
+from newpower_site.plan.chrome import menu_links, signup_form
 from newpower_site.plan.images import build_catalog
 from newpower_site.core.model import Image, Item, Site, Term
 from newpower_site.plan.sharing import Sharing
@@ -25,14 +26,10 @@ MANIFEST_ICONS = ("icon-192.png", "icon-512.png", "favicon.svg")
 
 Producer = Literal["manifest", "template", "rss", "atom", "sitemap", "robots", "copy", "image", "email-html", "email-text", "email-eml"]
 
-SHARED_CONTEXT = ("images", "sharing", "site", "urls", "pages", "subscribe_link")  # in every page's context (snapshots.py keeps them once)
+SHARED_CONTEXT = ("images", "sharing", "site", "urls", "pages", "subscribe_link", "menu", "signup")  # in every page's context (snapshots.py keeps them once)
 HOME_ARTICLES = 6
 HOME_VOICES = 4
-SECTION_HEADINGS = {
-    "articles": ("Articles", "Essays, reports and how-tos on sharing power at work, in communities and in public services."),
-    "voices": ("Member voices", "Members from across the movement say what power means to them."),
-    "newsletter": ("Newsletter archive", "Every monthly issue, newest first."),
-}
+SECTION_HEADINGS = {"articles": "Articles", "voices": "Member voices", "newsletter": "Newsletter archive"}  # intros: site.yaml `wording`
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +48,7 @@ class PageMeta:
     feeds: tuple[FeedLink, ...] = ()
     noindex: bool = False
     image: Image | None = None  # what a shared link shows (Open Graph); None: the site's default
+    draft: bool = False  # a draft shown by --drafts: the page says so, and asks search engines to leave it
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +98,8 @@ def plan_site(site: Site, urls: Urls, static: Mapping[str, Path], site_dir: Path
         "urls": urls,
         "pages": library.pages,
         "subscribe_link": config.subscribe_url or (urls.item(subscribe_page) if subscribe_page else None),
+        "menu": menu_links(config, urls, library.pages),
+        "signup": signup_form(config.subscribe),
     }
 
     def page(path: str, template: str, meta: PageMeta, inputs: Sequence[Item], lastmod: Any = None, **context: Any) -> Output:
@@ -111,6 +111,7 @@ def plan_site(site: Site, urls: Urls, static: Mapping[str, Path], site_dir: Path
     def meta(title: str | None, description: str, path: str, kind: str, section: str = "", feeds: tuple = (), image: Image | None = None) -> PageMeta:
         return PageMeta(title, description, urls.absolute(urls.for_output(path)), kind, section, site_feeds + feeds, image=image)
 
+    newsletter_feed = FeedLink(f"Newsletter: {config.title}", urls.newsletter_feed())
     outputs: list[Output] = []
     latest = library.newsletters[0] if library.newsletters else None
     home_articles = library.articles[:HOME_ARTICLES]
@@ -122,27 +123,38 @@ def plan_site(site: Site, urls: Urls, static: Mapping[str, Path], site_dir: Path
         latest_newsletter=latest, recent_articles=home_articles, voices=home_voices,
     ))
 
+    neighbours = issue_neighbours(library.newsletters)
     for item in library.all_items():
         path = urls.item_output(item)
         section = {"article": "articles", "voice": "voices", "newsletter": "newsletter"}.get(item.kind, item.slug)
         feeds = tuple(FeedLink(f"{t.label}: {config.title}", urls.topic_feed(t.key)) for t in item.topics)
-        description = item.summary or config.description
-        inputs = [item, *getattr(item, "featured", ())]
+        if item.kind == "newsletter":
+            feeds = (newsletter_feed,)
+        description = item.description or config.description
         name = {"article": "article", "voice": "voice", "newsletter": "issue", "page": "page"}[item.kind]
-        outputs.append(page(
-            path, f"{item.kind}.html", meta(item.title, description, path, item.kind, section, feeds, getattr(item, "image", None) or getattr(item, "portrait", None)), inputs,
-            lastmod=getattr(item, "updated", None) or item.date, **{name: item},
-        ))
+        extra = {name: item}
+        inputs = [item, *getattr(item, "featured", ())]
+        if item.kind == "newsletter":
+            older, newer = neighbours[item.slug]
+            extra.update(previous_issue=older, next_issue=newer)
+            inputs += [i for i in (older, newer) if i is not None]
+        item_meta = replace(
+            meta(item.title, description, path, item.kind, section, feeds, getattr(item, "image", None) or getattr(item, "portrait", None)),
+            noindex=item.draft, draft=item.draft,
+        )
+        outputs.append(page(path, f"{item.kind}.html", item_meta, inputs, lastmod=getattr(item, "updated", None) or item.date, **extra))
 
     listings = {"articles": library.articles, "voices": library.voices, "newsletter": library.newsletters}
     for section, items in listings.items():
-        heading, intro = SECTION_HEADINGS[section]
+        heading, intro = SECTION_HEADINGS[section], config.wording[f"{section}_intro"]
+        section_feeds = (newsletter_feed,) if section == "newsletter" else ()
         for number, chunk, pagination in paginate(items, config.per_page, lambda n, s=section: urls.listing(s, n)):
             path = urls.listing_output(section, number)
             title = heading if number == 1 else f"{heading}, page {number}"
             outputs.append(page(
-                path, "listing.html", meta(title, intro, path, "listing", section), chunk,
+                path, "listing.html", meta(title, intro, path, "listing", section, section_feeds), chunk,
                 section=section, heading=heading, intro=intro, items=chunk, pagination=pagination,
+                section_feed=newsletter_feed if section == "newsletter" else None,
             ))
 
     outputs += plan_voice_filters(site, urls, page, meta)
@@ -154,6 +166,7 @@ def plan_site(site: Site, urls: Urls, static: Mapping[str, Path], site_dir: Path
         tagged = tuple(i for i in (*library.articles, *library.voices) if term in i.topics)
         tagged = tuple(sorted(tagged, key=lambda i: (-i.date.timestamp(), i.kind, i.slug)))
         topic_counts.append(TopicCount(term, len(tagged)))
+        in_feed = tuple(i for i in tagged if not i.draft)[: config.feed_items]
         feed = (FeedLink(f"{label}: {config.title}", urls.topic_feed(key)),)
         for number, chunk, pagination in paginate(tagged, config.per_page, lambda n, k=key: urls.topic(k, n)):
             path = urls.topic_output(key, number)
@@ -164,7 +177,7 @@ def plan_site(site: Site, urls: Urls, static: Mapping[str, Path], site_dir: Path
             ))
         outputs.append(Output(
             urls.topic_feed_output(key), "rss",
-            context={"site": config, "title": f"{label}: {config.title}", "items": tagged[: config.feed_items],
+            context={"site": config, "title": f"{label}: {config.title}", "items": in_feed,
                      "self_url": urls.absolute(urls.topic_feed(key)), "home_url": urls.absolute(urls.topic(key))},
             inputs=tuple(sorted({i.source for i in tagged} | {CONFIG_FILE})),
         ))
@@ -176,11 +189,19 @@ def plan_site(site: Site, urls: Urls, static: Mapping[str, Path], site_dir: Path
     not_found = PageMeta("Page not found", config.description, urls.absolute(urls.home()), "404", noindex=True, feeds=site_feeds)
     outputs.append(Output("404.html", "template", "404.html", {**common, "meta": not_found}, inputs=(CONFIG_FILE,)))
 
-    newest = library.dated()[: config.feed_items]
+    # Feeds and the sitemap never carry a draft: a --drafts build is a preview, and a feed reader keeps what it saw.
+    newest = tuple(i for i in library.dated() if not i.draft)[: config.feed_items]
     feed_context = {"site": config, "title": config.title, "items": newest, "home_url": urls.absolute(urls.home())}
     feed_inputs = tuple(sorted({i.source for i in newest} | {CONFIG_FILE}))
     outputs.append(Output("feed.xml", "rss", context={**feed_context, "self_url": urls.absolute(urls.feed())}, inputs=feed_inputs))
     outputs.append(Output("atom.xml", "atom", context={**feed_context, "self_url": urls.absolute(urls.atom())}, inputs=feed_inputs))
+    issues = tuple(i for i in library.newsletters if not i.draft)[: config.feed_items]
+    outputs.append(Output(
+        urls.newsletter_feed_output(), "rss",
+        context={"site": config, "title": newsletter_feed.title, "items": issues,
+                 "self_url": urls.absolute(urls.newsletter_feed()), "home_url": urls.absolute(urls.listing("newsletter"))},
+        inputs=tuple(sorted({i.source for i in issues} | {CONFIG_FILE})),
+    ))
 
     outputs += email_outputs(library.newsletters, common, urls, email_provider)
 
@@ -195,21 +216,30 @@ def plan_site(site: Site, urls: Urls, static: Mapping[str, Path], site_dir: Path
         outputs.append(Output(variant.path, "image", context={"variant": variant}, source=variant.source, inputs=(variant.input,)))
 
     # The sitemap lists pages worth finding from a search engine: not the 404, not the search form.
-    listed = [o for o in outputs if o.producer == "template" and o.context["meta"].kind not in ("404", "search")]
+    listed = [o for o in outputs if o.producer == "template" and o.context["meta"].kind not in ("404", "search") and not o.context["meta"].noindex]
     outputs.append(Output("sitemap.xml", "sitemap", context={"pages": listed}, inputs=(CONFIG_FILE,)))
-    outputs.append(Output("robots.txt", "robots", context={"sitemap": urls.absolute(urls.sitemap())}, inputs=(CONFIG_FILE,)))
+    robots = {"sitemap": urls.absolute(urls.sitemap()), "disallowed": (urls.email_folder(),)}
+    outputs.append(Output("robots.txt", "robots", context=robots, inputs=(CONFIG_FILE,)))
     return outputs
+
+
+def issue_neighbours(newsletters: Sequence[Item]) -> dict[str, tuple[Item | None, Item | None]]:
+    """Each issue's older and newer neighbour (`newsletters` is newest first)."""
+    return {
+        issue.slug: (newsletters[n + 1] if n + 1 < len(newsletters) else None, newsletters[n - 1] if n > 0 else None)
+        for n, issue in enumerate(newsletters)
+    }
 
 
 def plan_voice_filters(site: Site, urls: Urls, page, meta) -> list[Output]:
     """/voices/movement/KEY/: the voices listing filtered by movement, pre-rendered so it needs no JavaScript."""
     voices = site.library.voices
-    heading, _ = SECTION_HEADINGS["voices"]
+    heading = SECTION_HEADINGS["voices"]
     outputs = []
     for key, label in site.config.movements.items():
         term = Term(key, label)
         chosen = tuple(v for v in voices if v.movement.key == term.key)
-        intro = f"Members from {term.label.lower()} say what power means to them."
+        intro = site.config.wording["movement_intro"].replace("{movement}", term.label.lower())
         for number, chunk, pagination in paginate(chosen, site.config.per_page, lambda n, k=term.key: urls.movement(k, n)):
             path = urls.movement_output(term.key, number)
             title = f"{heading}: {term.label}" + (f", page {number}" if number > 1 else "")

@@ -19,5 +19,7 @@ def render_sitemap(pages: Sequence, urls: Urls) -> bytes:
     return ("\n".join(lines) + "\n").encode("utf-8")
 
 
-def render_robots(sitemap_url: str) -> bytes:
-    return f"User-agent: *\nAllow: /\n\nSitemap: {sitemap_url}\n".encode()
+def render_robots(sitemap_url: str, disallowed: Sequence[str] = ()) -> bytes:
+    """`disallowed`: URL paths crawlers should leave alone (the email files, whose merge tags are raw)."""
+    rules = "".join(f"Disallow: {path}\n" for path in disallowed)
+    return f"User-agent: *\nAllow: /\n{rules}\nSitemap: {sitemap_url}\n".encode()

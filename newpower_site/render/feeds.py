@@ -73,6 +73,8 @@ def _generator(context: Mapping[str, Any], urls: Urls, rss: bool) -> FeedGenerat
     feed.link(href=context["self_url"], rel="self")
     feed.link(href=context["home_url"], rel="alternate")  # RSS keeps the last link as <link>
     feed.language(site.language)
+    if not rss:  # RFC 4287 wants an author for every entry, or one for the feed: the site speaks for entries without one
+        feed.author({"name": xml_text(site.title).strip() or context["home_url"]})
     feed.generator("newpower-site", __version__)
     feed.updated(max((_updated(i) for i in items), default=EPOCH))
     for item in items:
@@ -84,7 +86,7 @@ def _generator(context: Mapping[str, Any], urls: Urls, rss: bool) -> FeedGenerat
         entry.link(href=url, rel="alternate")
         entry.published(item.date)
         entry.updated(_updated(item))
-        summary = xml_text(item.summary).strip()  # a summary of forbidden characters only is none
+        summary = xml_text(item.description).strip()  # a summary of forbidden characters only is none
         if summary:
             entry.summary(summary)  # Atom: text, as it is
             entry.description(html.escape(summary, quote=False))  # RSS readers show <description> as HTML

@@ -54,7 +54,7 @@ PRODUCERS: dict[str, Callable[[Output, Rendering], bytes]] = {
     "rss": lambda output, r: render_rss(output.context, r.urls),
     "atom": lambda output, r: render_atom(output.context, r.urls),
     "sitemap": lambda output, r: render_sitemap(output.context["pages"], r.urls),
-    "robots": lambda output, r: render_robots(output.context["sitemap"]),
+    "robots": lambda output, r: render_robots(output.context["sitemap"], output.context.get("disallowed", ())),
     "copy": _copy,
     "image": lambda output, r: render_variant(output.context["variant"], r.site_dir, cache=r.image_cache),
     "manifest": lambda output, r: render_manifest(output.context, r.urls),

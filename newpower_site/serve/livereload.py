@@ -8,6 +8,7 @@ build reloads the page, which clears them.
 
 from __future__ import annotations
 
+import html
 import json
 import queue
 import re
@@ -36,10 +37,57 @@ SCRIPT = """\
     box.textContent = "The last edit did not build; the page shows the build before it.\\n\\n" + lines.join("\\n");
   }
   var source = new EventSource("/__newpower/events");
+  var errorPage = document.documentElement.getAttribute("data-newpower-problems");
   source.addEventListener("reload", function () { window.location.reload(); });
-  source.addEventListener("problems", function (event) { showProblems(JSON.parse(event.data)); });
+  source.addEventListener("problems", function (event) {
+    if (errorPage !== null) {  // the first build failed: this page is the error page; show the new list
+      if (event.data !== errorPage) { window.location.reload(); }
+      return;
+    }
+    showProblems(JSON.parse(event.data));
+  });
 }());
 """
+
+
+def error_page(problems: list[str]) -> bytes:
+    """What the preview serves while it has no good build to show: the problems, and the reload hook.
+
+    The next good build reloads it into the real page; a build with other
+    problems reloads it too (the script compares the list it was made with).
+    """
+    listed = json.dumps(problems)
+    items = "\n".join(f"<li><code>{html.escape(line)}</code></li>" for line in problems) or "<li>see the terminal running newpower serve</li>"
+    page = f"""<!doctype html>
+<html lang="en" data-newpower-problems="{html.escape(listed, quote=True)}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="robots" content="noindex">
+<title>The site did not build · newpower serve</title>
+<style>
+body {{ margin: 0; padding: 2rem 1.25rem; background: #fbf6ec; color: #1f1a17; font: 1.05rem/1.6 system-ui, sans-serif; }}
+main {{ max-width: 60rem; margin: 0 auto; }}
+h1 {{ margin-top: 0; font-family: Georgia, serif; color: #7d1a14; }}
+ul {{ padding: 1rem 1.25rem 1rem 2.25rem; background: #2b0a0a; color: #fff; border-top: 4px solid #e0301e; border-radius: .4rem; }}
+li {{ margin-block: .35rem; }}
+code {{ font: .95rem/1.5 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; white-space: pre-wrap; overflow-wrap: anywhere; }}
+</style>
+</head>
+<body>
+<main>
+<h1>The site did not build</h1>
+<p>{len(problems) or "Some"} problem{"" if len(problems) == 1 else "s"} stopped the first build of this preview. Fix them and save:
+this page turns into the site by itself.</p>
+<ul role="list" aria-label="Problems">
+{items}
+</ul>
+<p>The same lines are in the terminal running <code>newpower serve</code>, each as PATH:LINE.</p>
+</main>
+</body>
+</html>
+"""
+    return inject(page.encode("utf-8"))
 
 
 def inject(html: bytes) -> bytes:

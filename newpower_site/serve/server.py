@@ -42,7 +42,7 @@ from newpower_site.write.lock import LockError, output_lock
 from newpower_site.load.config import load_config
 from newpower_site.core.diagnostics import Diagnostic, error
 from newpower_site.engine.engine import Engine
-from newpower_site.serve.livereload import EVENTS_PATH, SCRIPT, SCRIPT_PATH, Hub, inject
+from newpower_site.serve.livereload import EVENTS_PATH, SCRIPT, SCRIPT_PATH, Hub, error_page, inject
 from newpower_site.engine.options import BuildOptions, BuildResult
 from newpower_site.write.writers import InPlace
 from newpower_site.core.theme import default_theme_dir
@@ -96,6 +96,7 @@ class Preview:
         self.report = report
         self.prefix = ""
         self.lock = threading.Lock()
+        self.built_once = False  # until a build succeeds, a missing page is the error page, not "not found"
 
     def rebuild(self, reason: str = "") -> BuildResult:
         try:
@@ -108,6 +109,7 @@ class Preview:
         except LockError as exc:
             result, took = BuildResult(None, [exc.diagnostic]), 0.0
         self.prefix = self._prefix(result)
+        self.built_once = self.built_once or result.ok
         if not result.ok:
             self.report(result.diagnostics)
             self.hub.report([d.format() for d in sorted(result.diagnostics) if d.level == "error"])
@@ -222,6 +224,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         if path == SCRIPT_PATH:
             return self._send(200, "text/javascript; charset=utf-8", SCRIPT.encode(), head)
         file = self._file_for(path)
+        if file is None and not self.preview.built_once:  # the first build failed: show why, and reload on the fix
+            return self._send(500, "text/html; charset=utf-8", error_page(self.preview.hub.problems), head)
         if file is None:
             missing = self.preview.folder / "404.html"
             body = inject(missing.read_bytes()) if missing.is_file() else b"not found"

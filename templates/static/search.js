@@ -55,7 +55,11 @@
         });
       })
       .catch(function () {
-        status.textContent = "Search is not available just now. Browse by topic instead.";
+        // `newpower serve` makes no search index (it would cost every edit seconds): say where search works.
+        var preview = document.querySelector('script[src$="/__newpower/livereload.js"]');
+        status.textContent = preview
+          ? "This preview has no search index: search works on the site that newpower build makes."
+          : "Search is not available just now. Browse by topic instead.";
       });
   }
 
