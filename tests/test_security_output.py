@@ -402,3 +402,42 @@ def test_a_sealed_journal_only_ever_names_files_inside_the_output(tmp_path: Path
             target = Path(os.path.normpath(out / name))
             assert target.is_relative_to(out) and target != out, name
             assert name in folder.read_manifest(out)
+
+
+def test_a_build_cache_committed_or_copied_in_is_never_unpickled(tmp_path: Path) -> None:
+    """The build cache's pickles are sealed to their own files: a copy (a cache committed to the
+    repository, restored from a backup, planted) reads as missing, so its code never runs."""
+    import pickle
+
+    from newpower_site.cache.store import read_checked, write_checked
+
+    class Boom:
+        def __reduce__(self):
+            return (exec, ("raise SystemExit('planted pickle ran')",))
+
+    real = tmp_path / "real.pickle"
+    write_checked(real, {"fine": 1})
+    assert read_checked(real) == {"fine": 1}
+    planted = tmp_path / "planted.pickle"
+    data = real.read_bytes()
+    planted.write_bytes(data[: len(data) - len(pickle.dumps({"fine": 1}, protocol=pickle.HIGHEST_PROTOCOL))]
+                        + pickle.dumps(Boom()))
+    assert read_checked(planted) is None
+    copied = tmp_path / "copied.pickle"
+    copied.write_bytes(data)  # the same bytes, another file
+    assert read_checked(copied) is None
+
+
+def test_a_snapshot_store_behind_a_link_is_not_read(tmp_path: Path) -> None:
+    site = copy_site("realistic", tmp_path)
+    assert newpower("build", "--site", site).code == 0
+    store = next((site / ".newpower-cache/build").glob("snapshots-*.sqlite"))
+    elsewhere = tmp_path / "elsewhere.sqlite"
+    store.rename(elsewhere)
+    store.symlink_to(elsewhere)
+    with (site / "content/articles/bakery-buyout.md").open("a", encoding="utf-8") as handle:
+        handle.write("\nA line after the link was planted.\n")
+    run = newpower("build", "--site", site)
+    assert run.code == 0, run.stderr
+    assert b"A line after the link was planted." in (site / "output/articles/bakery-buyout/index.html").read_bytes()
+    assert not store.is_symlink()  # the next store was written in its place, not through the link

@@ -19,6 +19,8 @@ damaged store is never used, only rebuilt.
 from __future__ import annotations
 
 import copyreg
+import os
+import stat
 import functools
 import io
 import pickle
@@ -130,6 +132,15 @@ def _plain(value: Any) -> bytes:
     return seal(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
 
 
+def _own_regular_file(path: Path) -> bool:
+    """A plain file of the current user, reached through no final symbolic link."""
+    try:
+        found = os.lstat(path)
+    except OSError:
+        return False
+    return stat.S_ISREG(found.st_mode) and found.st_uid == os.getuid()
+
+
 class Snapshots:
     """One output folder's store: `.newpower-cache/build/snapshots-KEY.sqlite`."""
 
@@ -139,6 +150,8 @@ class Snapshots:
     def _connect(self) -> sqlite3.Connection:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            if self.path.is_symlink():
+                self.path.unlink()  # never write through a link planted at the store's name
         except OSError as exc:
             raise sqlite3.OperationalError(str(exc)) from exc
         connection = sqlite3.connect(self.path, isolation_level=None)
@@ -163,7 +176,7 @@ class Snapshots:
         shared_ids = _shared_ids(shared)
         try:
             connection = self._connect()
-            keep = in_step_with is not None and self._meta(connection, "build-id") == in_step_with
+            keep = in_step_with is not None and self._build_id(connection) == in_step_with
             if not keep:  # a new store: quicker than deleting every row of the old one
                 connection.close()
                 self.discard()
@@ -203,7 +216,7 @@ class Snapshots:
             connection.execute("DELETE FROM dependents")
             connection.executemany("INSERT INTO dependents VALUES (?, ?)", [(s, "\n".join(p)) for s, p in dependents.items()])
             rows = [("shared", _sealed(dict(shared), {}))] + [(key, _plain(value)) for key, value in meta.items()]
-            rows.append(("build-id", _plain(build_id)))
+            rows.append(("build-id", build_id.encode()))  # plain text: compared before any pickle of the store is loaded
             connection.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", rows)
             connection.execute("COMMIT")
         except (sqlite3.Error, pickle.PicklingError, TypeError, AttributeError):
@@ -224,7 +237,7 @@ class Snapshots:
             connection = self._connect()
             try:
                 connection.execute("BEGIN")
-                if self._meta(connection, "build-id") != build_id:
+                if self._build_id(connection) != build_id:
                     connection.execute("ROLLBACK")
                     return False
                 connection.executemany("INSERT OR REPLACE INTO items VALUES (?, ?, ?)", [
@@ -239,6 +252,13 @@ class Snapshots:
             return False
 
     @staticmethod
+    def _build_id(connection: sqlite3.Connection) -> str | None:
+        """Which build the store holds: the output state (a file sealed to itself) names the one it trusts,
+        so a store planted or copied in is never unpickled."""
+        row = connection.execute("SELECT blob FROM meta WHERE key = 'build-id'").fetchone()
+        return bytes(row[0]).decode("ascii", "replace") if row else None
+
+    @staticmethod
     def _meta(connection: sqlite3.Connection, key: str) -> Any:
         row = connection.execute("SELECT blob FROM meta WHERE key = ?", (key,)).fetchone()
         payload = unseal(row[0]) if row else None
@@ -247,11 +267,11 @@ class Snapshots:
     # -- reading (a quick rebuild) ---------------------------------------------------------------------
 
     def reader(self, build_id: str) -> SnapshotReader:
-        if not self.path.is_file():
-            raise SnapshotMissing("no store")
+        if not _own_regular_file(self.path):
+            raise SnapshotMissing("no store of ours")
         try:
             connection = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
-            if self._meta(connection, "build-id") != build_id:
+            if self._build_id(connection) != build_id:
                 connection.close()
                 raise SnapshotMissing("the store holds another build")
         except (sqlite3.Error, pickle.UnpicklingError, EOFError) as exc:

@@ -19,7 +19,6 @@ import copyreg
 import hashlib
 import os
 import pickle
-import stat
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +26,7 @@ from types import MappingProxyType
 from typing import Any
 
 from newpower_site.cache.keys import digest
+from newpower_site.core.sealed import read_sealed, write_sealed
 
 MAGIC = b"newpower-cache 1\n"
 RACY_NS = 2_000_000_000  # a file modified this close to the look is hashed again next time
@@ -68,26 +68,16 @@ def unseal(data: bytes) -> memoryview | None:
 
 
 def write_checked(path: Path, value: Any) -> None:
-    """Write atomically (temporary file, then rename) with a checksum of the payload."""
-    sealed = seal(dumps(value))
+    """Write atomically, sealed to the new file itself (core/sealed.py): a cache file copied in,
+    committed to the repository or planted by another user reads as missing, so its pickle is never loaded."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(temporary, "wb") as handle:
-        handle.write(sealed)
-    os.replace(temporary, path)
+    write_sealed(path, dumps(value))
 
 
 def read_checked(path: Path) -> Any | None:
-    """The value written by write_checked, or None when missing, torn, corrupt or not a plain file
-    (a symbolic link is not followed, a FIFO not waited on)."""
-    try:
-        with os.fdopen(os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK), "rb") as handle:
-            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
-                return None
-            data = handle.read()
-    except OSError:
-        return None
-    payload = unseal(data)
+    """The value written by write_checked, or None when missing, torn, corrupt, planted or not a plain
+    file of ours (a symbolic link is not followed, a FIFO not waited on)."""
+    payload = read_sealed(path)
     if payload is None:
         return None
     try:
