@@ -84,11 +84,37 @@ class Output:
     lastmod: Any = None  # datetime for the sitemap, when the page has one
 
 
+@dataclass(frozen=True, slots=True)
+class SitePlanner:
+    """What every page of one site shares, and how one page is planned: the parts of plan_site use it."""
+
+    site: Site
+    urls: Urls
+    common: Mapping[str, Any]  # in every page's context
+    site_feeds: tuple[FeedLink, ...]
+    newsletter_feed: FeedLink
+
+    def page(self, path: str, template: str, meta: PageMeta, inputs: Sequence[Item], lastmod: Any = None, **context: Any) -> Output:
+        return Output(
+            path, "template", template, {**self.common, "meta": meta, **context},
+            inputs=tuple(sorted({i.source for i in inputs} | {CONFIG_FILE})), lastmod=lastmod,
+        )
+
+    def meta(self, title: str | None, description: str, path: str, kind: str, section: str = "", feeds: tuple = (),
+             image: Image | None = None) -> PageMeta:
+        return PageMeta(title, description, self.urls.absolute(self.urls.for_output(path)), kind, section, self.site_feeds + feeds, image=image)
+
+    def feed(self, path: str, title: str, items: Sequence[Item], self_url: str, home_url: str, inputs: Sequence[Item] | None = None) -> Output:
+        """An RSS feed of `items`; `inputs` (default: the items) are what it depends on."""
+        context = {"site": self.site.config, "title": title, "items": items, "self_url": self.urls.absolute(self_url),
+                   "home_url": self.urls.absolute(home_url)}
+        return Output(path, "rss", context=context, inputs=tuple(sorted({i.source for i in (items if inputs is None else inputs)} | {CONFIG_FILE})))
+
+
 def plan_site(site: Site, urls: Urls, static: Mapping[str, Path], site_dir: Path, email_provider: str | None = None) -> list[Output]:
-    """`email_provider` (`newpower email --provider`) renders the emails with that provider's tags."""
-    library = site.library
-    config = site.config
-    site_feeds = (FeedLink(f"{config.title} (RSS)", urls.feed()), FeedLink(f"{config.title} (Atom)", urls.atom()))
+    """Every output of the site, in a stable order; `email_provider` (`newpower email --provider`)
+    renders the emails with that provider's tags."""
+    library, config = site.library, site.config
     subscribe_page = next((p for p in library.pages if p.slug == "subscribe"), None)
     images = build_catalog(site, urls, static, site_dir)
     common = {
@@ -101,35 +127,48 @@ def plan_site(site: Site, urls: Urls, static: Mapping[str, Path], site_dir: Path
         "menu": menu_links(config, urls, library.pages),
         "signup": signup_form(config.subscribe),
     }
+    site_feeds = (FeedLink(f"{config.title} (RSS)", urls.feed()), FeedLink(f"{config.title} (Atom)", urls.atom()))
+    planner = SitePlanner(site, urls, common, site_feeds, FeedLink(f"Newsletter: {config.title}", urls.newsletter_feed()))
+    outputs = [
+        plan_home(planner),
+        *plan_item_pages(planner),
+        *plan_listings(planner),
+        *plan_voice_filters(planner),
+        planner.page(urls.search_output(), "search.html", planner.meta("Search", f"Search {config.title}.", urls.search_output(), "search", "search"), []),
+        *plan_topics(planner),
+        Output("404.html", "template", "404.html", {**common, "meta": PageMeta(
+            "Page not found", config.description, urls.absolute(urls.home()), "404", noindex=True, feeds=site_feeds)}, inputs=(CONFIG_FILE,)),
+        *plan_feeds(planner),
+        *email_outputs(library.newsletters, common, urls, email_provider),
+        *plan_files(site, static, site_dir, images),
+    ]
+    return outputs + plan_discovery(outputs, urls)
 
-    def page(path: str, template: str, meta: PageMeta, inputs: Sequence[Item], lastmod: Any = None, **context: Any) -> Output:
-        return Output(
-            path, "template", template, {**common, "meta": meta, **context},
-            inputs=tuple(sorted({i.source for i in inputs} | {CONFIG_FILE})), lastmod=lastmod,
-        )
 
-    def meta(title: str | None, description: str, path: str, kind: str, section: str = "", feeds: tuple = (), image: Image | None = None) -> PageMeta:
-        return PageMeta(title, description, urls.absolute(urls.for_output(path)), kind, section, site_feeds + feeds, image=image)
-
-    newsletter_feed = FeedLink(f"Newsletter: {config.title}", urls.newsletter_feed())
-    outputs: list[Output] = []
+def plan_home(planner: SitePlanner) -> Output:
+    library, config = planner.site.library, planner.site.config
     latest = library.newsletters[0] if library.newsletters else None
     home_articles = library.articles[:HOME_ARTICLES]
     home_voices = library.voices[:HOME_VOICES]
-    outputs.append(page(
-        "index.html", "home.html", meta(None, config.description, "index.html", "home"),
+    return planner.page(
+        "index.html", "home.html", planner.meta(None, config.description, "index.html", "home"),
         [*home_articles, *home_voices, *([latest, *latest.featured] if latest else [])],
         lastmod=max((i.date for i in library.dated()), default=None),
         latest_newsletter=latest, recent_articles=home_articles, voices=home_voices,
-    ))
+    )
 
+
+def plan_item_pages(planner: SitePlanner) -> list[Output]:
+    """One page per published item; a draft shown by --drafts says so and asks search engines to leave it."""
+    library, config, urls = planner.site.library, planner.site.config, planner.urls
     neighbours = issue_neighbours(library.newsletters)
+    outputs = []
     for item in library.all_items():
         path = urls.item_output(item)
         section = {"article": "articles", "voice": "voices", "newsletter": "newsletter"}.get(item.kind, item.slug)
         feeds = tuple(FeedLink(f"{t.label}: {config.title}", urls.topic_feed(t.key)) for t in item.topics)
         if item.kind == "newsletter":
-            feeds = (newsletter_feed,)
+            feeds = (planner.newsletter_feed,)
         description = item.description or config.description
         name = {"article": "article", "voice": "voice", "newsletter": "issue", "page": "page"}[item.kind]
         extra = {name: item}
@@ -139,88 +178,99 @@ def plan_site(site: Site, urls: Urls, static: Mapping[str, Path], site_dir: Path
             extra.update(previous_issue=older, next_issue=newer)
             inputs += [i for i in (older, newer) if i is not None]
         item_meta = replace(
-            meta(item.title, description, path, item.kind, section, feeds, getattr(item, "image", None) or getattr(item, "portrait", None)),
+            planner.meta(item.title, description, path, item.kind, section, feeds, getattr(item, "image", None) or getattr(item, "portrait", None)),
             noindex=item.draft, draft=item.draft,
         )
-        outputs.append(page(path, f"{item.kind}.html", item_meta, inputs, lastmod=getattr(item, "updated", None) or item.date, **extra))
+        outputs.append(planner.page(path, f"{item.kind}.html", item_meta, inputs, lastmod=getattr(item, "updated", None) or item.date, **extra))
+    return outputs
 
+
+def plan_listings(planner: SitePlanner) -> list[Output]:
+    """The paginated listings of articles, voices and newsletter issues."""
+    library, config, urls = planner.site.library, planner.site.config, planner.urls
+    outputs = []
     listings = {"articles": library.articles, "voices": library.voices, "newsletter": library.newsletters}
     for section, items in listings.items():
         heading, intro = SECTION_HEADINGS[section], config.wording[f"{section}_intro"]
-        section_feeds = (newsletter_feed,) if section == "newsletter" else ()
+        section_feeds = (planner.newsletter_feed,) if section == "newsletter" else ()
         for number, chunk, pagination in paginate(items, config.per_page, lambda n, s=section: urls.listing(s, n)):
             path = urls.listing_output(section, number)
             title = heading if number == 1 else f"{heading}, page {number}"
-            outputs.append(page(
-                path, "listing.html", meta(title, intro, path, "listing", section, section_feeds), chunk,
+            outputs.append(planner.page(
+                path, "listing.html", planner.meta(title, intro, path, "listing", section, section_feeds), chunk,
                 section=section, heading=heading, intro=intro, items=chunk, pagination=pagination,
-                section_feed=newsletter_feed if section == "newsletter" else None,
+                section_feed=planner.newsletter_feed if section == "newsletter" else None,
             ))
+    return outputs
 
-    outputs += plan_voice_filters(site, urls, page, meta)
-    outputs.append(page(urls.search_output(), "search.html", meta("Search", f"Search {config.title}.", urls.search_output(), "search", "search"), []))
 
+def plan_topics(planner: SitePlanner) -> list[Output]:
+    """Each topic's paginated page and feed, then the page of all topics."""
+    library, config, urls = planner.site.library, planner.site.config, planner.urls
+    outputs = []
     topic_counts = []
     for key, label in config.topics.items():
         term = Term(key, label)
         tagged = tuple(i for i in (*library.articles, *library.voices) if term in i.topics)
         tagged = tuple(sorted(tagged, key=lambda i: (-i.date.timestamp(), i.kind, i.slug)))
         topic_counts.append(TopicCount(term, len(tagged)))
-        in_feed = tuple(i for i in tagged if not i.draft)[: config.feed_items]
         feed = (FeedLink(f"{label}: {config.title}", urls.topic_feed(key)),)
         for number, chunk, pagination in paginate(tagged, config.per_page, lambda n, k=key: urls.topic(k, n)):
             path = urls.topic_output(key, number)
             title = label if number == 1 else f"{label}, page {number}"
-            outputs.append(page(
-                path, "topic.html", meta(title, f"Everything on {label.lower()}.", path, "topic", "topics", feed),
+            outputs.append(planner.page(
+                path, "topic.html", planner.meta(title, f"Everything on {label.lower()}.", path, "topic", "topics", feed),
                 chunk, topic=term, items=chunk, pagination=pagination,
             ))
-        outputs.append(Output(
-            urls.topic_feed_output(key), "rss",
-            context={"site": config, "title": f"{label}: {config.title}", "items": in_feed,
-                     "self_url": urls.absolute(urls.topic_feed(key)), "home_url": urls.absolute(urls.topic(key))},
-            inputs=tuple(sorted({i.source for i in tagged} | {CONFIG_FILE})),
-        ))
-    outputs.append(page(
-        "topics/index.html", "topics.html", meta("Topics", "Browse by topic.", "topics/index.html", "topics", "topics"),
+        in_feed = tuple(i for i in tagged if not i.draft)[: config.feed_items]
+        outputs.append(planner.feed(urls.topic_feed_output(key), f"{label}: {config.title}", in_feed, urls.topic_feed(key),
+                                    urls.topic(key), inputs=tagged))
+    outputs.append(planner.page(
+        "topics/index.html", "topics.html", planner.meta("Topics", "Browse by topic.", "topics/index.html", "topics", "topics"),
         [i for i in (*library.articles, *library.voices) if i.topics], topics=tuple(topic_counts),
     ))
+    return outputs
 
-    not_found = PageMeta("Page not found", config.description, urls.absolute(urls.home()), "404", noindex=True, feeds=site_feeds)
-    outputs.append(Output("404.html", "template", "404.html", {**common, "meta": not_found}, inputs=(CONFIG_FILE,)))
 
-    # Feeds and the sitemap never carry a draft: a --drafts build is a preview, and a feed reader keeps what it saw.
+def plan_feeds(planner: SitePlanner) -> list[Output]:
+    """The site's RSS and Atom feeds and the newsletter archive's feed.
+
+    Feeds never carry a draft: a --drafts build is a preview, and a feed reader keeps what it saw.
+    """
+    library, config, urls = planner.site.library, planner.site.config, planner.urls
     newest = tuple(i for i in library.dated() if not i.draft)[: config.feed_items]
     feed_context = {"site": config, "title": config.title, "items": newest, "home_url": urls.absolute(urls.home())}
     feed_inputs = tuple(sorted({i.source for i in newest} | {CONFIG_FILE}))
-    outputs.append(Output("feed.xml", "rss", context={**feed_context, "self_url": urls.absolute(urls.feed())}, inputs=feed_inputs))
-    outputs.append(Output("atom.xml", "atom", context={**feed_context, "self_url": urls.absolute(urls.atom())}, inputs=feed_inputs))
     issues = tuple(i for i in library.newsletters if not i.draft)[: config.feed_items]
-    outputs.append(Output(
-        urls.newsletter_feed_output(), "rss",
-        context={"site": config, "title": newsletter_feed.title, "items": issues,
-                 "self_url": urls.absolute(urls.newsletter_feed()), "home_url": urls.absolute(urls.listing("newsletter"))},
-        inputs=tuple(sorted({i.source for i in issues} | {CONFIG_FILE})),
-    ))
+    return [
+        Output("feed.xml", "rss", context={**feed_context, "self_url": urls.absolute(urls.feed())}, inputs=feed_inputs),
+        Output("atom.xml", "atom", context={**feed_context, "self_url": urls.absolute(urls.atom())}, inputs=feed_inputs),
+        planner.feed(urls.newsletter_feed_output(), planner.newsletter_feed.title, issues, urls.newsletter_feed(), urls.listing("newsletter")),
+    ]
 
-    outputs += email_outputs(library.newsletters, common, urls, email_provider)
 
-    for name, path in static.items():
-        outputs.append(Output(f"static/{name}", "copy", source=path, inputs=(path.as_posix(),)))
+def plan_files(site: Site, static: Mapping[str, Path], site_dir: Path, images: Any) -> list[Output]:
+    """The theme's static files, the web manifest, content files copied as they are, and resized images."""
+    outputs = [Output(f"static/{name}", "copy", source=path, inputs=(path.as_posix(),)) for name, path in static.items()]
     if MANIFEST_NAME not in static:  # a theme's own manifest wins; else one from site.yaml
         icons = tuple(name for name in MANIFEST_ICONS if name in static)
-        outputs.append(Output(f"static/{MANIFEST_NAME}", "manifest", context={"site": config, "icons": icons}, inputs=(CONFIG_FILE,)))
-    for asset in library.assets:
+        outputs.append(Output(f"static/{MANIFEST_NAME}", "manifest", context={"site": site.config, "icons": icons}, inputs=(CONFIG_FILE,)))
+    for asset in site.library.assets:
         outputs.append(Output(asset.path, "copy", source=site_dir / asset.source, inputs=(asset.source,)))
     for variant in images.variants():
         outputs.append(Output(variant.path, "image", context={"variant": variant}, source=variant.source, inputs=(variant.input,)))
-
-    # The sitemap lists pages worth finding from a search engine: not the 404, not the search form.
-    listed = [o for o in outputs if o.producer == "template" and o.context["meta"].kind not in ("404", "search") and not o.context["meta"].noindex]
-    outputs.append(Output("sitemap.xml", "sitemap", context={"pages": listed}, inputs=(CONFIG_FILE,)))
-    robots = {"sitemap": urls.absolute(urls.sitemap()), "disallowed": (urls.email_folder(),)}
-    outputs.append(Output("robots.txt", "robots", context=robots, inputs=(CONFIG_FILE,)))
     return outputs
+
+
+def plan_discovery(outputs: list[Output], urls: Urls) -> list[Output]:
+    """sitemap.xml lists the pages worth finding from a search engine (not the 404, the search form
+    or anything marked noindex); robots.txt points to it and keeps robots out of the raw emails."""
+    listed = [o for o in outputs if o.producer == "template" and o.context["meta"].kind not in ("404", "search") and not o.context["meta"].noindex]
+    robots = {"sitemap": urls.absolute(urls.sitemap()), "disallowed": (urls.email_folder(),)}
+    return [
+        Output("sitemap.xml", "sitemap", context={"pages": listed}, inputs=(CONFIG_FILE,)),
+        Output("robots.txt", "robots", context=robots, inputs=(CONFIG_FILE,)),
+    ]
 
 
 def issue_neighbours(newsletters: Sequence[Item]) -> dict[str, tuple[Item | None, Item | None]]:
@@ -231,8 +281,9 @@ def issue_neighbours(newsletters: Sequence[Item]) -> dict[str, tuple[Item | None
     }
 
 
-def plan_voice_filters(site: Site, urls: Urls, page, meta) -> list[Output]:
+def plan_voice_filters(planner: SitePlanner) -> list[Output]:
     """/voices/movement/KEY/: the voices listing filtered by movement, pre-rendered so it needs no JavaScript."""
+    site, urls = planner.site, planner.urls
     voices = site.library.voices
     heading = SECTION_HEADINGS["voices"]
     outputs = []
@@ -243,8 +294,8 @@ def plan_voice_filters(site: Site, urls: Urls, page, meta) -> list[Output]:
         for number, chunk, pagination in paginate(chosen, site.config.per_page, lambda n, k=term.key: urls.movement(k, n)):
             path = urls.movement_output(term.key, number)
             title = f"{heading}: {term.label}" + (f", page {number}" if number > 1 else "")
-            outputs.append(page(
-                path, "listing.html", meta(title, intro, path, "listing", "voices"), chunk,
+            outputs.append(planner.page(
+                path, "listing.html", planner.meta(title, intro, path, "listing", "voices"), chunk,
                 section="voices", heading=f"{heading}: {term.label}", intro=intro, items=chunk, pagination=pagination,
                 movement=term,
             ))
