@@ -126,8 +126,8 @@ def cold(command: list[str], runs: int, cwd: Path | None = None, before=None) ->
 def versions(pelican: Path) -> str:
     hugo = subprocess.run(["hugo", "version"], capture_output=True, text=True, check=True).stdout.split()[1]
     pel = subprocess.run([str(pelican), "--version"], capture_output=True, text=True).stdout.strip()
-    import markdown_it
-    return f"Hugo {hugo}; Pelican {pel}; markdown-it-py {markdown_it.__version__}; Python {sys.version.split()[0]}"
+    import cmarkgfm.cmark
+    return f"Hugo {hugo}; Pelican {pel}; cmark-gfm {cmarkgfm.cmark.CMARK_VERSION}; Python {sys.version.split()[0]}"
 
 
 def main() -> int:

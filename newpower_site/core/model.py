@@ -53,11 +53,18 @@ class Body:
     utf8: bytes  # the HTML
     first_paragraph: str  # plain text
     headings: tuple[Heading, ...]
+    anchors: tuple[str, ...]  # every id in the body (headings, footnotes, raw HTML): what a #fragment may name
+    fragment_links: tuple[tuple[int, str, str, str], ...]  # (file line, href, target source or "" for this page, fragment)
 
-    def __init__(self, html: str = "", first_paragraph: str = "", headings: tuple[Heading, ...] = ()):
+    def __init__(
+        self, html: str = "", first_paragraph: str = "", headings: tuple[Heading, ...] = (),
+        anchors: tuple[str, ...] = (), fragment_links: tuple[tuple[int, str, str, str], ...] = (),
+    ):
         object.__setattr__(self, "utf8", html.encode("utf-8"))
         object.__setattr__(self, "first_paragraph", first_paragraph)
         object.__setattr__(self, "headings", headings)
+        object.__setattr__(self, "anchors", anchors)
+        object.__setattr__(self, "fragment_links", fragment_links)
 
     @property
     def html(self) -> str:
@@ -76,6 +83,7 @@ class Item:
     body: Body = field(default_factory=Body)
     markdown: bytes = b""  # the body's Markdown in UTF-8 (half a str's size); b"" once rendered into `body`
     body_line: int = 1  # file line where the body starts
+    typographic: bool = True  # site.yaml typographic_punctuation, which the body is rendered with
     topics: tuple[Term, ...] = ()
     key_lines: Mapping[str, int] = field(default_factory=dict)  # front matter key -> file line
 

@@ -59,6 +59,7 @@ class SiteConfig:
     menu: tuple[tuple[str, str], ...] = ()  # (label, link); empty: the theme's default menu
     wording: Mapping[str, str] = field(default_factory=lambda: wording_with_defaults(None))
     subscribe: Subscribe | None = None
+    typographic_punctuation: bool = True  # curly quotes, dashes and ellipses in prose
 
     def field_context(self) -> FieldContext:
         return FieldContext(self.timezone, {"topics": self.topics, "movements": self.movements})
@@ -105,6 +106,7 @@ def load_config(site_dir: Path) -> tuple[SiteConfig | None, list[Diagnostic]]:
             menu=tuple(values["menu"] or ()),
             wording=wording_with_defaults(values["wording"]),
             subscribe=Subscribe(**values["subscribe"]) if values["subscribe"] else None,
+            typographic_punctuation=values["typographic_punctuation"],
         ),
         [],
     )

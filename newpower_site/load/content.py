@@ -19,7 +19,7 @@ from newpower_site.load.config import CONFIG_FILE, SiteConfig
 from newpower_site.core.diagnostics import Diagnostic, error, warning
 from newpower_site.load.fields import check_fields
 from newpower_site.load.frontmatter import decode_source, split_front_matter
-from newpower_site.load.links import CONTENT_ROOT, LinkProblem, LinkTargets, resolve_image
+from newpower_site.load.links import CONTENT_ROOT, LinkProblem, LinkTargets, check_fragments, resolve_image
 from newpower_site.load.markdown import MarkdownRenderer
 from newpower_site.core.model import Article, Asset, Image, Item, Library, Newsletter, Page, Term, Voice, sort_newest_first
 from newpower_site.load.placeholders import item_placeholder_warnings, site_placeholder_warnings
@@ -134,6 +134,7 @@ def load_library(
     for item, item_problems in (memo.render_items if memo else render_items)(published, targets, urls):
         problems += item_problems
         rendered.append(item)
+    problems += check_fragments(rendered)
     failed = {file.source for file, _ in to_read} - {item.source for item in items}
     library, featured_problems = _assemble(rendered, tuple(assets), {i.source for i in items}, failed)
     problems += featured_problems + _email_settings_needed(config, library) + _placeholders_left(site_dir, config, rendered)
@@ -206,6 +207,7 @@ def read_item(file: SourceFile, kind: Kind, config: SiteConfig) -> tuple[Item | 
         draft=bool(values.get("draft")),
         markdown=split.body.encode("utf-8"),
         body_line=split.body_first_line,
+        typographic=config.typographic_punctuation,
         key_lines=MappingProxyType(dict(split.front_matter.key_lines)),
     )
     topics = tuple(Term(key, config.topics[key]) for key in values.get("topics") or ())
@@ -249,7 +251,9 @@ def _check_page_slugs(items: list[Item], assets: list[Asset]) -> list[Diagnostic
 
 
 def _render_item(item: Item, renderer: MarkdownRenderer, targets: LinkTargets, urls: Urls) -> tuple[Item, list[Diagnostic]]:
-    body, problems = renderer.render(item.kind, item.markdown.decode("utf-8"), item.source, item.body_line, targets, urls)
+    body, problems = renderer.render(
+        item.kind, item.markdown.decode("utf-8"), item.source, item.body_line, targets, urls, typographic=item.typographic
+    )
     changes: dict[str, Any] = {"body": body, "markdown": b""}  # the source is not needed again: rendering starts from the parsed item
     if not item.summary and item.kind != "voice":
         changes["summary"] = body.first_paragraph

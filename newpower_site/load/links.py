@@ -3,23 +3,31 @@
 Editors link to other content by its file path (`../voices/asha-patel.md`),
 so links work when the Markdown is read in git, and the build turns each one
 into the target page's URL. A link that points nowhere is an error, found at
-build time rather than by a reader. Schemes that run code (`javascript:`,
-`vbscript:`, `data:` and the like) are refused everywhere.
+build time rather than by a reader. Only schemes that run code
+(`javascript:`, `vbscript:`, `file:`, `data:` other than an image) are
+refused; every other scheme (`mailto:`, `irc:`, `ftp:`, `geo:` ...) is kept,
+and one that is a typo of `http(s)` is an error that proposes the fix.
 """
 
 from __future__ import annotations
 
+import difflib
 import posixpath
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Literal
 from urllib.parse import unquote, urlsplit
 
+from newpower_site.core.diagnostics import Diagnostic, error
 from newpower_site.core.urls import Urls
 from newpower_site.core.layout import CONTENT_ROOT  # noqa: F401 (content.py and others import it from here)
 
-SAFE_SCHEMES = frozenset({"http", "https", "mailto", "tel"})
+# Schemes a browser runs as code, or that reach into the reader's own files. `data:` is fine as an image.
+REFUSED_SCHEMES = frozenset({"javascript", "vbscript", "file", "data"})
+# Schemes in real use that are close to `http` in spelling and are not typos of it.
+_NOT_TYPOS = frozenset({"ftp", "ftps", "sftp", "tftp", "ws", "wss", "sip", "sips", "nntp", "news", "imap", "pop", "ipp", "ipps", "dat", "ssh", "git"})
+_MISSING_COLON = re.compile(r"(?i)(https?)//")
 _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):")  # as urlsplit finds a scheme
 # What a browser shows in <img>; a local file with another extension (a PDF, a
 # Markdown file) is a mistake. Remote URLs are not checked: they often have no extension.
@@ -43,29 +51,78 @@ class Location:
     kind: Literal["external", "page", "file"]
     target: str  # the URL (external, page) or the output path (file)
     suffix: str = ""  # ?query#fragment to keep
+    source: str = field(default="", compare=False)  # for a page: the content file it is made from
 
 
 class LinkProblem(ValueError):
     """The link cannot be resolved; the message says why, for the editor."""
 
 
-def unsafe_scheme(url: str) -> str | None:
-    """The scheme if `url` uses one we never emit, else None."""
-    cleaned = "".join(ch for ch in url if ch > " " and ch != "\x7f")  # as browsers read it
+class TypoScheme(LinkProblem):
+    """The link's scheme is a misspelt http(s); reported where the URL is written."""
+
+
+def url_scheme(url: str) -> str:
+    """The lower-case scheme of `url` as a browser reads it (control characters and spaces dropped), or ''."""
+    cleaned = "".join(ch for ch in url if ch > " " and ch != "\x7f")
     # A regex rather than urlsplit, which raises ValueError on 'http://[::1'.
     match = _SCHEME.match(cleaned)
-    scheme = match.group(1).lower() if match else ""
-    return scheme if scheme and scheme not in SAFE_SCHEMES else None
+    return match.group(1).lower() if match else ""
 
 
-def locate(target: str, source: str, targets: LinkTargets) -> Location:
-    """Find what `target`, written in the file at site path `source`, points at."""
+def unsafe_scheme(url: str, image: bool = False) -> str | None:
+    """The scheme if `url` uses one that can run code (never emitted), else None; `image`: `data:` images are fine."""
+    scheme = url_scheme(url)
+    if scheme not in REFUSED_SCHEMES:
+        return None
+    if image and scheme == "data" and url.strip()[5:].lower().startswith("image/"):
+        return None
+    return scheme
+
+
+def scheme_typo(url: str) -> str | None:
+    """The URL as it was surely meant, if its scheme is a misspelt `http` or `https` (`hhttps:`, `htps:`, `http//`)."""
+    missing_colon = _MISSING_COLON.match(url.strip())
+    if missing_colon:
+        return f"{missing_colon.group(1).lower()}://{url.strip()[missing_colon.end():]}"
+    scheme = url_scheme(url)
+    if not scheme or scheme in ("http", "https") or scheme in _NOT_TYPOS or scheme in REFUSED_SCHEMES:
+        if scheme in ("http", "https"):
+            rest = url.strip()[len(scheme) + 1 :]
+            if not rest.startswith("//"):
+                return f"{scheme}://{rest.lstrip('/')}"  # https:/example.org, https:example.org
+        return None
+    meant = min(("https", "http"), key=lambda s: (_edits(scheme, s), s != "https"))
+    if _edits(scheme, meant) > 2 or len(scheme) < 3:
+        return None
+    return f"{meant}:{url.strip()[len(scheme) + 1 :]}"
+
+
+def _edits(a: str, b: str) -> int:
+    """Levenshtein distance, with a swap of two neighbours counted as one edit."""
+    previous2: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb))
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                current[j] = min(current[j], previous2[j - 2] + 1)
+        previous2, previous = previous, current
+    return previous[-1]
+
+
+def locate(target: str, source: str, targets: LinkTargets, image: bool = False) -> Location:
+    """Find what `target`, written in the file at site path `source`, points at (`image`: in an image's src)."""
     target = target.strip()
     if not target:
         raise LinkProblem("empty link target")
-    scheme = unsafe_scheme(target)
+    scheme = unsafe_scheme(target, image=image)
     if scheme:
         raise LinkProblem(f"{scheme}: links are not allowed")
+    meant = scheme_typo(target)
+    if meant:
+        raise TypoScheme(f"{target!r} has a misspelt scheme: did you mean {meant!r}?")
     try:
         parts = urlsplit(target)
     except ValueError:  # e.g. an unclosed [ in the host: 'https://[::1'
@@ -85,7 +142,7 @@ def locate(target: str, source: str, targets: LinkTargets) -> Location:
     if not joined.startswith(CONTENT_ROOT + "/"):
         raise LinkProblem(f"{target!r} points outside the content folder")
     if joined in targets.pages:
-        return Location("page", targets.pages[joined], suffix)
+        return Location("page", targets.pages[joined], suffix, joined)
     if joined in targets.unpublished:
         raise LinkProblem(f"{target!r} links to {joined}, which is a draft or dated in the future")
     if joined in targets.assets:
@@ -116,10 +173,31 @@ def resolve_link(target: str, source: str, targets: LinkTargets, urls: Urls) -> 
 
 def resolve_image(target: str, source: str, targets: LinkTargets) -> str:
     """An image as an output path (local) or an absolute URL (remote); raises LinkProblem."""
-    where = locate(target, source, targets)
-    if where.kind == "external" and where.target.startswith(("http://", "https://")):
+    where = locate(target, source, targets, image=True)
+    if where.kind == "external" and where.target.startswith(("http://", "https://", "data:")):
         return where.target
     is_image = posixpath.splitext(where.target)[1].lower() in IMAGE_EXTENSIONS
     if where.kind == "file" and is_image and (where.target in targets.assets.values() or where.target in targets.static_paths):
         return where.target
     raise LinkProblem(f"{target!r} is not an image file in content/ or templates/static/, nor an https URL")
+
+
+def check_fragments(items: Iterable[object]) -> list[Diagnostic]:
+    """Every `#fragment` link to a page (another item, or the same one) must name an id that page has.
+
+    Run once every item is rendered, so each item's ids are known: a link's
+    target may come later in the run than the link.
+    """
+    items = list(items)
+    anchors = {item.source: item.body.anchors for item in items}  # type: ignore[attr-defined]
+    problems: list[Diagnostic] = []
+    for item in items:
+        for line, href, target, fragment in item.body.fragment_links:  # type: ignore[attr-defined]
+            known = anchors.get(target or item.source, ())  # type: ignore[attr-defined]
+            if fragment in known:
+                continue
+            where = target or "this page"
+            close = difflib.get_close_matches(fragment, known, n=1, cutoff=0.5)
+            hint = f": did you mean #{close[0]}?" if close else (f" (its ids: {', '.join(known[:8])})" if known else ": it has no headings")
+            problems.append(error(item.source, line, f"broken link: {href!r}: {where} has no heading or anchor with the id {fragment!r}{hint}"))  # type: ignore[attr-defined]
+    return problems

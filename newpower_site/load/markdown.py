@@ -1,9 +1,21 @@
-"""Markdown to HTML with markdown-it-py, the same way for web, feed and email.
+"""Markdown to HTML with cmark-gfm, the same way for web, feed and email.
 
-Two parsers: articles and pages may carry raw HTML (editors are trusted);
-voices and newsletters carry members' words and show any HTML as text. In
-both, every link and image goes through links.py, and no URL with a scheme
-that runs code is ever emitted, not even from raw HTML.
+cmark-gfm (the C parser GitHub renders with, see cmark.py) parses and
+renders; this module then reads the HTML it wrote once, left to right, to
+resolve every link and image through links.py, give headings GitHub's ids
+and lay out a voice's questions. With the source positions cmark writes on
+every block, each link's file line is its block's line plus the line breaks
+before it. Raw HTML is taken out of the tree before rendering (a numbered
+placeholder keeps its place and its line breaks), so what is read back is
+only markup cmark wrote, and each kind decides what its raw HTML becomes:
+
+- articles and pages keep it as written, checked by rawhtml.py;
+- newsletters pass the page through an allowlist fit for email (nh3), and
+  each tag or attribute it drops is a warning at its line;
+- voices show it as text, with a warning at its line.
+
+HTML comments are the editors' notes: they are cut from the text before
+anything parses it (comments.py), so nothing in them reaches any output.
 """
 
 from __future__ import annotations
@@ -11,217 +23,397 @@ from __future__ import annotations
 import bisect
 import html
 import re
+import unicodedata
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from urllib.parse import unquote
 
-from markdown_it import MarkdownIt, rules_inline
-from markdown_it.rules_core import StateCore
-from markdown_it.rules_inline import StateInline
-from markdown_it.token import Token
-from mdit_py_plugins.anchors import anchors_plugin
-from mdit_py_plugins.footnote import footnote_plugin
-from mdit_py_plugins.footnote.index import footnote_inline
+import nh3
 
-from newpower_site.core.diagnostics import Diagnostic, error
-from newpower_site.load.links import LinkProblem, LinkTargets, resolve_image, resolve_link
+from newpower_site.core.diagnostics import Diagnostic, error, warning
 from newpower_site.core.model import Body, Heading
-from newpower_site.load.rawhtml import html_problems, markup_left_open
-from newpower_site.core.slugs import slugify
 from newpower_site.core.urls import Urls
+from newpower_site.load import cmark
+from newpower_site.load.comments import strip_comments
+from newpower_site.load.links import LinkProblem, LinkTargets, TypoScheme, locate, resolve_image
+from newpower_site.load.rawhtml import html_problems, markup_left_open
 
 TRUSTED_KINDS = frozenset({"article", "page"})
 
-_INLINE_RULES_WITH_URLS = {
-    "link": rules_inline.link,
-    "image": rules_inline.image,
-    "autolink": rules_inline.autolink,
-    "html_inline": rules_inline.html_inline,
-}
+# Raw HTML is taken out of the tree as \ue000N<its line breaks>\ue001 while the rendered HTML is read back.
+_OPEN, _CLOSE = "\ue000", "\ue001"
+_MAYBE_RAW_HTML = re.compile(r"<[A-Za-z/!?]")  # without it cmark finds no raw HTML: the tree walk is skipped
+_PLACEHOLDER = re.compile(f"{_OPEN}(\\d+)\\n*{_CLOSE}")
 
-InlineRule = Callable[[StateInline, bool], bool]
+# What cmark writes, read back in one pass: a link, an image, a block with its source line, the end of a
+# container or heading, the footnotes. Text is escaped by cmark, so a '<' here always starts cmark's markup.
+_RENDERED = re.compile(
+    f"(?P<raw>{_OPEN}(?P<index>\\d+)\\n*{_CLOSE})"
+    r'|<a href="(?P<href>[^"]*)"(?P<title> title="[^"]*")?>'
+    r'|<img src="(?P<src>[^"]*)" alt="(?P<alt>[^"]*)"(?P<imgtitle> title="[^"]*")? />'
+    r'|<(?P<tag>[a-z][a-z0-9]*)(?P<before>[^<>]*?) data-sourcepos="(?P<line>\d+):[^"]*"(?P<after>[^<>]*)>'
+    r"|</(?P<close>h[1-6]|blockquote|ul|ol|table|p)>\n?"
+    r'|(?P<footnotes><section class="footnotes" data-footnotes>)'
+)
+_CONTAINERS = frozenset({"blockquote", "ul", "ol"})
+_TAGS = re.compile(r"<[^>]*>")
+_FOOTNOTE_REF = re.compile(r'<sup class="footnote-ref">.*?</sup>')
+_FOOTNOTE_IDS = re.compile(r' id="(fn(?:ref)?-[^"]*)"')
+_RAW_IDS = re.compile(r"""\s(?:id|name)\s*=\s*["']?([^"'\s>]+)""", re.IGNORECASE)
+_REFERENCE_DEFINITION = re.compile(r"^ {0,3}\[[^\]]+\]:[ \t]*<?([^\s>]+)", re.MULTILINE)
+# A wide table scrolls inside its own box; a scrolling box must take keyboard focus (WCAG 2.1.1).
+_TABLE_OPEN = '<div class="table-scroll" role="region" tabindex="0" aria-label="Table">\n<table>'
+_TABLE_CLOSE = "</table>\n</div>\n"
+
+# -- newsletters: raw HTML through an allowlist fit for email ---------------------------------------
+
+_EMAIL_TEXT_TAGS = frozenset(
+    "a abbr b bdi bdo br cite code data del dfn em i ins kbd mark q s samp small span strong sub sup time u var wbr".split()
+)
+_EMAIL_BLOCK_TAGS = frozenset(
+    "p div blockquote h1 h2 h3 h4 h5 h6 hr pre img ul ol li dl dt dd table caption colgroup col thead tbody tfoot tr th td "
+    "center figure figcaption section".split()
+)
+EMAIL_TAGS = _EMAIL_TEXT_TAGS | _EMAIL_BLOCK_TAGS
+EMAIL_ATTRIBUTES = {
+    "*": {"title", "lang", "dir", "id", "class", "role", "aria-label", "aria-labelledby", "tabindex"},
+    "a": {"href", "data-footnote-ref", "data-footnote-backref", "data-footnote-backref-idx"},
+    "img": {"src", "alt", "width", "height"},
+    "ol": {"start"},
+    "td": {"align", "colspan", "rowspan"},
+    "th": {"align", "colspan", "rowspan", "scope"},
+    "col": {"span"},
+    "colgroup": {"span"},
+    "section": {"data-footnotes"},
+    "time": {"datetime"},
+    "data": {"value"},
+    "q": {"cite"},
+    "blockquote": {"cite"},
+}
+_DROPPED_WITH_CONTENT = frozenset({"script", "style", "template", "textarea", "select", "noscript", "iframe", "object"})
+_URL_ATTRIBUTES = frozenset({"href", "src", "cite"})
+_SCHEMES_IN_OUTPUT = re.compile(r'(?:href|src)="([A-Za-z][A-Za-z0-9+.-]*):')
 
 
 @dataclass(slots=True)
-class RenderEnv:
-    """Per-file state the link rules need; markdown-it passes it to every rule."""
+class RenderState:
+    """What one render finds on the way: problems, ids, fragment links."""
 
     source: str
     body_line: int  # file line of the body's first line
     targets: LinkTargets
     urls: Urls
+    definitions: dict[str, int]  # a reference definition's destination -> its body line
     problems: list[Diagnostic] = field(default_factory=list)
-    inline_lines: list[int] = field(default_factory=list)  # file line where the inline text being parsed starts
-    raw_html: list[tuple[int, str]] = field(default_factory=list)  # (file line, markup) in output order
-    reported_tags: Counter[tuple[str, str]] = field(default_factory=Counter)  # (start tag, message) already reported
+    fragment_links: list[tuple[int, str, str, str]] = field(default_factory=list)  # (line, href, target source, fragment)
 
-    def file_line(self, token_map: list[int] | None) -> int:
-        """The file line of a block's first line."""
-        return self.body_line + token_map[0] if token_map else self.body_line
+    def file_line(self, line: int) -> int:
+        return self.body_line + line - 1
 
     def report(self, line: int, message: str) -> None:
         self.problems.append(error(self.source, line, message))
 
 
-def heading_slug(text: str) -> str:
-    return slugify(text, fallback="section")
+@dataclass(frozen=True, slots=True)
+class MarkdownRenderer:
+    """The renderer's settings, built once per run; render() is a function of its arguments."""
+
+    extensions: tuple[bytes, ...] = cmark.EXTENSIONS
+
+    @classmethod
+    def create(cls) -> MarkdownRenderer:
+        return cls()
+
+    def render(
+        self, kind: str, markdown: str, source: str, body_line: int, targets: LinkTargets, urls: Urls,
+        typographic: bool = True,
+    ) -> tuple[Body, list[Diagnostic]]:
+        text, comment_problems = strip_comments(markdown)
+        if _OPEN in text or _CLOSE in text:  # private-use characters: nothing can show them, and they mark raw HTML here
+            text = text.replace(_OPEN, "\ufffd").replace(_CLOSE, "\ufffd")
+        state = RenderState(source, body_line, targets, urls, _reference_definitions(text))
+        state.problems += [error(source, body_line + line - 1, message) for line, message in comment_problems]
+        options = cmark.SOURCEPOS | cmark.UNSAFE | cmark.FOOTNOTES | (cmark.SMART if typographic else 0)
+        with cmark.Document(text, options) as document:
+            raw = _take_raw_html(document) if _MAYBE_RAW_HTML.search(text) else []
+            rendered = document.render_html().replace("<del>", "<s>").replace("</del>", "</s>")  # as before: <s>, text no longer accurate
+        body_html, headings, first_paragraph, raw_lines = _read_back(rendered, kind, raw, state)
+        body_html, anchors = _put_raw_html_back(body_html, kind, raw, raw_lines, state)
+        anchors = tuple(h.id for h in headings) + anchors + tuple(dict.fromkeys(_FOOTNOTE_IDS.findall(body_html)))
+        body = Body(
+            html=body_html, first_paragraph=first_paragraph, headings=headings,
+            anchors=anchors, fragment_links=tuple(state.fragment_links),
+        )
+        return body, state.problems
 
 
-def make_parser(trusted: bool) -> MarkdownIt:
-    md = MarkdownIt("commonmark", {"html": trusted, "typographer": True})
-    md.enable(["table", "strikethrough", "replacements", "smartquotes"])
-    md.use(footnote_plugin)
-    md.use(anchors_plugin, min_level=1, max_level=6, slug_func=heading_slug)
-    md.validateLink = lambda url: True  # links.py decides, and says why
-    _note_inline_lines(md)
-    md.core.ruler.push("newpower_links", _resolve_links)
-    # A wide table scrolls inside its own box; a scrolling box must take keyboard focus (WCAG 2.1.1).
-    md.add_render_rule("table_open", lambda *_: '<div class="table-scroll" role="region" tabindex="0" aria-label="Table">\n<table>\n')
-    md.add_render_rule("table_close", lambda *_: "</table>\n</div>\n")
-    return md
+def _reference_definitions(text: str) -> dict[str, int]:
+    """Where each reference definition is, by destination: a typo in its URL is reported there."""
+    if "]:" not in text:
+        return {}
+    found: dict[str, int] = {}
+    for match in _REFERENCE_DEFINITION.finditer(text):
+        found.setdefault(unquote(match.group(1)), text.count("\n", 0, match.start()) + 1)
+    return found
 
 
-# -- the file line of each link, image and piece of raw HTML -------------------------------------------
+def _take_raw_html(document: cmark.Document) -> list[cmark.RawHtml]:
+    """Replace each piece of raw HTML by a numbered placeholder with as many line breaks."""
+    pieces = list(document.raw_html())
+    for index, piece in enumerate(pieces):
+        document.set_literal(piece.node, f"{_OPEN}{index}{chr(10) * piece.markup.count(chr(10))}{_CLOSE}")
+    return pieces
 
 
-def _note_inline_lines(md: MarkdownIt) -> None:
-    """Inline tokens have no source map, so the rules that make them note the file line they start on.
+# -- reading back what cmark wrote ----------------------------------------------------------------------
 
-    Searching the block's lines for the href instead finds the first of two
-    equal links, and misses hrefs markdown-it has percent-encoded.
+
+def _read_back(
+    rendered: str, kind: str, raw: list[cmark.RawHtml], state: RenderState
+) -> tuple[str, tuple[Heading, ...], str, dict[int, int]]:
+    """(HTML, headings, first paragraph, body line of each inline raw HTML piece) from cmark's HTML."""
+    out: list[str] = []
+    headings: list[Heading] = []
+    taken: dict[str, int] = {}
+    raw_lines: dict[int, int] = {}
+    first_paragraph = ""
+    depth = 0  # open block quotes and lists: a voice's questions are the top-level `##` headings only
+    in_footnotes = False
+    section_open = False
+    heading: tuple[int, str, int] | None = None  # (level, file line, index in `out`) of the heading being read
+    paragraph_start: int | None = None  # index in `out` of a top-level paragraph being read
+    line, line_at = 1, 0  # the body line of the last block start, and where it is in `rendered`
+    cursor = 0
+    for match in _RENDERED.finditer(rendered):
+        out.append(rendered[cursor : match.start()])
+        cursor = match.end()
+        here = line + rendered.count("\n", line_at, match.start())
+        if match["raw"] is not None:
+            raw_lines[int(match["index"])] = here
+            out.append(match[0])
+        elif match["href"] is not None:
+            href = _resolve_link(html.unescape(match["href"]), here, state)
+            out.append(f'<a href="{html.escape(href)}"{match["title"] or ""}>')
+        elif match["src"] is not None:
+            out.append(_resolve_image(html.unescape(match["src"]), match["alt"], match["imgtitle"] or "", here, state))
+        elif match["tag"] is not None:
+            tag = match["tag"]
+            line, line_at = int(match["line"]), match.start()
+            attributes = match["before"] + match["after"]
+            if tag in _CONTAINERS:
+                depth += 1
+                out.append(f"<{tag}{attributes}>")
+            elif tag == "table":
+                out.append(_TABLE_OPEN)
+            elif tag[0] == "h" and tag[1:].isdigit():
+                heading = (int(tag[1]), state.file_line(line), len(out))
+                out.append("")  # the opening tag, written when the heading's text (and so its id) is known
+            else:
+                if tag == "p" and depth == 0 and not in_footnotes and not first_paragraph:
+                    paragraph_start = len(out)
+                out.append(f"<{tag}{attributes}>")
+        elif match["close"] is not None:
+            tag = match["close"]
+            if tag in _CONTAINERS:
+                depth -= 1
+                out.append(match[0])
+            elif tag == "table":
+                out.append(_TABLE_CLOSE)
+            elif tag == "p":
+                if paragraph_start is not None:
+                    first_paragraph = _plain_text("".join(out[paragraph_start + 1 :]))
+                    paragraph_start = None
+                out.append(match[0])
+            elif heading is not None:
+                level, _, start = heading
+                text = _plain_text("".join(out[start + 1 :]))
+                anchor = _unique(github_slug(text), taken)
+                headings.append(Heading(level, anchor, text))
+                question = kind == "voice" and level == 2 and depth == 0 and not in_footnotes
+                opening = f'<h{level} id="{html.escape(anchor)}">'
+                if question:
+                    opening = ("</div>\n</section>\n" if section_open else "") + f'<section class="qa" aria-labelledby="{html.escape(anchor)}">\n' + opening
+                    section_open = True
+                out[start] = opening
+                out.append(f"</h{level}>\n" + ('<div class="answer">\n' if question else ""))
+                heading = None
+            else:
+                out.append(match[0])
+        else:  # the footnotes: after the interview
+            if section_open:
+                out.append("</div>\n</section>\n")
+                section_open = False
+            in_footnotes = True
+            out.append(match[0])
+    out.append(rendered[cursor:])
+    if section_open:
+        out.append("</div>\n</section>\n")
+    return "".join(out), tuple(headings), first_paragraph, raw_lines
+
+
+def _plain_text(markup: str) -> str:
+    """The text of rendered inline HTML, as a reader sees it (no footnote marks, no raw HTML)."""
+    markup = _PLACEHOLDER.sub("", _FOOTNOTE_REF.sub("", markup))
+    return " ".join(html.unescape(_TAGS.sub("", markup)).split())
+
+
+def github_slug(text: str) -> str:
+    """GitHub's heading id: lower case, only letters, marks, numbers, `_`, `-` and spaces kept, spaces to `-`.
+
+    Letters of every script are kept (github-slugger's rule), so a Welsh,
+    Greek or Urdu heading keeps its words. A heading with nothing left (an
+    emoji alone) gets `section`, where GitHub would give an empty id.
     """
-    md.core.ruler.at("inline", _parse_inlines)
-    for name, rule in _INLINE_RULES_WITH_URLS.items():
-        md.inline.ruler.at(name, _noting_line(rule))
-    md.inline.ruler.at("footnote_inline", _counting_from_footnote(footnote_inline))
+    kept = "".join(ch for ch in text.lower() if ch in " -_" or unicodedata.category(ch)[0] in "LMN" or unicodedata.category(ch) == "Pc")
+    return kept.replace(" ", "-") or "section"
 
 
-def _parse_inlines(state: StateCore) -> None:
-    """markdown-it's own inline stage, telling the rules which file line each block's text starts on."""
-    env: RenderEnv = state.env["newpower"]
-    for token in state.tokens:
-        if token.type == "inline":
-            env.inline_lines = [env.file_line(token.map)]
-            if token.children is None:
-                token.children = []
-            state.md.inline.parse(token.content, state.md, state.env, token.children)
+def _unique(slug: str, taken: dict[str, int]) -> str:
+    """`-1`, `-2`, ... for repeats, as github-slugger counts them (a later `why-1` heading becomes `why-1-1`)."""
+    result = slug
+    while result in taken:
+        taken[slug] += 1
+        result = f"{slug}-{taken[slug]}"
+    taken[result] = 0
+    return result
 
 
-def _line_at(state: StateInline, position: int) -> int:
-    """The file line of `position` in the inline text: a block's inline text keeps its line breaks."""
-    env: RenderEnv = state.env["newpower"]
-    base = env.inline_lines[-1] if env.inline_lines else env.body_line
-    return base + state.src.count("\n", 0, position)
-
-
-def _noting_line(rule: InlineRule) -> InlineRule:
-    """Wrap `rule` so each token it makes keeps the file line where its markup starts."""
-
-    def noting(state: StateInline, silent: bool) -> bool:
-        start, first = state.pos, len(state.tokens)
-        if not rule(state, silent):
-            return False
-        line = _line_at(state, start)
-        for token in state.tokens[first:]:
-            token.meta.setdefault("line", line)  # tokens nested in a link's text keep their own
-        return True
-
-    return noting
-
-
-def _counting_from_footnote(rule: InlineRule) -> InlineRule:
-    """An inline footnote ^[...] is parsed as text of its own; its lines count from where it starts."""
-
-    def counting(state: StateInline, silent: bool) -> bool:
-        env: RenderEnv = state.env["newpower"]
-        env.inline_lines.append(_line_at(state, state.pos))
-        try:
-            return rule(state, silent)
-        finally:
-            env.inline_lines.pop()
-
-    return counting
-
-
-# -- links, images and raw HTML ------------------------------------------------------------------------
-
-
-def _resolve_links(state: StateCore) -> None:
-    env: RenderEnv = state.env["newpower"]
-    for block in state.tokens:
-        if block.type == "html_block":
-            _check_raw_html(block.content, env.file_line(block.map), env)
-        for token in block.children or ():
-            line = token.meta.get("line", env.file_line(block.map))
-            if token.type == "link_open":
-                _rewrite_link(token, line, env)
-            elif token.type == "image":
-                _rewrite_image(token, line, env)
-            elif token.type == "html_inline":
-                _check_raw_html(token.content, line, env)
-
-
-def _rewrite_link(token: Token, line: int, env: RenderEnv) -> None:
-    href = str(token.attrGet("href") or "")
+def _resolve_link(href: str, line: int, state: RenderState) -> str:
+    file_line = state.file_line(line)
     try:
-        token.attrSet("href", resolve_link(href, env.source, env.targets, env.urls))
+        where = locate(href, state.source, state.targets)
+    except TypoScheme as problem:
+        defined = state.definitions.get(unquote(href))
+        state.report(state.file_line(defined) if defined else file_line, f"broken link: {problem}")
+        return "#"
     except LinkProblem as problem:
-        env.report(line, f"broken link: {problem}")
-        token.attrSet("href", "#")
+        state.report(file_line, f"broken link: {problem}")
+        return "#"
+    fragment = where.suffix.partition("#")[2]
+    if fragment and where.kind == "page":
+        state.fragment_links.append((file_line, href, where.source, unquote(fragment)))
+    elif where.kind == "external" and href.startswith("#") and len(href) > 1:
+        state.fragment_links.append((file_line, href, "", unquote(href[1:])))
+    if where.kind == "file":
+        return state.urls.for_output(where.target) + where.suffix
+    return where.target + where.suffix
 
 
-def _rewrite_image(token: Token, line: int, env: RenderEnv) -> None:
-    src = str(token.attrGet("src") or "")
-    alt = "".join(child.content for child in token.children or ())
-    if not alt.strip():
-        env.report(line, f"image {src!r} needs alt text: write ![what the image shows]({src})")
+def _resolve_image(src: str, alt: str, title: str, line: int, state: RenderState) -> str:
+    file_line = state.file_line(line)
+    if not html.unescape(alt).strip():
+        state.report(file_line, f"image {src!r} needs alt text: write ![what the image shows]({src})")
     try:
-        path = resolve_image(src, env.source, env.targets)
-        token.attrSet("src", path if path.startswith(("http://", "https://")) else env.urls.for_output(path))
+        path = resolve_image(src, state.source, state.targets)
+        resolved = path if path.startswith(("http://", "https://", "data:")) else state.urls.for_output(path)
     except LinkProblem as problem:
-        env.report(line, f"broken image: {problem}")
-        token.attrSet("src", "")
+        state.report(file_line, f"broken image: {problem}")
+        resolved = ""
+    return f'<img src="{html.escape(resolved)}" alt="{alt}"{title} />'
 
 
-def _check_raw_html(markup: str, line: int, env: RenderEnv) -> None:
-    """Trusted raw HTML is kept as written, so it is checked rather than rewritten."""
-    env.raw_html.append((line, markup))
-    for (row, _), tag, message in html_problems(markup):
-        env.report(line + row - 1, message)
-        env.reported_tags[tag, message] += 1
-    left_open = markup_left_open(markup)
-    if left_open:
-        where = line + markup.count("\n", 0, len(markup) - len(left_open))
-        env.report(where, f"raw HTML leaves {left_open[:30]!r} open (an unclosed tag, quote or comment), so the browser reads on into the text after it")
+# -- raw HTML, by kind ------------------------------------------------------------------------------------
 
 
-def _check_emitted_html(output: str, env: RenderEnv) -> None:
-    """Check the HTML as the browser reads it, after the blocks were checked one by one.
+def _put_raw_html_back(
+    body_html: str, kind: str, raw: list[cmark.RawHtml], raw_lines: dict[int, int], state: RenderState
+) -> tuple[str, tuple[str, ...]]:
+    """Each kind's raw HTML in place of its placeholder; the ids raw HTML gives the page."""
+    if not raw:
+        return body_html, ()
+    lines = [state.file_line(piece.line if not piece.inline else raw_lines.get(index, 1)) for index, piece in enumerate(raw)]
+    if kind == "voice":
+        warned: set[int] = set()
+        for piece, line in zip(raw, lines):
+            if piece.markup.strip() and line not in warned:
+                warned.add(line)
+                state.problems.append(warning(
+                    state.source, line, f"raw HTML {_first_tag(piece.markup)!r} is shown as text: a member's voice carries no markup"))
+        return _PLACEHOLDER.sub(lambda m: html.escape(raw[int(m[1])].markup, quote=False), body_html), ()
+    restored = _PLACEHOLDER.sub(lambda m: raw[int(m[1])].markup, body_html)
+    if kind == "newsletter":
+        for piece, line in zip(raw, lines):
+            state.problems += [warning(state.source, line + row, message) for row, message in _not_fit_for_email(piece.markup)]
+        schemes = {s.lower() for s in _SCHEMES_IN_OUTPUT.findall(body_html)} - {"javascript", "vbscript", "file", "data"}
+        cleaned = nh3.clean(
+            restored, tags=set(EMAIL_TAGS), attributes={k: set(v) for k, v in EMAIL_ATTRIBUTES.items()},
+            clean_content_tags=set(_DROPPED_WITH_CONTENT), link_rel=None,
+            url_schemes={"http", "https", "mailto", "tel"} | schemes,
+        )
+        return cleaned, tuple(dict.fromkeys(_RAW_IDS.findall("".join(p.markup for p in raw))))
+    _check_trusted_html(restored, raw, lines, state)
+    return restored, tuple(dict.fromkeys(_RAW_IDS.findall("".join(p.markup for p in raw))))
 
-    A quote left open in one block swallows the text after it up to the next
-    quote, so a tag can hold an href no single block shows. Without raw HTML
-    every tag was written by the renderer, which escapes what it writes, so
-    there is nothing to find (and a third of the Markdown time to save).
+
+def _first_tag(markup: str) -> str:
+    match = re.search(r"<[^\s>]*>?", markup)
+    return match.group(0) if match else markup.strip()[:20]
+
+
+class _EmailTagScanner(HTMLParser):
+    """Start tags and attributes the email allowlist does not keep, with their rows."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.found: list[tuple[int, str]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        row = self.getpos()[0] - 1
+        if tag not in EMAIL_TAGS:
+            self.found.append((row, f"raw HTML <{tag}> is removed from a newsletter: email keeps text-level tags, images, tables, lists and <pre>"))
+            return
+        allowed = EMAIL_ATTRIBUTES["*"] | EMAIL_ATTRIBUTES.get(tag, set())
+        for name, value in attrs:
+            if name not in allowed:
+                self.found.append((row, f"raw HTML <{tag} {name}=…>: the {name} attribute is removed from a newsletter"))
+            elif name in _URL_ATTRIBUTES and value and re.match(r"\s*(javascript|vbscript|file|data):", value, re.IGNORECASE):
+                self.found.append((row, f"raw HTML <{tag} {name}=…> uses a URL that can run code: removed from a newsletter"))
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.handle_starttag(tag, attrs)
+
+
+def _not_fit_for_email(markup: str) -> list[tuple[int, str]]:
+    """(row in `markup`, message) for each tag or attribute the newsletter allowlist drops."""
+    scanner = _EmailTagScanner()
+    scanner.feed(markup)
+    scanner.close()
+    return scanner.found
+
+
+def _check_trusted_html(output: str, raw: list[cmark.RawHtml], lines: list[int], state: RenderState) -> None:
+    """Trusted raw HTML is kept as written, so it is checked rather than rewritten: piece by piece, then as the browser reads the page.
+
+    A quote left open in one piece swallows the text after it up to the next
+    quote, so a tag can hold an href no single piece shows.
     """
-    if not env.raw_html:
-        return
+    reported: Counter[tuple[str, str]] = Counter()
+    for piece, line in zip(raw, lines):
+        for (row, _), tag, message in html_problems(piece.markup):
+            state.report(line + row - 1, message)
+            reported[tag, message] += 1
+        left_open = markup_left_open(piece.markup)
+        if left_open:
+            where = line + piece.markup.count("\n", 0, len(piece.markup) - len(left_open))
+            state.report(where, f"raw HTML leaves {left_open[:30]!r} open (an unclosed tag, quote or comment), so the browser reads on into the text after it")
     line_starts = [0] + [m.end() for m in re.finditer("\n", output)]
-    spans = _raw_html_spans(output, env.raw_html)
+    spans = _raw_html_spans(output, raw, lines)
     for (row, column), tag, message in html_problems(output):
-        if env.reported_tags[tag, message]:
-            env.reported_tags[tag, message] -= 1
+        if reported[tag, message]:
+            reported[tag, message] -= 1
             continue
-        env.report(_raw_html_line(output, spans, line_starts[row - 1] + column, env.body_line), message)
+        state.report(_raw_html_line(output, spans, line_starts[row - 1] + column, state.body_line), message)
 
 
-def _raw_html_spans(output: str, raw_html: list[tuple[int, str]]) -> list[tuple[int, int, str]]:
-    """(offset in the output, file line, markup) of each raw HTML token: it is copied verbatim and in order."""
+def _raw_html_spans(output: str, raw: list[cmark.RawHtml], lines: list[int]) -> list[tuple[int, int, str]]:
+    """(offset in the output, file line, markup) of each raw HTML piece: it is copied verbatim and in order."""
     spans, cursor = [], 0
-    for line, markup in raw_html:
-        start = output.find(markup, cursor)
+    for piece, line in zip(raw, lines):
+        start = output.find(piece.markup, cursor)
         if start >= 0:
-            spans.append((start, line, markup))
-            cursor = start + len(markup)
+            spans.append((start, line, piece.markup))
+            cursor = start + len(piece.markup)
     return spans
 
 
@@ -232,83 +424,3 @@ def _raw_html_line(output: str, spans: list[tuple[int, int, str]], offset: int, 
         return fallback
     start, line, markup = spans[index]
     return line + output.count("\n", start, min(offset, start + len(markup) - 1))
-
-
-@dataclass(frozen=True, slots=True)
-class MarkdownRenderer:
-    """Both parsers, built once per run."""
-
-    trusted: MarkdownIt
-    plain: MarkdownIt
-
-    @classmethod
-    def create(cls) -> MarkdownRenderer:
-        return cls(make_parser(trusted=True), make_parser(trusted=False))
-
-    def render(
-        self, kind: str, markdown: str, source: str, body_line: int, targets: LinkTargets, urls: Urls
-    ) -> tuple[Body, list[Diagnostic]]:
-        md = self.trusted if kind in TRUSTED_KINDS else self.plain
-        env = RenderEnv(source, body_line, targets, urls)
-        state_env = {"newpower": env}
-        tokens = md.parse(markdown, state_env)
-        if kind == "voice":
-            body_html = _render_interview(md, tokens, state_env)
-        else:
-            body_html = md.renderer.render(tokens, md.options, state_env)
-        _check_emitted_html(body_html, env)
-        body = Body(html=body_html, first_paragraph=_first_paragraph(tokens), headings=_headings(tokens))
-        return body, env.problems
-
-
-def _render_interview(md: MarkdownIt, tokens: list[Token], env: dict) -> str:
-    """Wrap each `##` question and the answer under it in its own section.
-
-    The question is a real heading (so it is in the outline and has an id to
-    link to) and the section is labelled by it, which is how screen readers
-    announce a question-and-answer structure.
-    """
-    tail_start = next((i for i, t in enumerate(tokens) if t.type == "footnote_block_open"), len(tokens))
-    body, tail = tokens[:tail_start], tokens[tail_start:]
-    # Only top-level questions: a section opened inside a list or quote could not close outside it.
-    starts = [i for i, t in enumerate(body) if t.type == "heading_open" and t.tag == "h2" and t.level == 0]
-    render = lambda part: md.renderer.render(part, md.options, env)
-    if not starts:
-        return render(tokens)
-    out = [render(body[: starts[0]])] if starts[0] else []
-    for n, start in enumerate(starts):
-        end = starts[n + 1] if n + 1 < len(starts) else len(body)
-        close = next(i for i in range(start, end) if body[i].type == "heading_close")
-        question_id = html.escape(str(body[start].attrGet("id")), quote=True)
-        out.append(f'<section class="qa" aria-labelledby="{question_id}">\n')
-        out.append(render(body[start : close + 1]))
-        out.append('<div class="answer">\n' + render(body[close + 1 : end]) + "</div>\n</section>\n")
-    out.append(render(tail))
-    return "".join(out)
-
-
-def _plain_text(inline: Token) -> str:
-    parts = []
-    for child in inline.children or ():
-        if child.type in ("text", "code_inline"):
-            parts.append(child.content)
-        elif child.type in ("softbreak", "hardbreak"):
-            parts.append(" ")
-    return re.sub(r"\s+", " ", "".join(parts)).strip()
-
-
-def _first_paragraph(tokens: list[Token]) -> str:
-    for index, token in enumerate(tokens):
-        if token.type == "paragraph_open" and token.level == 0:
-            text = _plain_text(tokens[index + 1])
-            if text:
-                return text
-    return ""
-
-
-def _headings(tokens: list[Token]) -> tuple[Heading, ...]:
-    return tuple(
-        Heading(int(token.tag[1]), str(token.attrGet("id")), _plain_text(tokens[index + 1]))
-        for index, token in enumerate(tokens)
-        if token.type == "heading_open"
-    )

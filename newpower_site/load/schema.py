@@ -135,12 +135,16 @@ SITE = Kind(
             help="provider (" + " | ".join(EMAIL_PROVIDERS) + "), postal_address (required), from, "
             "unsubscribe (the generic provider's merge tag) and utm (source, medium, campaign; off unless given)",
         ),
-        Field("subscribe_url", "url", help="where the subscribe form or link goes"),
+        Field("subscribe_url", "url", help="where the subscribe form or link goes: any absolute http(s) URL, query string included"),
         Field("menu", "menu", help="the main menu, in order: a list of `label` and `link` (see below); default: "
               "Newsletter, Articles, Voices, Topics, About (when there is an about page), Search"),
         Field("wording", "wording", help="the theme's own sentences (see below); each has a neutral default"),
         Field("subscribe", "subscribe", help="the sign-up form of your mailing tool, shown on the subscribe page, "
               "in the footer and under every newsletter issue (see below)"),
+        Field(
+            "typographic_punctuation", "bool", default=True,
+            help="true: curly quotes and apostrophes, -- and --- as en and em dashes, ... as an ellipsis, in prose only; false: as typed",
+        ),
     ),
 )
 

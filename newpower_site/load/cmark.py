@@ -1,0 +1,130 @@
+"""cmark-gfm, the C parser GitHub renders Markdown with, through the library `cmarkgfm` ships.
+
+`cmarkgfm`'s own Python API stops at "Markdown in, HTML out". The shared
+object it builds holds the whole cmark-gfm C API (cmark.h: the node tree,
+iterators, setters), so this module declares the few functions the build
+needs and calls them with cffi's ABI mode. Nothing is compiled here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import cffi
+from cmarkgfm import _cmark
+
+_ffi = cffi.FFI()
+_ffi.cdef(
+    """
+    typedef struct cmark_node cmark_node;
+    typedef struct cmark_parser cmark_parser;
+    typedef struct cmark_iter cmark_iter;
+    typedef struct cmark_syntax_extension cmark_syntax_extension;
+    typedef struct _cmark_llist cmark_llist;
+    typedef struct cmark_mem {
+      void *(*calloc)(size_t, size_t);
+      void *(*realloc)(void *, size_t);
+      void (*free)(void *);
+    } cmark_mem;
+    cmark_mem *cmark_get_default_mem_allocator(void);
+    void cmark_gfm_core_extensions_ensure_registered(void);
+    cmark_syntax_extension *cmark_find_syntax_extension(const char *name);
+    cmark_parser *cmark_parser_new(int options);
+    void cmark_parser_free(cmark_parser *parser);
+    int cmark_parser_attach_syntax_extension(cmark_parser *parser, cmark_syntax_extension *extension);
+    cmark_llist *cmark_parser_get_syntax_extensions(cmark_parser *parser);
+    void cmark_parser_feed(cmark_parser *parser, const char *buffer, size_t len);
+    cmark_node *cmark_parser_finish(cmark_parser *parser);
+    char *cmark_render_html(cmark_node *root, int options, cmark_llist *extensions);
+    void cmark_node_free(cmark_node *node);
+    cmark_iter *cmark_iter_new(cmark_node *root);
+    void cmark_iter_free(cmark_iter *iter);
+    int cmark_iter_next(cmark_iter *iter);
+    cmark_node *cmark_iter_get_node(cmark_iter *iter);
+    int cmark_node_get_type(cmark_node *node);
+    const char *cmark_node_get_literal(cmark_node *node);
+    int cmark_node_set_literal(cmark_node *node, const char *content);
+    int cmark_node_get_start_line(cmark_node *node);
+    cmark_node *cmark_node_parent(cmark_node *node);
+    """
+)
+_lib = _ffi.dlopen(_cmark.__file__)
+_lib.cmark_gfm_core_extensions_ensure_registered()
+_free = _lib.cmark_get_default_mem_allocator().free
+
+SOURCEPOS = _cmark.lib.CMARK_OPT_SOURCEPOS
+UNSAFE = _cmark.lib.CMARK_OPT_UNSAFE  # raw HTML is copied out; markdown.py decides what each kind does with it
+SMART = _cmark.lib.CMARK_OPT_SMART  # curly quotes, -- and --- as dashes, ... as an ellipsis; nothing else
+FOOTNOTES = _cmark.lib.CMARK_OPT_FOOTNOTES
+EXTENSIONS = (b"table", b"strikethrough", b"autolink")  # GitHub's, less tasklist and tagfilter
+
+# cmark-gfm.h's node types (cmark_node_type): blocks are 0x8000 | n, inlines 0xC000 | n.
+HTML_BLOCK = 0x8000 | 6
+PARAGRAPH = 0x8000 | 8
+HTML_INLINE = 0xC000 | 5
+_ENTER, _DONE = 2, 1  # CMARK_EVENT_ENTER, CMARK_EVENT_DONE
+
+
+@dataclass(frozen=True, slots=True)
+class RawHtml:
+    """One piece of raw HTML in the tree: an HTML block or an inline tag."""
+
+    node: object  # the cmark_node, valid while its Document lives
+    inline: bool
+    line: int  # the block's first line (1-based, in the parsed text); 0 for inline tags, whose line cmark does not keep
+    markup: str
+
+
+class Document:
+    """A parsed Markdown text; free() it (or use `with`) when done."""
+
+    def __init__(self, text: str, options: int) -> None:
+        self.options = options
+        self._parser = _lib.cmark_parser_new(options)
+        for name in EXTENSIONS:
+            _lib.cmark_parser_attach_syntax_extension(self._parser, _lib.cmark_find_syntax_extension(name))
+        data = text.encode("utf-8")
+        _lib.cmark_parser_feed(self._parser, data, len(data))
+        self._root = _lib.cmark_parser_finish(self._parser)
+
+    def __enter__(self) -> Document:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.free()
+
+    def free(self) -> None:
+        if self._root is not None:
+            _lib.cmark_node_free(self._root)
+            _lib.cmark_parser_free(self._parser)
+            self._root = self._parser = None
+
+    def raw_html(self) -> Iterator[RawHtml]:
+        """Every HTML block and inline tag, in document order (a walk over every node: only for texts with '<')."""
+        iterator = _lib.cmark_iter_new(self._root)
+        step, node_of, type_of = _lib.cmark_iter_next, _lib.cmark_iter_get_node, _lib.cmark_node_get_type
+        try:
+            while (event := step(iterator)) != _DONE:
+                if event != _ENTER:
+                    continue
+                node = node_of(iterator)
+                kind = type_of(node)
+                if kind == HTML_BLOCK or kind == HTML_INLINE:
+                    literal = _lib.cmark_node_get_literal(node)
+                    markup = _ffi.string(literal).decode("utf-8") if literal != _ffi.NULL else ""
+                    inline = kind == HTML_INLINE
+                    yield RawHtml(node, inline, 0 if inline else _lib.cmark_node_get_start_line(node), markup)
+        finally:
+            _lib.cmark_iter_free(iterator)
+
+    @staticmethod
+    def set_literal(node: object, text: str) -> None:
+        _lib.cmark_node_set_literal(node, text.encode("utf-8"))
+
+    def render_html(self) -> str:
+        raw = _lib.cmark_render_html(self._root, self.options, _lib.cmark_parser_get_syntax_extensions(self._parser))
+        try:
+            return _ffi.string(raw).decode("utf-8")
+        finally:
+            _free(raw)
