@@ -66,14 +66,15 @@ def head_digest(item: Item, walker: Fingerprinter | None = None) -> str:
     """Everything of an item except its rendered body and Markdown source.
 
     The first paragraph, the headings and the summary are part of the head:
-    listings, cards and emails show them. So are the images the body shows,
+    listings, cards and emails show them. So are the body's ids and its
+    #fragment links, which other items' links are checked against. So are the images the body shows,
     which every page's image catalog measures and resizes. A newsletter's
     featured items are counted by their references (their own edits are
     their own).
     """
     walker = walker or Fingerprinter()
     fields = [(name, getattr(item, name)) for name in item.__dataclass_fields__ if name not in HEAD_EXCLUDES]
-    shown = (item.body.first_paragraph, item.body.headings, body_images(item.html))
+    shown = (item.body.first_paragraph, item.body.headings, item.body.anchors, item.body.fragment_links, body_images(item.html))
     return walker.hex((type(item).__qualname__, tuple(fields), shown))
 
 
