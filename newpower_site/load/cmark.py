@@ -58,6 +58,7 @@ UNSAFE = _cmark.lib.CMARK_OPT_UNSAFE  # raw HTML is copied out; markdown.py deci
 SMART = _cmark.lib.CMARK_OPT_SMART  # curly quotes, -- and --- as dashes, ... as an ellipsis; nothing else
 FOOTNOTES = _cmark.lib.CMARK_OPT_FOOTNOTES
 EXTENSIONS = (b"table", b"strikethrough", b"autolink")  # GitHub's, less tasklist and tagfilter
+_EXTENSIONS = tuple(_lib.cmark_find_syntax_extension(name) for name in EXTENSIONS)
 
 # cmark-gfm.h's node types (cmark_node_type): blocks are 0x8000 | n, inlines 0xC000 | n.
 HTML_BLOCK = 0x8000 | 6
@@ -82,8 +83,8 @@ class Document:
     def __init__(self, text: str, options: int) -> None:
         self.options = options
         self._parser = _lib.cmark_parser_new(options)
-        for name in EXTENSIONS:
-            _lib.cmark_parser_attach_syntax_extension(self._parser, _lib.cmark_find_syntax_extension(name))
+        for extension in _EXTENSIONS:
+            _lib.cmark_parser_attach_syntax_extension(self._parser, extension)
         data = text.encode("utf-8")
         _lib.cmark_parser_feed(self._parser, data, len(data))
         self._root = _lib.cmark_parser_finish(self._parser)
@@ -122,8 +123,10 @@ class Document:
     def set_literal(node: object, text: str) -> None:
         _lib.cmark_node_set_literal(node, text.encode("utf-8"))
 
-    def render_html(self) -> str:
-        raw = _lib.cmark_render_html(self._root, self.options, _lib.cmark_parser_get_syntax_extensions(self._parser))
+    def render_html(self, extra_options: int = 0) -> str:
+        """The tree as HTML; `extra_options` such as SOURCEPOS apply to this render only."""
+        options = self.options | extra_options
+        raw = _lib.cmark_render_html(self._root, options, _lib.cmark_parser_get_syntax_extensions(self._parser))
         try:
             return _ffi.string(raw).decode("utf-8")
         finally:

@@ -12,6 +12,7 @@ and one that is a typo of `http(s)` is an error that proposes the fix.
 from __future__ import annotations
 
 import difflib
+import functools
 import posixpath
 import re
 from collections.abc import Iterable, Mapping
@@ -27,6 +28,7 @@ from newpower_site.core.layout import CONTENT_ROOT  # noqa: F401 (content.py and
 REFUSED_SCHEMES = frozenset({"javascript", "vbscript", "file", "data"})
 # Schemes in real use that are close to `http` in spelling and are not typos of it.
 _NOT_TYPOS = frozenset({"ftp", "ftps", "sftp", "tftp", "ws", "wss", "sip", "sips", "nntp", "news", "imap", "pop", "ipp", "ipps", "dat", "ssh", "git"})
+_IGNORED_BY_BROWSERS = re.compile(r"[\x00-\x20\x7f]+")  # control characters and spaces, dropped from a URL's scheme
 _MISSING_COLON = re.compile(r"(?i)(https?)//")
 _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):")  # as urlsplit finds a scheme
 # What a browser shows in <img>; a local file with another extension (a PDF, a
@@ -64,7 +66,7 @@ class TypoScheme(LinkProblem):
 
 def url_scheme(url: str) -> str:
     """The lower-case scheme of `url` as a browser reads it (control characters and spaces dropped), or ''."""
-    cleaned = "".join(ch for ch in url if ch > " " and ch != "\x7f")
+    cleaned = _IGNORED_BY_BROWSERS.sub("", url)
     # A regex rather than urlsplit, which raises ValueError on 'http://[::1'.
     match = _SCHEME.match(cleaned)
     return match.group(1).lower() if match else ""
@@ -115,6 +117,30 @@ def _edits(a: str, b: str) -> int:
 def locate(target: str, source: str, targets: LinkTargets, image: bool = False) -> Location:
     """Find what `target`, written in the file at site path `source`, points at (`image`: in an image's src)."""
     target = target.strip()
+    kind, path, suffix = _read_target(target, posixpath.dirname(source), image)
+    if kind == "external":
+        return Location("external", target)
+    if kind == "file":
+        if path.startswith("static/") and path not in targets.static_paths:
+            raise LinkProblem(f"{target!r} links to a static file that does not exist")
+        return Location("file", path, suffix)
+    if path in targets.pages:
+        return Location("page", targets.pages[path], suffix, path)
+    if path in targets.unpublished:
+        raise LinkProblem(f"{target!r} links to {path}, which is a draft or dated in the future")
+    if path in targets.assets:
+        return Location("file", targets.assets[path], suffix)
+    raise LinkProblem(f"{target!r} links to {path}, which does not exist")
+
+
+@functools.lru_cache(maxsize=4096)
+def _read_target(target: str, folder: str, image: bool) -> tuple[str, str, str]:
+    """("external" | "file" | "content", path, ?query#fragment) of a stripped `target` written in `folder`; raises LinkProblem.
+
+    A function of the text alone, so it is remembered: a site links to the
+    same few pages from many files. What the path finds among the site's
+    items is looked up afresh each time (the build cache records those lookups).
+    """
     if not target:
         raise LinkProblem("empty link target")
     scheme = unsafe_scheme(target, image=image)
@@ -128,26 +154,18 @@ def locate(target: str, source: str, targets: LinkTargets, image: bool = False) 
     except ValueError:  # e.g. an unclosed [ in the host: 'https://[::1'
         raise LinkProblem(f"{target!r} is not a valid URL") from None
     if parts.scheme or target.startswith(("//", "#")):
-        return Location("external", target)
+        return "external", target, ""
     suffix = (f"?{parts.query}" if parts.query else "") + (f"#{parts.fragment}" if parts.fragment else "")
     path = unquote(parts.path)
     if path.startswith("/"):
         output_path = path.lstrip("/")
         if _climbs_above_root(output_path):
             raise LinkProblem(f"{target!r} points above the site's root")
-        if output_path.startswith("static/") and output_path not in targets.static_paths:
-            raise LinkProblem(f"{target!r} links to a static file that does not exist")
-        return Location("file", output_path, suffix)
-    joined = posixpath.normpath(posixpath.join(posixpath.dirname(source), path))
+        return "file", output_path, suffix
+    joined = posixpath.normpath(posixpath.join(folder, path))
     if not joined.startswith(CONTENT_ROOT + "/"):
         raise LinkProblem(f"{target!r} points outside the content folder")
-    if joined in targets.pages:
-        return Location("page", targets.pages[joined], suffix, joined)
-    if joined in targets.unpublished:
-        raise LinkProblem(f"{target!r} links to {joined}, which is a draft or dated in the future")
-    if joined in targets.assets:
-        return Location("file", targets.assets[joined], suffix)
-    raise LinkProblem(f"{target!r} links to {joined}, which does not exist")
+    return "content", joined, suffix
 
 
 def _climbs_above_root(path: str) -> bool:

@@ -25,6 +25,7 @@ import html
 import re
 import unicodedata
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from urllib.parse import unquote
@@ -43,20 +44,20 @@ TRUSTED_KINDS = frozenset({"article", "page"})
 
 # Raw HTML is taken out of the tree as \ue000N<its line breaks>\ue001 while the rendered HTML is read back.
 _OPEN, _CLOSE = "\ue000", "\ue001"
-_MAYBE_RAW_HTML = re.compile(r"<[A-Za-z/!?]")  # without it cmark finds no raw HTML: the tree walk is skipped
+# Without a match cmark can find no raw HTML, and the walk over the tree is skipped (`<https://…>` is an autolink).
+_MAYBE_RAW_HTML = re.compile(r"<(?:[A-Za-z][A-Za-z0-9-]*(?:[\s/>]|$)|/[A-Za-z]|[!?])")
+_NOT_IN_ASCII_IDS = re.compile(r"[^a-z0-9_\- ]")
 _PLACEHOLDER = re.compile(f"{_OPEN}(\\d+)\\n*{_CLOSE}")
 
-# What cmark writes, read back in one pass: a link, an image, a block with its source line, the end of a
-# container or heading, the footnotes. Text is escaped by cmark, so a '<' here always starts cmark's markup.
-_RENDERED = re.compile(
-    f"(?P<raw>{_OPEN}(?P<index>\\d+)\\n*{_CLOSE})"
-    r'|<a href="(?P<href>[^"]*)"(?P<title> title="[^"]*")?>'
-    r'|<img src="(?P<src>[^"]*)" alt="(?P<alt>[^"]*)"(?P<imgtitle> title="[^"]*")? />'
-    r'|<(?P<tag>[a-z][a-z0-9]*)(?P<before>[^<>]*?) data-sourcepos="(?P<line>\d+):[^"]*"(?P<after>[^<>]*)>'
-    r"|</(?P<close>h[1-6]|blockquote|ul|ol|table|p)>\n?"
-    r'|(?P<footnotes><section class="footnotes" data-footnotes>)'
-)
-_CONTAINERS = frozenset({"blockquote", "ul", "ol"})
+# What cmark writes, read back: text is escaped by cmark and raw HTML is out, so each '<' here starts cmark's markup.
+# Each pattern starts with a literal, which re searches for in C: a pass costs little more than a str.find.
+_LINK_OR_IMAGE = re.compile(r'<(?:a href="(?P<href>[^"]*)"(?P<title> title="[^"]*")?>|img src="(?P<src>[^"]*)" alt="(?P<alt>[^"]*)"(?P<imgtitle> title="[^"]*")? />)')
+_HEADING = re.compile(r"<h(?P<level>[1-6])>(?P<inner>.*?)</h(?P=level)>", re.DOTALL)
+_SOURCEPOS_MARK = ' data-sourcepos="'
+_NEEDS_ESCAPING = re.compile("[&<>\"']")
+_FIRST_PARAGRAPH = re.compile(r"<p>(.*?)</p>", re.DOTALL)
+_QUESTION = re.compile(r'<h2 id="([^"]*)">')
+_FOOTNOTES = '<section class="footnotes" data-footnotes>'
 _TAGS = re.compile(r"<[^>]*>")
 _FOOTNOTE_REF = re.compile(r'<sup class="footnote-ref">.*?</sup>')
 _FOOTNOTE_IDS = re.compile(r' id="(fn(?:ref)?-[^"]*)"')
@@ -104,7 +105,8 @@ class RenderState:
     body_line: int  # file line of the body's first line
     targets: LinkTargets
     urls: Urls
-    definitions: dict[str, int]  # a reference definition's destination -> its body line
+    text: str  # the body as parsed (comments cut)
+    lines: _SourceLines | None = None
     problems: list[Diagnostic] = field(default_factory=list)
     fragment_links: list[tuple[int, str, str, str]] = field(default_factory=list)  # (line, href, target source, fragment)
 
@@ -117,9 +119,7 @@ class RenderState:
 
 @dataclass(frozen=True, slots=True)
 class MarkdownRenderer:
-    """The renderer's settings, built once per run; render() is a function of its arguments."""
-
-    extensions: tuple[bytes, ...] = cmark.EXTENSIONS
+    """Built once per run (callers keep one); render() is a function of its arguments."""
 
     @classmethod
     def create(cls) -> MarkdownRenderer:
@@ -132,13 +132,15 @@ class MarkdownRenderer:
         text, comment_problems = strip_comments(markdown)
         if _OPEN in text or _CLOSE in text:  # private-use characters: nothing can show them, and they mark raw HTML here
             text = text.replace(_OPEN, "\ufffd").replace(_CLOSE, "\ufffd")
-        state = RenderState(source, body_line, targets, urls, _reference_definitions(text))
+        state = RenderState(source, body_line, targets, urls, text)
         state.problems += [error(source, body_line + line - 1, message) for line, message in comment_problems]
-        options = cmark.SOURCEPOS | cmark.UNSAFE | cmark.FOOTNOTES | (cmark.SMART if typographic else 0)
+        options = cmark.UNSAFE | cmark.FOOTNOTES | (cmark.SMART if typographic else 0)
         with cmark.Document(text, options) as document:
             raw = _take_raw_html(document) if _MAYBE_RAW_HTML.search(text) else []
+            state.lines = _SourceLines(lambda: document.render_html(cmark.SOURCEPOS))
             rendered = document.render_html().replace("<del>", "<s>").replace("</del>", "</s>")  # as before: <s>, text no longer accurate
-        body_html, headings, first_paragraph, raw_lines = _read_back(rendered, kind, raw, state)
+            body_html, headings, first_paragraph = _read_back(rendered, kind, state)
+            raw_lines = state.lines.raw() if raw else {}
         body_html, anchors = _put_raw_html_back(body_html, kind, raw, raw_lines, state)
         anchors = tuple(h.id for h in headings) + anchors + tuple(dict.fromkeys(_FOOTNOTE_IDS.findall(body_html)))
         body = Body(
@@ -169,93 +171,130 @@ def _take_raw_html(document: cmark.Document) -> list[cmark.RawHtml]:
 # -- reading back what cmark wrote ----------------------------------------------------------------------
 
 
-def _read_back(
-    rendered: str, kind: str, raw: list[cmark.RawHtml], state: RenderState
-) -> tuple[str, tuple[Heading, ...], str, dict[int, int]]:
-    """(HTML, headings, first paragraph, body line of each inline raw HTML piece) from cmark's HTML."""
-    out: list[str] = []
+class _SourceLines:
+    """The body line of each link, image and inline raw HTML piece, from a second render with source positions.
+
+    Made only when a line is asked for (a problem to report, a #fragment
+    link to check later): cmark's source positions cost a tenth of the stage,
+    and most bodies have neither. Both renders come from the same tree, so
+    the n-th link of one is the n-th link of the other.
+    """
+
+    def __init__(self, render_with_positions: Callable[[], str]) -> None:
+        self._render = render_with_positions
+        self._links: list[int] | None = None
+        self._raw: dict[int, int] = {}
+
+    def _read(self) -> list[int]:
+        if self._links is None:
+            rendered = self._render()
+            self._links = [_line_at(rendered, m.start()) for m in _LINK_OR_IMAGE.finditer(rendered)]
+            self._raw = {int(m[1]): _line_at(rendered, m.start()) for m in _PLACEHOLDER.finditer(rendered)}
+        return self._links
+
+    def link(self, index: int) -> int:
+        return self._read()[index]
+
+    def raw(self) -> dict[int, int]:
+        self._read()
+        return self._raw
+
+
+def _read_back(rendered: str, kind: str, state: RenderState) -> tuple[str, tuple[Heading, ...], str]:
+    """(HTML, headings, first paragraph) from cmark's HTML."""
+    count = iter(range(1 << 30))
+    html_out = _LINK_OR_IMAGE.sub(lambda m: _rewrite_link_or_image(m, next(count), state), rendered)
     headings: list[Heading] = []
     taken: dict[str, int] = {}
-    raw_lines: dict[int, int] = {}
-    first_paragraph = ""
-    depth = 0  # open block quotes and lists: a voice's questions are the top-level `##` headings only
-    in_footnotes = False
-    section_open = False
-    heading: tuple[int, str, int] | None = None  # (level, file line, index in `out`) of the heading being read
-    paragraph_start: int | None = None  # index in `out` of a top-level paragraph being read
-    line, line_at = 1, 0  # the body line of the last block start, and where it is in `rendered`
-    cursor = 0
-    for match in _RENDERED.finditer(rendered):
-        out.append(rendered[cursor : match.start()])
-        cursor = match.end()
-        here = line + rendered.count("\n", line_at, match.start())
-        if match["raw"] is not None:
-            raw_lines[int(match["index"])] = here
-            out.append(match[0])
-        elif match["href"] is not None:
-            href = _resolve_link(html.unescape(match["href"]), here, state)
-            out.append(f'<a href="{html.escape(href)}"{match["title"] or ""}>')
-        elif match["src"] is not None:
-            out.append(_resolve_image(html.unescape(match["src"]), match["alt"], match["imgtitle"] or "", here, state))
-        elif match["tag"] is not None:
-            tag = match["tag"]
-            line, line_at = int(match["line"]), match.start()
-            attributes = match["before"] + match["after"]
-            if tag in _CONTAINERS:
-                depth += 1
-                out.append(f"<{tag}{attributes}>")
-            elif tag == "table":
-                out.append(_TABLE_OPEN)
-            elif tag[0] == "h" and tag[1:].isdigit():
-                heading = (int(tag[1]), state.file_line(line), len(out))
-                out.append("")  # the opening tag, written when the heading's text (and so its id) is known
-            else:
-                if tag == "p" and depth == 0 and not in_footnotes and not first_paragraph:
-                    paragraph_start = len(out)
-                out.append(f"<{tag}{attributes}>")
-        elif match["close"] is not None:
-            tag = match["close"]
-            if tag in _CONTAINERS:
-                depth -= 1
-                out.append(match[0])
-            elif tag == "table":
-                out.append(_TABLE_CLOSE)
-            elif tag == "p":
-                if paragraph_start is not None:
-                    first_paragraph = _plain_text("".join(out[paragraph_start + 1 :]))
-                    paragraph_start = None
-                out.append(match[0])
-            elif heading is not None:
-                level, _, start = heading
-                text = _plain_text("".join(out[start + 1 :]))
-                anchor = _unique(github_slug(text), taken)
-                headings.append(Heading(level, anchor, text))
-                question = kind == "voice" and level == 2 and depth == 0 and not in_footnotes
-                opening = f'<h{level} id="{html.escape(anchor)}">'
-                if question:
-                    opening = ("</div>\n</section>\n" if section_open else "") + f'<section class="qa" aria-labelledby="{html.escape(anchor)}">\n' + opening
-                    section_open = True
-                out[start] = opening
-                out.append(f"</h{level}>\n" + ('<div class="answer">\n' if question else ""))
-                heading = None
-            else:
-                out.append(match[0])
-        else:  # the footnotes: after the interview
-            if section_open:
-                out.append("</div>\n</section>\n")
-                section_open = False
-            in_footnotes = True
-            out.append(match[0])
-    out.append(rendered[cursor:])
-    if section_open:
-        out.append("</div>\n</section>\n")
-    return "".join(out), tuple(headings), first_paragraph, raw_lines
+
+    def give_id(match: re.Match[str]) -> str:
+        text = _plain_text(match["inner"])
+        anchor = _unique(github_slug(text), taken)
+        headings.append(Heading(int(match["level"]), anchor, text))
+        return f'<h{match["level"]} id="{_escape(anchor)}">{match["inner"]}</h{match["level"]}>'
+
+    if "<h" in html_out:
+        html_out = _HEADING.sub(give_id, html_out)
+    if "<table>" in html_out:
+        html_out = html_out.replace("<table>\n", _TABLE_OPEN + "\n").replace("</table>\n", _TABLE_CLOSE)
+    if kind == "voice" and "<h2" in html_out:
+        html_out = _interview_sections(html_out)
+    return html_out, tuple(headings), _first_paragraph(html_out)
+
+
+def _line_at(rendered: str, offset: int) -> int:
+    """The body line of `offset` in HTML cmark wrote with source positions: its block's first line, plus the line breaks before it."""
+    mark = rendered.rfind(_SOURCEPOS_MARK, 0, offset)
+    if mark < 0:
+        return 1
+    start = mark + len(_SOURCEPOS_MARK)
+    return int(rendered[start : rendered.index(":", start)]) + rendered.count("\n", mark, offset)
+
+
+def _rewrite_link_or_image(match: re.Match[str], index: int, state: RenderState) -> str:
+    line = lambda: state.file_line(state.lines.link(index))  # noqa: E731 (worked out only when needed)
+    if match["href"] is not None:
+        href = _resolve_link(_unescape(match["href"]), line, state)
+        return f'<a href="{_escape(href)}"{match["title"] or ""}>'
+    return _resolve_image(_unescape(match["src"]), match["alt"], match["imgtitle"] or "", line, state)
+
+
+def _unescape(text: str) -> str:
+    return html.unescape(text) if "&" in text else text
+
+
+def _escape(text: str) -> str:
+    return html.escape(text) if _NEEDS_ESCAPING.search(text) else text
+
+
+def _depth(markup: str, offset: int) -> int:
+    """How many block quotes and lists are open at `offset` of cmark's HTML."""
+    opened = markup.count("<blockquote", 0, offset) + markup.count("<ul", 0, offset) + markup.count("<ol", 0, offset)
+    return opened - markup.count("</blockquote>", 0, offset) - markup.count("</ul>", 0, offset) - markup.count("</ol>", 0, offset)
+
+
+def _first_paragraph(markup: str) -> str:
+    """The text of the first top-level paragraph that has any, before the footnotes."""
+    end = markup.find(_FOOTNOTES)
+    for match in _FIRST_PARAGRAPH.finditer(markup, 0, len(markup) if end < 0 else end):
+        if _depth(markup, match.start()) == 0:
+            text = _plain_text(match[1])
+            if text:
+                return text
+    return ""
+
+
+def _interview_sections(markup: str) -> str:
+    """Wrap each top-level `##` question and the answer under it in its own section.
+
+    The question is a real heading (so it is in the outline and has an id to
+    link to) and the section is labelled by it, which is how screen readers
+    announce a question-and-answer structure. Footnotes stay after the last
+    answer; a heading inside a list or quote is not a question (its section
+    could not close outside it).
+    """
+    end = markup.find(_FOOTNOTES)
+    end = len(markup) if end < 0 else end
+    starts = [m for m in _QUESTION.finditer(markup, 0, end) if _depth(markup, m.start()) == 0]
+    if not starts:
+        return markup
+    out = [markup[: starts[0].start()]]
+    for n, match in enumerate(starts):
+        stop = starts[n + 1].start() if n + 1 < len(starts) else end
+        close = markup.index("</h2>\n", match.start()) + len("</h2>\n")
+        out.append(f'<section class="qa" aria-labelledby="{match[1]}">\n{markup[match.start() : close]}')
+        out.append(f'<div class="answer">\n{markup[close:stop]}</div>\n</section>\n')
+    out.append(markup[end:])
+    return "".join(out)
 
 
 def _plain_text(markup: str) -> str:
     """The text of rendered inline HTML, as a reader sees it (no footnote marks, no raw HTML)."""
-    markup = _PLACEHOLDER.sub("", _FOOTNOTE_REF.sub("", markup))
-    return " ".join(html.unescape(_TAGS.sub("", markup)).split())
+    if "<" in markup:
+        markup = _TAGS.sub("", _FOOTNOTE_REF.sub("", markup))
+    if _OPEN in markup:
+        markup = _PLACEHOLDER.sub("", markup)
+    return " ".join(_unescape(markup).split())
 
 
 def github_slug(text: str) -> str:
@@ -265,7 +304,11 @@ def github_slug(text: str) -> str:
     Greek or Urdu heading keeps its words. A heading with nothing left (an
     emoji alone) gets `section`, where GitHub would give an empty id.
     """
-    kept = "".join(ch for ch in text.lower() if ch in " -_" or unicodedata.category(ch)[0] in "LMN" or unicodedata.category(ch) == "Pc")
+    lower = text.lower()
+    if lower.isascii():
+        kept = _NOT_IN_ASCII_IDS.sub("", lower)
+    else:
+        kept = "".join(ch for ch in lower if ch in " -_" or unicodedata.category(ch)[0] in "LMN" or unicodedata.category(ch) == "Pc")
     return kept.replace(" ", "-") or "section"
 
 
@@ -279,36 +322,35 @@ def _unique(slug: str, taken: dict[str, int]) -> str:
     return result
 
 
-def _resolve_link(href: str, line: int, state: RenderState) -> str:
-    file_line = state.file_line(line)
+def _resolve_link(href: str, line: Callable[[], int], state: RenderState) -> str:
+    """The URL to write for `href`; `line()` is its file line, worked out only when needed."""
     try:
         where = locate(href, state.source, state.targets)
     except TypoScheme as problem:
-        defined = state.definitions.get(unquote(href))
-        state.report(state.file_line(defined) if defined else file_line, f"broken link: {problem}")
+        defined = _reference_definitions(state.text).get(unquote(href))
+        state.report(state.file_line(defined) if defined else line(), f"broken link: {problem}")
         return "#"
     except LinkProblem as problem:
-        state.report(file_line, f"broken link: {problem}")
+        state.report(line(), f"broken link: {problem}")
         return "#"
     fragment = where.suffix.partition("#")[2]
     if fragment and where.kind == "page":
-        state.fragment_links.append((file_line, href, where.source, unquote(fragment)))
+        state.fragment_links.append((line(), href, where.source, unquote(fragment)))
     elif where.kind == "external" and href.startswith("#") and len(href) > 1:
-        state.fragment_links.append((file_line, href, "", unquote(href[1:])))
+        state.fragment_links.append((line(), href, "", unquote(href[1:])))
     if where.kind == "file":
         return state.urls.for_output(where.target) + where.suffix
     return where.target + where.suffix
 
 
-def _resolve_image(src: str, alt: str, title: str, line: int, state: RenderState) -> str:
-    file_line = state.file_line(line)
+def _resolve_image(src: str, alt: str, title: str, line: Callable[[], int], state: RenderState) -> str:
     if not html.unescape(alt).strip():
-        state.report(file_line, f"image {src!r} needs alt text: write ![what the image shows]({src})")
+        state.report(line(), f"image {src!r} needs alt text: write ![what the image shows]({src})")
     try:
         path = resolve_image(src, state.source, state.targets)
         resolved = path if path.startswith(("http://", "https://", "data:")) else state.urls.for_output(path)
     except LinkProblem as problem:
-        state.report(file_line, f"broken image: {problem}")
+        state.report(line(), f"broken image: {problem}")
         resolved = ""
     return f'<img src="{html.escape(resolved)}" alt="{alt}"{title} />'
 
