@@ -314,6 +314,34 @@ def test_full_site_yaml(tmp_path: Path) -> None:
     assert settings.field_context().vocabularies["topics"] == {"workplace": "Power at work"}
 
 
+@pytest.mark.parametrize(
+    "url",
+    ["https://example.us21.list-manage.com/subscribe?u=0a1b2c&id=3d4e5f", "http://example.org/join?ref=site#form", "https://example.org/join"],
+)
+def test_subscribe_url_keeps_its_query_string(tmp_path: Path, url: str) -> None:
+    settings, problems = config(tmp_path, SITE_OK + f"subscribe_url: {url!r}\n")
+    assert problems == []
+    assert settings.subscribe_url == url
+
+
+@pytest.mark.parametrize("url", ["ftp://example.org/join", "/join", "https://", "example.org/join?x=1"])
+def test_subscribe_url_must_be_absolute_http(tmp_path: Path, url: str) -> None:
+    _, problems = config(tmp_path, SITE_OK + f"subscribe_url: {url!r}\n")
+    assert [message for _, message in problems] == ["'subscribe_url' must be an absolute http(s) URL such as https://example.org"]
+
+
+def test_base_url_still_refuses_a_query_string(tmp_path: Path) -> None:
+    _, problems = config(tmp_path, SITE_OK.replace("https://example.org", "https://example.org/?x=1"))
+    assert len(problems) == 1 and "without ? or #" in problems[0][1]
+
+
+def test_typographic_punctuation_setting(tmp_path: Path) -> None:
+    settings, problems = config(tmp_path, SITE_OK)
+    assert problems == [] and settings.typographic_punctuation is True
+    settings, problems = config(tmp_path, SITE_OK + "typographic_punctuation: false\n")
+    assert problems == [] and settings.typographic_punctuation is False
+
+
 def test_missing_site_yaml(tmp_path: Path) -> None:
     settings, problems = load_config(tmp_path)
     assert settings is None

@@ -114,6 +114,8 @@ def _convert(raw: Any, spec: Field, mapping: LocatedMapping, context: FieldConte
         return _check_key(raw, spec, context, None)
     if kind == "url":
         return _check_url(raw, name)
+    if kind == "link_url":
+        return _check_url(raw, name, query_allowed=True)
     if kind == "language":
         if not isinstance(raw, str) or not _LANGUAGE.match(raw):
             return None, [_Problem(f"{name!r} must be a language tag such as en-GB")]
@@ -195,11 +197,14 @@ def _check_image_reference(text: str, name: str) -> Messages:
     return []
 
 
-def _check_url(raw: Any, name: str) -> tuple[Any, Messages]:
+def _check_url(raw: Any, name: str, query_allowed: bool = False) -> tuple[Any, Messages]:
+    """`query_allowed`: a URL linked to as it is (a Mailchimp sign-up form's `?u=…&id=…`), not one built upon."""
     if not isinstance(raw, str):
         return None, [_Problem(f"{name!r} must be an absolute http(s) URL")]
     parts = _split_url(raw.strip())
-    if parts is None or parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+    if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
+        return None, [_Problem(f"{name!r} must be an absolute http(s) URL such as https://example.org")]
+    if not query_allowed and (parts.query or parts.fragment):
         return None, [_Problem(f"{name!r} must be an absolute http(s) URL such as https://example.org, without ? or #")]
     return raw.strip(), []
 

@@ -19,7 +19,8 @@ FieldType = Literal[
     "key_list",  # list of keys of a site.yaml vocabulary
     "refs",  # list of `articles/SLUG` or `voices/SLUG`
     "image",  # a path relative to the file, a site path, or an absolute https URL
-    "url",  # an absolute http(s) URL
+    "url",  # an absolute http(s) URL without query or fragment (a base to build URLs on)
+    "link_url",  # an absolute http(s) URL to link to as it is: query and fragment allowed
     "language",
     "timezone",
     "vocabulary",  # mapping of key -> label
@@ -135,7 +136,7 @@ SITE = Kind(
             help="provider (" + " | ".join(EMAIL_PROVIDERS) + "), postal_address (required), from, "
             "unsubscribe (the generic provider's merge tag) and utm (source, medium, campaign; off unless given)",
         ),
-        Field("subscribe_url", "url", help="where the subscribe form or link goes: any absolute http(s) URL, query string included"),
+        Field("subscribe_url", "link_url", help="where the subscribe form or link goes: any absolute http(s) URL, query string included"),
         Field("menu", "menu", help="the main menu, in order: a list of `label` and `link` (see below); default: "
               "Newsletter, Articles, Voices, Topics, About (when there is an about page), Search"),
         Field("wording", "wording", help="the theme's own sentences (see below); each has a neutral default"),
