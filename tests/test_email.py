@@ -25,6 +25,8 @@ import yaml
 
 from conftest import REPO, copy_site, newpower
 
+from newpower_site.email.lint import SIZE_ERROR_BYTES
+
 EMAIL_PREFIX = "https://example.org/archive/"
 FORBIDDEN_TAGS = ("script", "form", "iframe", "object", "embed", "input", "button", "select", "textarea", "video", "audio", "link")
 FORBIDDEN_CSS = re.compile(r"display:\s*(flex|grid)|position:|var\(|--[a-z-]+:|@import|@font-face", re.I)
@@ -272,16 +274,50 @@ def _issue_with_intro(site: Path, words: int) -> None:
 
 def test_size_budget_warns_at_80_kb_and_fails_at_102_kb(tmp_path: Path) -> None:
     site = copy_site("realistic", tmp_path)
-    _issue_with_intro(site, 13_000)  # about 85 KB of HTML
+    _issue_with_intro(site, 13_000)  # about 86 KB of HTML, 90 KB as quoted-printable in the message
     run = newpower("build", "--site", site)
     assert run.code == 0, run.stderr
-    assert re.search(r"^content/newsletters/long\.md:2: warning: email HTML is 8\d\.\d KB .*over the 80 KB budget", run.stderr, re.M), run.stderr
+    assert re.search(r"^content/newsletters/long\.md:2: warning: email HTML is 9\d\.\d KB .*over the 80 KB budget", run.stderr, re.M), run.stderr
     before = (site / "output/index.html").read_bytes()
     _issue_with_intro(site, 17_000)  # over 102 KB: Gmail would clip it
     run = newpower("build", "--site", site)
     assert run.code == 1
     assert re.search(r"^content/newsletters/long\.md:2: error: email HTML is 1\d\d\.\d KB", run.stderr, re.M), run.stderr
     assert (site / "output/index.html").read_bytes() == before, "a failed build leaves the output as it was"
+
+
+def test_size_is_measured_on_the_html_part_as_the_message_encodes_it(tmp_path: Path) -> None:
+    """Gmail clips on the message's HTML part, which quoted-printable makes larger than the .html file."""
+    site = copy_site("realistic", tmp_path)
+    _issue_with_intro(site, 15_000)
+    run = newpower("check", "--site", site)
+    match = re.search(r"^content/newsletters/long\.md:2: error: email HTML is 1\d\d\.\d KB \((\d+) bytes\)", run.stderr, re.M)
+    assert run.code == 1 and match, run.stderr
+    html = newpower("email", "long", "--site", site)
+    assert html.code == 0, html.stderr
+    assert len(html.stdout.encode("utf-8")) < SIZE_ERROR_BYTES < int(match.group(1)), "the .html alone would pass"
+
+
+def test_a_web_only_issue_has_no_email_and_needs_no_preheader(tmp_path: Path) -> None:
+    site = copy_site("realistic", tmp_path)
+    paragraph = "Members met in the library and decided, together, how the money would be spent. " * 10
+    body = "\n\n".join([paragraph] * 130)  # far over Gmail's limit, were it sent
+    (site / "content/newsletters/2009-01.md").write_text(
+        "---\ntitle: From the archive\ndate: 2009-01-05\nweb_only: true\n---\n\n" + body + "\n", encoding="utf-8")
+    run = newpower("build", "--site", site)
+    assert run.code == 0, run.stderr
+    assert "2009-01" not in run.stderr
+    assert (site / "output/newsletter/2009-01/index.html").is_file()
+    assert not list((site / "output/email").glob("2009-01.*"))
+    assert (site / "output/email/march-2026.eml").is_file()  # the other issues are still emails
+
+
+def test_an_issue_that_is_not_web_only_still_needs_its_preheader(tmp_path: Path) -> None:
+    site = copy_site("realistic", tmp_path)
+    (site / "content/newsletters/2009-01.md").write_text("---\ntitle: From the archive\ndate: 2009-01-05\nweb_only: false\n---\n\nText.\n", encoding="utf-8")
+    run = newpower("check", "--site", site)
+    assert run.code == 1
+    assert "content/newsletters/2009-01.md:2: error: missing required key 'preheader'" in run.stderr, run.stderr
 
 
 def test_css_a_client_cannot_render_is_a_warning_at_the_template_line(tmp_path: Path) -> None:

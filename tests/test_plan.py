@@ -12,12 +12,14 @@ from newpower_site.engine.options import BuildOptions
 from newpower_site.plan.outputs import pager_window
 
 NOW = datetime(2026, 11, 25, tzinfo=UTC)
+# The realistic site's one warning: raw HTML in a voice is shown as text, and the editor is told.
+VOICE_HTML_WARNING = "content/voices/dee-okafor.md:17: warning: raw HTML '<b>' is shown as text: a member's voice carries no markup"
 
 
 @pytest.fixture(scope="module")
 def outputs():
     site, urls, outputs, problems = plan(BuildOptions(site_dir=SITES / "realistic", now=NOW))
-    assert problems == []
+    assert [p.format() for p in problems] == [VOICE_HTML_WARNING]
     return {o.path: o for o in outputs}
 
 
@@ -58,7 +60,7 @@ def test_feed_holds_newest_feed_items_across_kinds(outputs) -> None:
 def test_drafts_and_future_change_the_plan() -> None:
     _, _, everything, problems = plan(BuildOptions(site_dir=SITES / "realistic", now=NOW, drafts=True, future=True))
     paths = {o.path for o in everything}
-    assert problems == []
+    assert [p.format() for p in problems] == [VOICE_HTML_WARNING]
     assert {"articles/not-yet/index.html", "articles/next-year/index.html"} <= paths
 
 

@@ -64,8 +64,12 @@ def type_text(field: Field) -> str:
 
 
 def need_text(field: Field) -> str:
+    if field.required and field.required_unless:
+        return f"**required** unless `{field.required_unless}: true`"
     if field.required:
         return "**required**"
+    if field.default is True:
+        return "default `true`"
     if field.default not in (None, {}, False):
         return f"default `{field.default}`"
     return "optional"

@@ -138,8 +138,9 @@ Featurable = Article | Voice
 class Newsletter(Item):
     """A monthly issue: the body is the editor's introduction."""
 
-    preheader: str
+    preheader: str  # "" only for a web-only issue
     number: int | None = None
+    web_only: bool = False  # an archived issue: on the web, never made into an email
     featured_refs: tuple[str, ...] = ()
     featured_lines: tuple[int, ...] = ()  # file line of each featured_refs entry
     featured: tuple[Featurable, ...] = ()  # resolved from featured_refs

@@ -13,7 +13,7 @@ from pathlib import Path
 from newpower_site.core.diagnostics import Diagnostic
 from newpower_site.core.layout import EMAIL_TEMPLATE
 from newpower_site.email.issue import portrait_warnings
-from newpower_site.email.lint import check_email_size, lint_template_css
+from newpower_site.email.lint import check_email_size, html_part_size, lint_template_css
 from newpower_site.core.model import Newsletter
 from newpower_site.core.theme import theme_dirs
 from newpower_site.core.urls import Urls
@@ -29,10 +29,12 @@ def email_problems(issues: Sequence[Newsletter], urls: Urls, files: Mapping[str,
     if not issues:
         return problems
     for issue in issues:
+        if issue.web_only:
+            continue  # never sent: nothing to check
         problems += portrait_warnings(issue, urls)
-        html = files.get(urls.email_output(issue.slug, "html"))
-        if html is not None:
-            problems += check_email_size(issue.source, issue.key_lines.get("title", 1), len(html))
+        eml = files.get(urls.email_output(issue.slug, "eml"))
+        if eml is not None:
+            problems += check_email_size(issue.source, issue.key_lines.get("title", 1), html_part_size(eml))
     template, shown = email_template(site_dir)
     if template is not None:
         problems += lint_template_css(template, shown)

@@ -143,10 +143,11 @@ def load_library(
 
 
 def _email_settings_needed(config: SiteConfig, library: Library) -> list[Diagnostic]:
-    """Every published issue is also an email, and bulk email must carry a postal address."""
-    if not library.newsletters or config.email is not None:
+    """Every published issue but a web-only one is also an email, and bulk email must carry a postal address."""
+    emailed = [issue for issue in library.newsletters if not issue.web_only]
+    if not emailed or config.email is not None:
         return []
-    first = library.newsletters[-1].source
+    first = emailed[-1].source
     return [error(CONFIG_FILE, 1, f"newsletter issues (such as {first}) are also sent as email, which needs an "
                   "`email:` block with provider and postal_address (bulk email must show a postal address)")]
 
@@ -225,7 +226,8 @@ def read_item(file: SourceFile, kind: Kind, config: SiteConfig) -> tuple[Item | 
         )
     elif kind.name == "newsletter":
         item = Newsletter(
-            **common, kind="newsletter", title=values["title"], preheader=values["preheader"],
+            **common, kind="newsletter", title=values["title"], preheader=values["preheader"] or "",
+            web_only=bool(values["web_only"]),
             number=values["number"], featured_refs=values["featured"] or (),
             featured_lines=tuple(split.front_matter.item_lines.get("featured", ())),
         )

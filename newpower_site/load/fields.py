@@ -51,7 +51,7 @@ def check_fields(
     for spec in kind.fields:
         raw = mapping.values.get(spec.name)
         if raw is None:
-            if spec.required:
+            if spec.required and not (spec.required_unless and mapping.values.get(spec.required_unless) is True):
                 line = mapping.line_of(spec.name) if spec.name in mapping.values else mapping.start_line
                 problems.append(error(path, line, f"missing required key {spec.name!r} ({spec.help})"))
             values[spec.name] = spec.default

@@ -41,6 +41,7 @@ class Field:
     max_length: int | None = None
     alt_field: str | None = None  # for images: the alt text field it needs
     default: object = None
+    required_unless: str | None = None  # a bool field that, when true, makes this one optional
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,9 +96,16 @@ NEWSLETTER = Kind(
     (
         Field("title", "text", required=True, help="the issue's title, also the email subject line"),
         Field("date", "date", required=True, help="the issue's date"),
-        Field("preheader", "text", required=True, max_length=150, help="the inbox preview line, at most 150 characters"),
+        Field(
+            "preheader", "text", required=True, required_unless="web_only", max_length=150,
+            help="the inbox preview line, at most 150 characters",
+        ),
         Field("number", "int", help="issue number"),
         Field("featured", "refs", help="articles/SLUG or voices/SLUG, in order"),
+        Field(
+            "web_only", "bool", default=False,
+            help="true for an archived issue that is never sent: no email is made or checked, and preheader is optional",
+        ),
         _DRAFT,
     ),
 )

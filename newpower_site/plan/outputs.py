@@ -337,9 +337,9 @@ EMAIL_FORMATS = (("html", "email-html"), ("txt", "email-text"), ("eml", "email-e
 
 
 def email_outputs(newsletters: Sequence[Item], common: Mapping[str, Any], urls: Urls, provider: str | None = None) -> list[Output]:
-    """/email/SLUG.html, .txt and .eml for every published issue."""
+    """/email/SLUG.html, .txt and .eml for every published issue that is not web-only."""
     outputs = []
-    for issue in newsletters:
+    for issue in (i for i in newsletters if not getattr(i, "web_only", False)):
         inputs = tuple(sorted({issue.source, *(i.source for i in getattr(issue, "featured", ())), CONFIG_FILE, f"templates/{EMAIL_TEMPLATE}"}))
         context = {"site": common["site"], "issue": issue, "subscribe_link": common["subscribe_link"]}
         if provider:
