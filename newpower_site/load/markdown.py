@@ -106,6 +106,7 @@ class RenderState:
     targets: LinkTargets
     urls: Urls
     text: str  # the body as parsed (comments cut)
+    typographic: bool = True
     lines: _SourceLines | None = None
     problems: list[Diagnostic] = field(default_factory=list)
     fragment_links: list[tuple[int, str, str, str]] = field(default_factory=list)  # (line, href, target source, fragment)
@@ -132,7 +133,7 @@ class MarkdownRenderer:
         text, comment_problems = strip_comments(markdown)
         if _OPEN in text or _CLOSE in text:  # private-use characters: nothing can show them, and they mark raw HTML here
             text = text.replace(_OPEN, "\ufffd").replace(_CLOSE, "\ufffd")
-        state = RenderState(source, body_line, targets, urls, text)
+        state = RenderState(source, body_line, targets, urls, text, typographic)
         state.problems += [error(source, body_line + line - 1, message) for line, message in comment_problems]
         options = cmark.UNSAFE | cmark.FOOTNOTES | (cmark.SMART if typographic else 0)
         with cmark.Document(text, options) as document:
@@ -209,7 +210,7 @@ def _read_back(rendered: str, kind: str, state: RenderState) -> tuple[str, tuple
 
     def give_id(match: re.Match[str]) -> str:
         text = _plain_text(match["inner"])
-        anchor = _unique(github_slug(text), taken)
+        anchor = _unique(github_slug(_as_typed(text) if state.typographic else text), taken)
         headings.append(Heading(int(match["level"]), anchor, text))
         return f'<h{match["level"]} id="{_escape(anchor)}">{match["inner"]}</h{match["level"]}>'
 
@@ -295,6 +296,11 @@ def _plain_text(markup: str) -> str:
     if _OPEN in markup:
         markup = _PLACEHOLDER.sub("", markup)
     return " ".join(_unescape(markup).split())
+
+
+def _as_typed(text: str) -> str:
+    """A heading's dashes as the editor typed them: GitHub makes its ids from `--`, which it keeps as hyphens."""
+    return text.replace("\u2014", "---").replace("\u2013", "--") if "\u2013" in text or "\u2014" in text else text
 
 
 def github_slug(text: str) -> str:
