@@ -3,8 +3,8 @@
 A comment is removed from `<!--` to the next `-->` (or `<!-->`, `<!--->`, as
 browsers read them), wherever it is: between blocks, inside a paragraph, over
 several paragraphs. Its line breaks stay, so every later line keeps its
-number. Inside a fenced code block or a code span `<!--` is text, as
-CommonMark reads it, and is kept.
+number. Inside a fenced or indented code block or a code span `<!--` is
+text, as CommonMark reads it, and is kept.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 _FENCE = re.compile(r"^[ \t>]*(?:[-*+]|\d{1,9}[.)])?[ \t]*(`{3,}|~{3,})(.*)$")
+_LIST_ITEM = re.compile(r"^[ >]*(?:[-*+]|\d{1,9}[.)])(?:[ \t]|$)")
 _BACKTICKS_OR_COMMENT = re.compile(r"`+|<!--")
 _COMMENT_END = re.compile(r"-->|--!>")
 
@@ -70,20 +71,42 @@ def _next_comment(text: str, start: int, end: int) -> int | None:
 
 
 def _code_free_spans(text: str) -> list[tuple[int, int]]:
-    """(start, end) offsets of the text outside fenced code blocks, in order."""
+    """(start, end) offsets of the text outside fenced and indented code blocks, in order.
+
+    An indented code block starts after a blank line, four spaces in, unless
+    the block above is a list item (whose text continues indented).
+    """
     spans: list[tuple[int, int]] = []
     offset = span_start = 0
     fence: str | None = None
+    indented = False
+    previous_blank = True
+    last_outdented = ""  # the last non-blank line indented less than four spaces
     for line in text.splitlines(keepends=True):
-        match = _FENCE.match(line.rstrip("\r\n"))
-        if fence is None:
+        content = line.rstrip("\r\n")
+        blank = not content.strip()
+        indent = len(content) - len(content.lstrip(" ")) if not content.startswith("\t") else 4
+        closed = False
+        if fence is not None:
+            match = _FENCE.match(content)
+            if match and match.group(1)[0] == fence[0] and len(match.group(1)) >= len(fence) and not match.group(2).strip():
+                fence, closed = None, True
+                span_start = offset
+        elif indented and not blank and indent < 4:
+            indented = False
+            span_start = offset
+        if fence is None and not indented and not closed:
+            match = _FENCE.match(content)
             if match and not (match.group(1)[0] == "`" and "`" in match.group(2)):
                 fence = match.group(1)
                 spans.append((span_start, offset + len(line)))
-        elif match and match.group(1)[0] == fence[0] and len(match.group(1)) >= len(fence) and not match.group(2).strip():
-            fence = None
-            span_start = offset
+            elif not blank and indent >= 4 and previous_blank and not _LIST_ITEM.match(last_outdented):
+                indented = True
+                spans.append((span_start, offset))
+        if not blank and indent < 4:
+            last_outdented = content
+        previous_blank = blank
         offset += len(line)
-    if fence is None:
+    if fence is None and not indented:
         spans.append((span_start, len(text)))
     return spans

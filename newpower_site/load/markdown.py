@@ -42,12 +42,12 @@ from newpower_site.load.rawhtml import html_problems, markup_left_open
 
 TRUSTED_KINDS = frozenset({"article", "page"})
 
-# Raw HTML is taken out of the tree as \ue000N<its line breaks>\ue001 while the rendered HTML is read back.
+# Raw HTML is taken out of the tree as \ue000N\ue001<its line breaks> while the rendered HTML is read back.
 _OPEN, _CLOSE = "\ue000", "\ue001"
 # Without a match cmark can find no raw HTML, and the walk over the tree is skipped (`<https://…>` is an autolink).
 _MAYBE_RAW_HTML = re.compile(r"<(?:[A-Za-z][A-Za-z0-9-]*(?:[\s/>]|$)|/[A-Za-z]|[!?])")
 _NOT_IN_ASCII_IDS = re.compile(r"[^a-z0-9_\- ]")
-_PLACEHOLDER = re.compile(f"{_OPEN}(\\d+)\\n*{_CLOSE}")
+_PLACEHOLDER = re.compile(f"{_OPEN}(\\d+){_CLOSE}(\\n*)")  # the line breaks after it: the markup's own, then cmark's
 
 # What cmark writes, read back: text is escaped by cmark and raw HTML is out, so each '<' here starts cmark's markup.
 # Each pattern starts with a literal, which re searches for in C: a pass costs little more than a str.find.
@@ -165,7 +165,7 @@ def _take_raw_html(document: cmark.Document) -> list[cmark.RawHtml]:
     """Replace each piece of raw HTML by a numbered placeholder with as many line breaks."""
     pieces = list(document.raw_html())
     for index, piece in enumerate(pieces):
-        document.set_literal(piece.node, f"{_OPEN}{index}{chr(10) * piece.markup.count(chr(10))}{_CLOSE}")
+        document.set_literal(piece.node, f"{_OPEN}{index}{_CLOSE}{chr(10) * piece.markup.count(chr(10))}")
     return pieces
 
 
@@ -378,8 +378,8 @@ def _put_raw_html_back(
                 warned.add(line)
                 state.problems.append(warning(
                     state.source, line, f"raw HTML {_first_tag(piece.markup)!r} is shown as text: a member's voice carries no markup"))
-        return _PLACEHOLDER.sub(lambda m: html.escape(raw[int(m[1])].markup, quote=False), body_html), ()
-    restored = _PLACEHOLDER.sub(lambda m: raw[int(m[1])].markup, body_html)
+        return _PLACEHOLDER.sub(lambda m: html.escape(_markup_in_place(m, raw), quote=False), body_html), ()
+    restored = _PLACEHOLDER.sub(lambda m: _markup_in_place(m, raw), body_html)
     if kind == "newsletter":
         for piece, line in zip(raw, lines):
             state.problems += [warning(state.source, line + row, message) for row, message in _not_fit_for_email(piece.markup)]
@@ -392,6 +392,12 @@ def _put_raw_html_back(
         return cleaned, tuple(dict.fromkeys(_RAW_IDS.findall("".join(p.markup for p in raw))))
     _check_trusted_html(restored, raw, lines, state)
     return restored, tuple(dict.fromkeys(_RAW_IDS.findall("".join(p.markup for p in raw))))
+
+
+def _markup_in_place(match: re.Match[str], raw: list[cmark.RawHtml]) -> str:
+    """A placeholder's markup, and the line breaks cmark wrote after it (the placeholder carries the markup's own)."""
+    markup = raw[int(match[1])].markup
+    return markup + match[2][markup.count("\n") :]
 
 
 def _first_tag(markup: str) -> str:
