@@ -286,3 +286,76 @@ def test_the_unsafe_url_check_can_fail() -> None:
     assert emitted_unsafe_urls("<p><img src='DATA:image/png,x' alt=''></p>") == ["DATA:image/png,x"]
     assert emitted_unsafe_urls('<svg><a xlink:href="vbscript:x">y</a></svg>') != []
     assert emitted_unsafe_urls('<a href="/javascript:x">x</a><a href="https://e.org/?data:1">y</a>') == []
+
+
+# -- comments, punctuation, GitHub ids, scheme typos -------------------------------------------------------
+
+from newpower_site.load.comments import strip_comments  # noqa: E402
+from newpower_site.load.links import REFUSED_SCHEMES, scheme_typo  # noqa: E402
+from newpower_site.load.markdown import github_slug  # noqa: E402
+
+SECRET = "SECRETNOTE"
+comments = st.builds(
+    "<!-- {} {} [x](missing-{}.md) ![]({}) -->".format, st.just(SECRET), words, st.just(SECRET.lower()), urls
+) | st.builds("<!--\n{}\n\n{}\n-->".format, st.just(SECRET), words)
+with_comments = st.lists(st.one_of(pieces, comments), max_size=14).map("".join).map(lambda t: t.replace("\r", "\n"))
+
+
+@PROPERTY
+@given(with_comments, st.sampled_from(["article", "page", "voice", "newsletter"]), st.integers(min_value=1, max_value=40))
+def test_comments_never_reach_output_and_are_never_checked(markdown: str, kind: str, body_line: int) -> None:
+    # In code a `<!--` is text: only texts without code are asked about (code has its own tests).
+    if "`" in markdown or "~~~" in markdown or "    " in markdown or "\t" in markdown:
+        return
+    body, problems = render(kind, markdown, body_line)
+    assert SECRET not in body.html and SECRET.lower() not in body.html
+    assert SECRET not in body.first_paragraph and all(SECRET not in h.text for h in body.headings)
+    assert not [p for p in problems if SECRET.lower() in p.message]
+
+
+@PROPERTY
+@given(st.text(alphabet="<!->`~ \nab", max_size=60))
+def test_stripping_comments_keeps_every_line(text: str) -> None:
+    stripped, problems = strip_comments(text)
+    assert stripped.count("\n") == text.count("\n")
+    assert all(1 <= line <= text.count("\n") + 1 for line, _ in problems)
+    if not problems and "`" not in text and "~" not in text and "    " not in text:
+        assert "<!--" not in stripped
+
+
+@FEWER
+@given(st.text(alphabet=st.sampled_from(list("abc ()crtm+-.?!'\"\n")), max_size=60), st.booleans())
+def test_punctuation_rewrites_only_quotes_dashes_and_ellipses(text: str, typographic: bool) -> None:
+    body, _ = RENDERER.render("article", text, SOURCES["article"], 1, TARGETS, URLS, typographic=typographic)
+    shown = lxml.html.fragment_fromstring(body.html, create_parent="div").text_content() if body.html.strip() else ""
+    assert not set(shown) & set("©®™±")  # (c), (r), (tm), +- stay as typed
+    if not typographic:
+        assert not set(shown) & set("“”‘’–—…")
+
+
+@PROPERTY
+@given(st.text(max_size=30))
+def test_github_ids_keep_only_letters_numbers_and_hyphens(text: str) -> None:
+    slug = github_slug(text)
+    assert slug and slug == slug.lower() and " " not in slug
+    assert github_slug(slug) == slug
+
+
+REAL_SCHEMES = ["http", "https", "mailto", "tel", "irc", "ircs", "ftp", "ftps", "sftp", "sms", "geo", "matrix", "xmpp", "magnet", "ws", "wss", "ssh", "git", "news", "nntp", "webcal", "spotify", "zoommtg"]
+
+
+@PROPERTY
+@given(st.sampled_from(REAL_SCHEMES), st.text(alphabet=string.ascii_letters + "/.:?=", max_size=20))
+def test_a_real_scheme_is_never_called_a_typo(scheme: str, rest: str) -> None:
+    assert scheme_typo(f"{scheme}://{rest}") is None
+
+
+@PROPERTY
+@given(st.integers(min_value=0, max_value=4), st.sampled_from(string.ascii_lowercase), st.sampled_from(["insert", "replace", "delete"]))
+def test_a_one_letter_slip_in_https_is_a_typo_with_the_fix(position: int, letter: str, slip: str) -> None:
+    word = "https"
+    typo = {"insert": word[:position] + letter + word[position:], "replace": word[:position] + letter + word[position + 1 :],
+            "delete": word[:position] + word[position + 1 :]}[slip]
+    if typo in ("http", "https") or typo in REAL_SCHEMES or typo in REFUSED_SCHEMES:
+        return
+    assert scheme_typo(f"{typo}://example.org/x") in ("https://example.org/x", "http://example.org/x")

@@ -47,6 +47,9 @@ _OPEN, _CLOSE = "\ue000", "\ue001"
 # Without a match cmark can find no raw HTML, and the walk over the tree is skipped (`<https://…>` is an autolink).
 _MAYBE_RAW_HTML = re.compile(r"<(?:[A-Za-z][A-Za-z0-9-]*(?:[\s/>]|$)|/[A-Za-z]|[!?])")
 _NOT_IN_ASCII_IDS = re.compile(r"[^a-z0-9_\- ]")
+# Control characters XML cannot carry (feeds would not parse), and the two private-use characters that
+# mark raw HTML here: each becomes U+FFFD, as cmark already does with NUL.
+_UNSHOWABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ue000\ue001]")
 _PLACEHOLDER = re.compile(f"{_OPEN}(\\d+){_CLOSE}(\\n*)")  # the line breaks after it: the markup's own, then cmark's
 
 # What cmark writes, read back: text is escaped by cmark and raw HTML is out, so each '<' here starts cmark's markup.
@@ -131,8 +134,8 @@ class MarkdownRenderer:
         typographic: bool = True,
     ) -> tuple[Body, list[Diagnostic]]:
         text, comment_problems = strip_comments(markdown)
-        if _OPEN in text or _CLOSE in text:  # private-use characters: nothing can show them, and they mark raw HTML here
-            text = text.replace(_OPEN, "\ufffd").replace(_CLOSE, "\ufffd")
+        if _UNSHOWABLE.search(text):
+            text = _UNSHOWABLE.sub("\ufffd", text)
         state = RenderState(source, body_line, targets, urls, text, typographic)
         state.problems += [error(source, body_line + line - 1, message) for line, message in comment_problems]
         options = cmark.UNSAFE | cmark.FOOTNOTES | (cmark.SMART if typographic else 0)
