@@ -134,7 +134,7 @@ class MarkdownRenderer:
         typographic: bool = True,
     ) -> tuple[Body, list[Diagnostic]]:
         text, comment_problems = strip_comments(markdown)
-        if _UNSHOWABLE.search(text):
+        if not text.replace("\n", " ").replace("\t", " ").isprintable() and _UNSHOWABLE.search(text):  # isprintable: C speed
             text = _UNSHOWABLE.sub("\ufffd", text)
         state = RenderState(source, body_line, targets, urls, text, typographic)
         state.problems += [error(source, body_line + line - 1, message) for line, message in comment_problems]
