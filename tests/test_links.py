@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from newpower_site.load.links import LinkProblem, LinkTargets, Location, locate, resolve_image, resolve_link, unsafe_scheme
@@ -197,3 +199,61 @@ def test_missing_image(target: str) -> None:
 def test_image_outside_content() -> None:
     with pytest.raises(LinkProblem, match="outside the content folder"):
         resolve_image("../../secret.jpg", SOURCE, TARGETS)
+
+
+# -- which schemes are refused, which are typos --------------------------------------------------------
+
+from newpower_site.core.model import Body, Heading, Page  # noqa: E402
+from newpower_site.load.links import check_fragments, scheme_typo  # noqa: E402
+
+
+@pytest.mark.parametrize("url", ["irc://irc.libera.chat/x", "ircs://x", "ftp://x/y", "sms:+44", "geo:1,2", "matrix:r/x:y", "xmpp:a@b", "magnet:?xt=1", "webcal://x"])
+def test_schemes_that_run_no_code_are_kept(url: str) -> None:
+    assert unsafe_scheme(url) is None and scheme_typo(url) is None
+    assert resolve_link(url, SOURCE, TARGETS, URLS) == url
+
+
+@pytest.mark.parametrize(
+    ("url", "meant"),
+    [
+        ("hhttps://example.org/a", "https://example.org/a"),
+        ("htps://example.org/a", "https://example.org/a"),
+        ("ttps://example.org/a", "https://example.org/a"),
+        ("htp://example.org/a", "http://example.org/a"),
+        ("http//example.org/a", "http://example.org/a"),
+        ("HTTPS//example.org/a", "https://example.org/a"),
+        ("https:/example.org/a", "https://example.org/a"),
+    ],
+)
+def test_a_misspelt_http_scheme_is_named_with_its_fix(url: str, meant: str) -> None:
+    assert scheme_typo(url) == meant
+    with pytest.raises(LinkProblem, match=f"misspelt scheme: did you mean '{re.escape(meant)}'"):
+        resolve_link(url, SOURCE, TARGETS, URLS)
+
+
+def test_data_is_refused_except_as_an_image() -> None:
+    assert unsafe_scheme("data:image/png;base64,AA", image=True) is None
+    assert unsafe_scheme("da\tta:IMAGE/gif;base64,AA", image=True) is None
+    assert unsafe_scheme("data:image/png;base64,AA") == "data"
+    assert unsafe_scheme("data:text/html,x", image=True) == "data"
+
+
+def _page(source: str, anchors: tuple[str, ...], links: tuple[tuple[int, str, str, str], ...] = ()) -> Page:
+    body = Body(headings=tuple(Heading(2, a, a) for a in anchors), anchors=anchors, fragment_links=links)
+    return Page(kind="page", slug="x", source=source, title="T", body=body)
+
+
+def test_fragment_links_must_name_an_id_of_their_page() -> None:
+    target = _page("content/pages/b.md", ("what-changed", "why"))
+    linking = _page("content/pages/a.md", ("here",), (
+        (3, "b.md#what-changed", "content/pages/b.md", "what-changed"),
+        (4, "b.md#wat-changed", "content/pages/b.md", "wat-changed"),
+        (5, "#here", "", "here"),
+        (6, "#nowhere-near", "", "nowhere-near"),
+    ))
+    problems = check_fragments([linking, target])
+    assert [(p.path, p.line) for p in problems] == [("content/pages/a.md", 4), ("content/pages/a.md", 6)]
+    assert problems[0].message == (
+        "broken link: 'b.md#wat-changed': content/pages/b.md has no heading or anchor with the id 'wat-changed': did you mean #what-changed?"
+    )
+    assert problems[1].message.endswith("this page has no heading or anchor with the id 'nowhere-near' (its ids: here)")

@@ -202,10 +202,11 @@ def _check_url(raw: Any, name: str, query_allowed: bool = False) -> tuple[Any, M
     if not isinstance(raw, str):
         return None, [_Problem(f"{name!r} must be an absolute http(s) URL")]
     parts = _split_url(raw.strip())
+    shape = "an absolute http(s) URL such as https://example.org" + ("" if query_allowed else ", without ? or #")
     if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
-        return None, [_Problem(f"{name!r} must be an absolute http(s) URL such as https://example.org")]
+        return None, [_Problem(f"{name!r} must be {shape}")]
     if not query_allowed and (parts.query or parts.fragment):
-        return None, [_Problem(f"{name!r} must be an absolute http(s) URL such as https://example.org, without ? or #")]
+        return None, [_Problem(f"{name!r} must be {shape}")]
     return raw.strip(), []
 
 

@@ -77,7 +77,7 @@ def unsafe_scheme(url: str, image: bool = False) -> str | None:
     scheme = url_scheme(url)
     if scheme not in REFUSED_SCHEMES:
         return None
-    if image and scheme == "data" and url.strip()[5:].lower().startswith("image/"):
+    if image and scheme == "data" and _IGNORED_BY_BROWSERS.sub("", url)[5:].lower().startswith("image/"):
         return None
     return scheme
 
@@ -215,7 +215,7 @@ def check_fragments(items: Iterable[object]) -> list[Diagnostic]:
             if fragment in known:
                 continue
             where = target or "this page"
-            close = difflib.get_close_matches(fragment, known, n=1, cutoff=0.5)
+            close = difflib.get_close_matches(fragment, known, n=1)
             hint = f": did you mean #{close[0]}?" if close else (f" (its ids: {', '.join(known[:8])})" if known else ": it has no headings")
             problems.append(error(item.source, line, f"broken link: {href!r}: {where} has no heading or anchor with the id {fragment!r}{hint}"))  # type: ignore[attr-defined]
     return problems
