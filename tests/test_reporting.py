@@ -79,7 +79,7 @@ def test_strict_build_writes_nothing(tmp_path: Path) -> None:
     site = with_a_warning(tmp_path)
     run = newpower("build", "--site", site, "--strict")
     assert run.code == 1
-    assert "build failed with 2 warnings under --strict" in run.stderr, run.stderr  # the email check's portrait warning too: every problem in one run
+    assert "build failed with 3 warnings under --strict" in run.stderr, run.stderr  # with the email check's portrait warning and the voice's raw HTML: every problem in one run
     assert not (site / "output").exists()
     assert newpower("build", "--site", site).code == 0
     assert (site / "output/index.html").is_file()
