@@ -80,12 +80,13 @@ class RawHtml:
 class Document:
     """A parsed Markdown text; free() it (or use `with`) when done."""
 
-    def __init__(self, text: str, options: int) -> None:
+    def __init__(self, text: str | bytes, options: int) -> None:
+        """`text` as str, or already encoded as UTF-8."""
         self.options = options
         self._parser = _lib.cmark_parser_new(options)
         for extension in _EXTENSIONS:
             _lib.cmark_parser_attach_syntax_extension(self._parser, extension)
-        data = text.encode("utf-8")
+        data = text.encode("utf-8") if isinstance(text, str) else text
         _lib.cmark_parser_feed(self._parser, data, len(data))
         self._root = _lib.cmark_parser_finish(self._parser)
 

@@ -50,6 +50,7 @@ _NOT_IN_ASCII_IDS = re.compile(r"[^a-z0-9_\- ]")
 # Control characters XML cannot carry (feeds would not parse), and the two private-use characters that
 # mark raw HTML here: each becomes U+FFFD, as cmark already does with NUL.
 _UNSHOWABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ue000\ue001]")
+_CONTROL_BYTES = bytes([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
 _PLACEHOLDER = re.compile(f"{_OPEN}(\\d+){_CLOSE}(\\n*)")  # the line breaks after it: the markup's own, then cmark's
 
 # What cmark writes, read back: text is escaped by cmark and raw HTML is out, so each '<' here starts cmark's markup.
@@ -58,7 +59,6 @@ _LINK_OR_IMAGE = re.compile(r'<(?:a href="(?P<href>[^"]*)"(?P<title> title="[^"]
 _HEADING = re.compile(r"<h(?P<level>[1-6])>(?P<inner>.*?)</h(?P=level)>", re.DOTALL)
 _SOURCEPOS_MARK = ' data-sourcepos="'
 _NEEDS_ESCAPING = re.compile("[&<>\"']")
-_FIRST_PARAGRAPH = re.compile(r"<p>(.*?)</p>", re.DOTALL)
 _QUESTION = re.compile(r'<h2 id="([^"]*)">')
 _FOOTNOTES = '<section class="footnotes" data-footnotes>'
 _TAGS = re.compile(r"<[^>]*>")
@@ -134,19 +134,25 @@ class MarkdownRenderer:
         typographic: bool = True,
     ) -> tuple[Body, list[Diagnostic]]:
         text, comment_problems = strip_comments(markdown)
-        if not text.replace("\n", " ").replace("\t", " ").isprintable() and _UNSHOWABLE.search(text):  # isprintable: C speed
+        data = text.encode("utf-8")
+        if len(data.translate(None, _CONTROL_BYTES)) != len(data) or _OPEN in text or _CLOSE in text:  # each at C speed
             text = _UNSHOWABLE.sub("\ufffd", text)
+            data = text.encode("utf-8")
         state = RenderState(source, body_line, targets, urls, text, typographic)
         state.problems += [error(source, body_line + line - 1, message) for line, message in comment_problems]
         options = cmark.UNSAFE | cmark.FOOTNOTES | (cmark.SMART if typographic else 0)
-        with cmark.Document(text, options) as document:
+        with cmark.Document(data, options) as document:
             raw = _take_raw_html(document) if _MAYBE_RAW_HTML.search(text) else []
             state.lines = _SourceLines(lambda: document.render_html(cmark.SOURCEPOS))
-            rendered = document.render_html().replace("<del>", "<s>").replace("</del>", "</s>")  # as before: <s>, text no longer accurate
+            rendered = document.render_html()
+            if "<del>" in rendered:  # as before: <s>, text no longer accurate
+                rendered = rendered.replace("<del>", "<s>").replace("</del>", "</s>")
             body_html, headings, first_paragraph = _read_back(rendered, kind, state)
             raw_lines = state.lines.raw() if raw else {}
         body_html, anchors = _put_raw_html_back(body_html, kind, raw, raw_lines, state)
-        anchors = tuple(h.id for h in headings) + anchors + tuple(dict.fromkeys(_FOOTNOTE_IDS.findall(body_html)))
+        notes = body_html.find(_FOOTNOTES)
+        footnote_ids = tuple(dict.fromkeys(_FOOTNOTE_IDS.findall(body_html))) if notes >= 0 else ()
+        anchors = tuple(h.id for h in headings) + anchors + footnote_ids
         body = Body(
             html=body_html, first_paragraph=first_paragraph, headings=headings,
             anchors=anchors, fragment_links=tuple(state.fragment_links),
@@ -260,11 +266,17 @@ def _depth(markup: str, offset: int) -> int:
 def _first_paragraph(markup: str) -> str:
     """The text of the first top-level paragraph that has any, before the footnotes."""
     end = markup.find(_FOOTNOTES)
-    for match in _FIRST_PARAGRAPH.finditer(markup, 0, len(markup) if end < 0 else end):
-        if _depth(markup, match.start()) == 0:
-            text = _plain_text(match[1])
+    end = len(markup) if end < 0 else end
+    start = markup.find("<p>", 0, end)
+    while start >= 0:
+        close = markup.find("</p>", start, end)
+        if close < 0:
+            break
+        if _depth(markup, start) == 0:
+            text = _plain_text(markup[start + 3 : close])
             if text:
                 return text
+        start = markup.find("<p>", close, end)
     return ""
 
 
