@@ -96,3 +96,35 @@ def test_problems_point_at_the_tag_line_in_a_multi_line_block() -> None:
 ])
 def test_markup_left_open(markup: str, left: str) -> None:
     assert markup_left_open(markup) == left
+
+
+# -- finding 12: absolute URLs only in real URL attributes ----------------------------------------
+
+
+def absolutize(markup: str) -> str:
+    from newpower_site.core.absolute import absolutize_html
+
+    return absolutize_html(markup, "https://example.org/articles/a/", URLS)
+
+
+@pytest.mark.parametrize("markdown", [
+    "Write `<a href='/join/'>` to link the form.\n",
+    "In prose, href='/join/' is just text.\n",
+    "```html\n<img src='/logo.png' alt=''>\n```\n",
+])
+def test_text_that_looks_like_an_attribute_stays_as_written(markdown: str) -> None:
+    body, problems = RENDERER.render("article", markdown, "content/articles/x.md", 1, TARGETS, URLS)
+    assert problems == []
+    assert absolutize(body.html) == body.html
+
+
+def test_only_the_real_attribute_of_a_tag_is_rewritten() -> None:
+    markup = """<p><a title="see href='/x'" href="/y">y</a> <!-- src='/c' --> <img alt="" src='p.png' srcset="p.png 1x, /q.png 2x"/></p>"""
+    assert absolutize(markup) == (
+        """<p><a title="see href=&#x27;/x&#x27;" href="https://example.org/y">y</a> <!-- src='/c' --> """
+        """<img alt="" src="https://example.org/articles/a/p.png" srcset="https://example.org/articles/a/p.png 1x, https://example.org/q.png 2x" /></p>""")
+
+
+def test_a_tag_without_relative_urls_is_kept_byte_for_byte() -> None:
+    markup = "<A HREF='https://ok.example/'>x</A><br/>"
+    assert absolutize(markup) == markup
