@@ -128,3 +128,35 @@ def test_only_the_real_attribute_of_a_tag_is_rewritten() -> None:
 def test_a_tag_without_relative_urls_is_kept_byte_for_byte() -> None:
     markup = "<A HREF='https://ok.example/'>x</A><br/>"
     assert absolutize(markup) == markup
+
+
+# -- finding 14: email.unsubscribe is one line, and a URL that runs nothing ----------------------
+
+SITE_YAML = "title: T\nbase_url: https://example.org\ndescription: D\nemail:\n  provider: generic\n  postal_address: 1 Road\n  unsubscribe: {}\n"
+
+
+def unsubscribe_problems(tmp_path, value: str) -> list[tuple[int, str]]:
+    import json
+
+    from newpower_site.load.config import load_config
+
+    (tmp_path / "site.yaml").write_text(SITE_YAML.format(json.dumps(value)), encoding="utf-8")
+    settings, problems = load_config(tmp_path)
+    assert (settings is None) == bool(problems)
+    return [(d.line, d.message) for d in problems]
+
+
+@pytest.mark.parametrize("value", ["javascript:alert(1)", " JavaScript:alert(1)", "java\tscript:alert(1)", "data:text/html,x",
+                                   "vbscript:x", "file:///etc/passwd", "https://x.example/u\nBcc: victim@example.org",
+                                   "{{unsubscribe_url}}\r\nBcc: x", "a\u2028b", "ftp://x.example/", "https:/no-host", "{{u}}>\r\n<x"])
+def test_bad_unsubscribe_is_an_error_at_its_line(tmp_path, value: str) -> None:
+    problems = unsubscribe_problems(tmp_path, value)
+    assert len(problems) == 1
+    line, message = problems[0]
+    assert line == 7 and message.startswith("email.unsubscribe ")
+
+
+@pytest.mark.parametrize("value", ["{{unsubscribe_url}}", "{{ unsubscribe_url }}", "*|UNSUB|*", "[unsubscribe]", "%unsubscribe_url%",
+                                   "<%asm_group_unsubscribe_raw_url%>", "https://lists.example.org/u?id=1", "mailto:leave@example.org"])
+def test_merge_tags_and_plain_urls_are_fine_as_unsubscribe(tmp_path, value: str) -> None:
+    assert unsubscribe_problems(tmp_path, value) == []
