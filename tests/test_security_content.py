@@ -160,3 +160,155 @@ def test_bad_unsubscribe_is_an_error_at_its_line(tmp_path, value: str) -> None:
                                    "<%asm_group_unsubscribe_raw_url%>", "https://lists.example.org/u?id=1", "mailto:leave@example.org"])
 def test_merge_tags_and_plain_urls_are_fine_as_unsubscribe(tmp_path, value: str) -> None:
     assert unsubscribe_problems(tmp_path, value) == []
+
+
+# -- findings 9, 10, 11 and issue 13 point 8: which files content reading opens -------------------
+
+import os  # noqa: E402
+import socket  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from newpower_site.load.content import MAX_SOURCE_BYTES, walk_sources  # noqa: E402
+
+ARTICLE = "---\ntitle: A\ndate: 2026-01-01\n---\nBody.\n"
+
+
+def small_site(tmp_path: Path, files: dict[str, str | bytes] | None = None) -> Path:
+    site = tmp_path / "site"
+    (site / "content/articles").mkdir(parents=True)
+    (site / "site.yaml").write_text("title: T\nbase_url: https://example.org\ndescription: D\n", encoding="utf-8")
+    for relative, data in {"content/articles/a.md": ARTICLE, **(files or {})}.items():
+        path = site / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data if isinstance(data, bytes) else data.encode("utf-8"))
+    return site
+
+
+def walked(site: Path) -> tuple[list[str], list[str]]:
+    files, problems = walk_sources(site, "content")
+    return [f.source for f in files], [d.format() for d in problems]
+
+
+def build(site: Path) -> subprocess.CompletedProcess[str]:
+    """`newpower build` in its own process; the timeout is a hang guard, not a speed check."""
+    return subprocess.run([sys.executable, "-m", "newpower_site", "build", "--site", str(site)],
+                          capture_output=True, text=True, timeout=120, check=False)
+
+
+def test_a_fifo_in_content_is_a_warning_not_a_hang(tmp_path: Path) -> None:
+    site = small_site(tmp_path)
+    os.mkfifo(site / "content/articles/pipe.md")
+    os.mkfifo(site / "content/images-pipe.png")
+    run = build(site)
+    assert run.returncode == 0, run.stderr
+    assert "content/articles/pipe.md: warning: not a regular file (a FIFO, socket or device): not read" in run.stderr
+    assert "content/images-pipe.png: warning: not a regular file" in run.stderr
+    assert (site / "output/articles/a/index.html").is_file()
+    assert not (site / "output/images-pipe.png").exists()
+
+
+def test_a_socket_in_content_is_a_warning(tmp_path: Path) -> None:
+    site = small_site(tmp_path)
+    server = socket.socket(socket.AF_UNIX)
+    os.chdir(site / "content/articles")  # AF_UNIX paths are short: bind by a relative name
+    try:
+        server.bind("sock.md")
+        sources, problems = walked(site)
+    finally:
+        server.close()
+        os.chdir(tmp_path)
+    assert sources == ["content/articles/a.md"]
+    assert problems == ["content/articles/sock.md: warning: not a regular file (a FIFO, socket or device): not read"]
+
+
+def test_content_itself_a_link_out_of_the_site_is_not_read(tmp_path: Path) -> None:
+    outside = tmp_path / "secret"
+    (outside / "articles").mkdir(parents=True)
+    (outside / "articles/leak.md").write_text(ARTICLE, encoding="utf-8")
+    (outside / "passwords.txt").write_text("hunter2", encoding="utf-8")
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "site.yaml").write_text("title: T\nbase_url: https://example.org\ndescription: D\n", encoding="utf-8")
+    (site / "content").symlink_to(outside)
+    sources, problems = walked(site)
+    assert sources == []
+    assert problems == ["content: warning: symbolic link to outside the site folder: not followed, nothing in it is read"]
+    run = build(site)
+    assert "content: warning: symbolic link to outside the site folder" in run.stderr
+    assert not list((site / "output").rglob("passwords.txt")) and not (site / "output/articles/leak").exists()
+
+
+def test_content_a_link_inside_the_site_is_read(tmp_path: Path) -> None:
+    site = small_site(tmp_path)
+    (site / "content").rename(site / "src")
+    (site / "content").symlink_to("src")
+    assert walked(site) == (["content/articles/a.md"], [])
+
+
+@pytest.mark.parametrize(("name", "shown"), [
+    (b"line\nbreak.md", "line\\nbreak.md"), (b"carriage\rreturn.md", "carriage\\rreturn.md"),
+    ("sep\u2028arator.md".encode(), "sep\\u2028arator.md"), ("para\u2029graph.md".encode(), "para\\u2029graph.md"),
+    (b"bell\x07.md", "bell\\x07.md"), (b"latin1-\xe9t\xe9.md", "latin1-\\udce9t\\udce9.md"), (b"photo\n.jpg", "photo\\n.jpg"),
+])
+def test_unsafe_file_names_are_errors_naming_the_file(tmp_path: Path, name: bytes, shown: str) -> None:
+    site = small_site(tmp_path)
+    with open(os.path.join(os.fsencode(site / "content/articles"), name), "wb") as handle:
+        handle.write(ARTICLE.encode())
+    sources, problems = walked(site)
+    assert sources == ["content/articles/a.md"]
+    assert len(problems) == 1
+    assert problems[0].startswith(f"content/articles/{shown}: error: file name holds a control character")
+    assert "\n" not in problems[0] and "\r" not in problems[0] and "\u2028" not in problems[0]
+    run = build(site)
+    assert run.returncode == 1 and "Traceback" not in run.stderr and "internal error" not in run.stderr
+    assert f"content/articles/{shown}: error: file name" in run.stderr
+
+
+@pytest.mark.parametrize("suffix", [".markdown", ".mdown", ".mkd"])
+def test_other_markdown_suffixes_are_read_as_markdown(tmp_path: Path, suffix: str) -> None:
+    site = small_site(tmp_path, {f"content/articles/long-name{suffix}": ARTICLE.replace("title: A", "title: Long")})
+    run = build(site)
+    assert run.returncode == 0, run.stderr
+    assert "<h1" in (site / "output/articles/long-name/index.html").read_text(encoding="utf-8")
+    assert not list((site / "output").rglob(f"*{suffix}")), "never copied out raw"
+
+
+def test_two_files_with_one_slug_are_an_error_naming_both(tmp_path: Path) -> None:
+    site = small_site(tmp_path, {"content/articles/a.markdown": ARTICLE})
+    sources, problems = walked(site)
+    assert problems == ["content/articles/a.md: error: content/articles/a.md and content/articles/a.markdown have the same slug 'a': keep one of them"]
+
+
+@pytest.mark.parametrize("name", ["notes.txt", "draft.md.bak", "photo.jpg", "index.html", ".md"])
+def test_other_files_in_a_kind_folder_are_not_read_nor_published(tmp_path: Path, name: str) -> None:
+    site = small_site(tmp_path, {f"content/articles/{name}": "<script>alert(1)</script>", "content/images/photo.jpg": b"\xff\xd8"})
+    sources, problems = walked(site)
+    if name.startswith("."):
+        assert problems == []  # hidden, as every dot file
+        return
+    assert f"content/articles/{name}" not in sources and "content/images/photo.jpg" in sources
+    assert problems == [f"content/articles/{name}: warning: not read: only Markdown (.md, .markdown, .mdown, .mkd) is read in "
+                        "content/articles/, and this file is not published"]
+
+
+# -- finding 17: input bounds ---------------------------------------------------------------------
+
+
+def test_a_content_file_over_the_bound_is_an_error_naming_it(tmp_path: Path) -> None:
+    body = ("Words of a long article. " * 40 + "\n\n") * (MAX_SOURCE_BYTES // 1000 + 200)
+    site = small_site(tmp_path, {"content/articles/huge.md": ARTICLE + body})
+    assert (site / "content/articles/huge.md").stat().st_size > MAX_SOURCE_BYTES
+    run = build(site)
+    assert run.returncode == 1
+    assert "content/articles/huge.md: error: the file is 2.2 MB, over the 2 MB a content file may hold" in run.stderr
+    assert not (site / "output").exists()
+
+
+def test_a_content_file_just_under_the_bound_builds(tmp_path: Path) -> None:
+    body = ("Words of a long article. " * 40 + "\n\n") * ((MAX_SOURCE_BYTES - 4096) // 1002)
+    site = small_site(tmp_path, {"content/articles/long.md": ARTICLE + body})
+    assert (site / "content/articles/long.md").stat().st_size <= MAX_SOURCE_BYTES
+    run = build(site)
+    assert run.returncode == 0, run.stderr
