@@ -312,3 +312,46 @@ def test_a_content_file_just_under_the_bound_builds(tmp_path: Path) -> None:
     assert (site / "content/articles/long.md").stat().st_size <= MAX_SOURCE_BYTES
     run = build(site)
     assert run.returncode == 0, run.stderr
+
+
+# -- finding 16: SVGs under content/ run nothing on the site's origin --------------------------------
+
+SVG_HEAD = '<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" viewBox="0 0 10 10">\n'
+
+
+@pytest.mark.parametrize("body", [
+    "<script>alert(document.cookie)</script>",
+    '<circle r="4" onload="alert(1)"/>',
+    '<a xlink:href="javascript:alert(1)"><circle r="4"/></a>',
+    '<a href=" JavaScript:alert(1)"><circle r="4"/></a>',
+    '<foreignObject width="10" height="10"><p xmlns="http://www.w3.org/1999/xhtml">x</p></foreignObject>',
+    '<image href="https://tracker.example/pixel.png" width="1" height="1"/>',
+    '<use href="other.svg#x"/>',
+    '<a><set attributeName="href" to="javascript:alert(1)"/><circle r="4"/></a>',
+    "<style>@import url(https://evil.example/x.css);</style>",
+    '<rect width="4" height="4" style="fill: url(https://evil.example/p.svg#g)"/>',
+])
+def test_an_svg_that_could_run_code_is_refused_and_not_published(tmp_path: Path, body: str) -> None:
+    site = small_site(tmp_path, {"content/images/chart.svg": SVG_HEAD + body + "\n</svg>\n"})
+    run = build(site)
+    assert run.returncode == 1, run.stderr
+    assert "content/images/chart.svg:2: error: SVG " in run.stderr and "the file is not published" in run.stderr
+    assert not (site / "output").exists()
+
+
+def test_an_svg_with_a_doctype_is_refused(tmp_path: Path) -> None:
+    bomb = '<?xml version="1.0"?>\n<!DOCTYPE svg [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]>\n' + SVG_HEAD + "<text>&b;</text></svg>\n"
+    site = small_site(tmp_path, {"content/images/chart.svg": bomb})
+    run = build(site)
+    assert run.returncode == 1
+    assert "content/images/chart.svg:1: error: SVG has a DOCTYPE" in run.stderr
+
+
+def test_a_plain_drawing_is_published_as_it_is(tmp_path: Path) -> None:
+    drawing = SVG_HEAD + '<defs><linearGradient id="g"><stop offset="0"/></linearGradient></defs>\n' \
+        '<title>A chart</title><rect width="4" height="4" fill="url(#g)" style="fill: url(#g)"/><use href="#g"/>' \
+        '<animate attributeName="opacity" values="0;1" dur="1s"/></svg>\n'
+    site = small_site(tmp_path, {"content/images/chart.svg": drawing})
+    run = build(site)
+    assert run.returncode == 0, run.stderr
+    assert (site / "output/images/chart.svg").read_text(encoding="utf-8") == drawing

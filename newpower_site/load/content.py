@@ -26,6 +26,7 @@ from newpower_site.load.markdown import MarkdownRenderer
 from newpower_site.core.model import Article, Asset, Image, Item, Library, Newsletter, Page, Term, Voice, sort_newest_first
 from newpower_site.load.placeholders import item_placeholder_warnings, site_placeholder_warnings
 from newpower_site.load.schema import KIND_BY_FOLDER, Kind
+from newpower_site.load.svg import svg_problems
 from newpower_site.core.slugs import is_valid_slug, slugify
 from newpower_site.core.theme import static_files
 from newpower_site.core.urls import RESERVED_NAMES, Urls
@@ -180,7 +181,10 @@ def load_library(
         relative = file.source[len(CONTENT_ROOT) + 1 :]
         folder, _, name = relative.rpartition("/")
         if markdown_slug(name) is None:
-            assets.append(Asset(file.source, relative))
+            svg_refusals = _svg_refusals(file) if name.lower().endswith(".svg") else []
+            problems += svg_refusals
+            if not svg_refusals:
+                assets.append(Asset(file.source, relative))
             continue
         kind = KIND_BY_FOLDER.get(folder)
         if kind is None:
@@ -332,6 +336,16 @@ def _read_regular_file(path: Path) -> bytes:
     if len(data) > MAX_SOURCE_BYTES:
         raise _TooLarge(len(data))
     return data
+
+
+def _svg_refusals(file: SourceFile) -> list[Diagnostic]:
+    """An SVG under content/ is published on the site's origin: refused if it could run or load anything (load/svg.py)."""
+    try:
+        return svg_problems(_read_regular_file(file.path), file.source)
+    except OSError as exc:
+        return [error(file.source, 0, f"cannot read the file: {exc.strerror}")]
+    except _TooLarge as exc:
+        return [error(file.source, 0, f"the SVG is {exc.size / 2**20:.1f} MB, over the {MAX_SOURCE_BYTES // 2**20} MB a content file may hold")]
 
 
 def _image(values: dict[str, Any], key: str, alt_key: str) -> Image | None:
