@@ -41,6 +41,7 @@ _ANIMATION_ELEMENTS = frozenset({"set", "animate", "animatemotion", "animatetran
 _ANIMATION_VALUES = frozenset({"to", "from", "by", "values"})
 _EVENT_HANDLER = re.compile(r"on[a-z]", re.IGNORECASE)
 _OPEN_MARKUP = re.compile(r"<[A-Za-z!/?]")
+_STATE_CHANGING = re.compile(r"<\s*(script|style|textarea|title|xmp|iframe|noembed|noframes|noscript|plaintext|svg|math)", re.IGNORECASE)
 _LIST_SEPARATORS = re.compile(r"[\s,;]+")
 # CSS: comments go, escapes are decoded, then url(…) and @import "…" name URLs.
 _CSS_COMMENT = re.compile(r"/\*.*?(\*/|$)", re.DOTALL)
@@ -70,16 +71,23 @@ class _RecordingTokenizer(HTMLTokenizer):
 
     _TEXT_STATES = ("dataState", "rcdataState", "rawtextState", "scriptDataState", "plaintextState", "cdataSectionState")
 
-    def __init__(self, stream, parser=None, scan: _Scan | None = None, line_starts: list[int] | None = None, ends_closed: bool = False, **kwargs):
+    def __init__(self, stream, parser=None, scan: _Scan | None = None, ends_closed: bool = False, **kwargs):
         super().__init__(stream, parser=parser, **kwargs)
         self.scan = scan if scan is not None else _Scan()
-        self.line_starts = line_starts or [0]
         self.ends_closed = ends_closed  # the markup's last character is '>': markup read up to the end was closed
+        self._size, self._read = 0, False  # the markup's length; whether its chunk was read
         self.text_offset = 0  # where the text-state call that led to the current tag began: at its '<'
 
     def _offset(self) -> int:
-        line, column = self.stream.position()
-        return self.line_starts[min(line, len(self.line_starts)) - 1] + column
+        """The offset in the markup: the whole markup is one chunk (see _one_chunk), emptied once the end is read."""
+        stream = self.stream
+        self._read = self._read or stream.chunkSize > 0
+        return self._size if self._read and stream.chunkSize == 0 else stream.chunkOffset
+
+    def _one_chunk(self, size: int) -> None:
+        """Read the markup as one chunk, so the stream's offset in it is the offset in the markup."""
+        self.stream._defaultChunkSize = size + 1
+        self._size = size
 
     def __iter__(self):
         self.tokenQueue = deque()
@@ -110,9 +118,9 @@ class _RecordingTokenizer(HTMLTokenizer):
                 yield token
 
     def _at_end(self) -> bool:
-        char = self.stream.char()
-        self.stream.unget(char)
-        return char is None
+        stream = self.stream
+        self._read = self._read or stream.chunkSize > 0
+        return self._read and stream.chunkOffset >= stream.chunkSize
 
     def emitCurrentToken(self):
         token = self.currentToken
@@ -126,13 +134,14 @@ class _RecordingTokenizer(HTMLTokenizer):
 class _RecordingParser(html5lib.HTMLParser):
     """html5lib's parser with the recording tokenizer: tree construction drives the tokenizer's states."""
 
-    def __init__(self, scan: _Scan, line_starts: list[int], ends_closed: bool) -> None:
+    def __init__(self, scan: _Scan, ends_closed: bool) -> None:
         super().__init__(namespaceHTMLElements=False)
-        self._scan, self._line_starts, self._ends_closed = scan, line_starts, ends_closed
+        self._scan, self._ends_closed = scan, ends_closed
 
     def _parse(self, stream, innerHTML=False, container="div", scripting=False, **kwargs):
         self.innerHTMLMode, self.container, self.scripting = innerHTML, container, scripting
-        self.tokenizer = _RecordingTokenizer(stream, parser=self, scan=self._scan, line_starts=self._line_starts, ends_closed=self._ends_closed, **kwargs)
+        self.tokenizer = _RecordingTokenizer(stream, parser=self, scan=self._scan, ends_closed=self._ends_closed, **kwargs)
+        self.tokenizer._one_chunk(len(stream))
         self.reset()
         self.mainLoop()  # a str input never changes encoding, so html5lib's reparse cannot happen
 
@@ -144,11 +153,15 @@ def _line_starts(markup: str) -> list[int]:
 @lru_cache(maxsize=32)
 def _scan(markup: str, as_browser: bool) -> _Scan:
     """The start tags of `markup` as a browser's parser finds them in a <div> (scripting on), or all as markup."""
-    scan, line_starts = _Scan(), _line_starts(markup)
+    scan = _Scan()
+    if "<" not in markup:
+        return scan
     if as_browser:
-        _RecordingParser(scan, line_starts, markup.endswith(">")).parseFragment(markup, container="div", scripting=True)
+        _RecordingParser(scan, markup.endswith(">")).parseFragment(markup, container="div", scripting=True)
     else:
-        for _ in _RecordingTokenizer(markup, scan=scan, line_starts=line_starts, ends_closed=markup.endswith(">")):
+        tokenizer = _RecordingTokenizer(markup, scan=scan, ends_closed=markup.endswith(">"))
+        tokenizer._one_chunk(len(markup))
+        for _ in tokenizer:
             pass
     return scan
 
@@ -168,7 +181,9 @@ def html_problems(markup: str) -> list[Problem]:
     markup = _normalised(markup)
     line_starts = _line_starts(markup)
     found: dict[Problem, None] = {}
-    for as_browser in (True, False):
+    # Only these elements make the browser's tokenizer leave its data state; without them both readings are one.
+    readings = (True, False) if _STATE_CHANGING.search(markup) else (True,)
+    for as_browser in readings:
         for tag in _scan(markup, as_browser).tags:
             row = bisect.bisect_right(line_starts, tag.start)
             position = (row, tag.start - line_starts[row - 1])
