@@ -30,7 +30,8 @@ from newpower_site.core.urls import Urls
 from newpower_site.load.config import load_config
 from newpower_site.load.content import Selection, load_library
 from newpower_site.plan.outputs import plan_site
-from newpower_site.render.templates import make_environment, render_output
+from newpower_site.render.producers import render_output
+from newpower_site.render.templates import make_environment
 
 NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)
 FUZZ = settings(max_examples=60, deadline=None, derandomize=True, database=None, phases=(Phase.explicit, Phase.generate),
