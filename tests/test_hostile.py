@@ -250,7 +250,7 @@ def test_a_title_containing_end_title_and_script(tmp_path: Path) -> None:
     carrying = [s for s in root.xpath("//script") if "alert" in (s.text or "")]
     assert [s.get("type") for s in carrying] == ["application/ld+json"], "only as data, in the JSON-LD"
     assert json.loads(carrying[0].text)["headline"] == value
-    assert value.upper() in files["email/issue-1.txt"].decode("utf-8")
+    assert value.upper() in files["email/issue-1.txt"].decode("utf-8").replace("\u2060", "")  # a word joiner after '<' (Campaign Monitor's tags)
 
 
 @pytest.mark.parametrize("value", ["x\" onmouseover=\"alert(1)", "x' onfocus='alert(1)' autofocus='", "x` onclick=`alert(1)", 'x"/><svg onload=alert(1)>'])
