@@ -43,6 +43,9 @@ def _replace_front(path: Path, key: str, value: str) -> None:
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     site = copy_site("realistic", tmp_path_factory.mktemp("merge-tags"))
+    config = site / "site.yaml"  # the generic provider takes its tag from site.yaml
+    config.write_text(re.sub(r"(?m)^(\s+)provider: .*$", lambda m: m.group(0) + f'\n{m.group(1)}unsubscribe: "{{{{unsubscribe_url}}}}"',
+                             config.read_text(encoding="utf-8"), count=1), encoding="utf-8")
     _replace_front(site / VOICE, "quote", f"We said {TAGS} out loud.")
     _replace_front(site / ISSUE, "title", f"March {TAGS}")
     _replace_front(site / ISSUE, "preheader", f"Inside: {TAGS}"[:150])
