@@ -16,12 +16,14 @@ rebuilt: the cache can make a build faster, never different.
 from __future__ import annotations
 
 import copyreg
+import errno
 import hashlib
 import os
 import pickle
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from stat import S_ISREG
 from types import MappingProxyType
 from typing import Any
 
@@ -107,6 +109,8 @@ class FileHashes:
         """The content hash of `path`; raises OSError as reading it would."""
         key = os.fspath(path)
         stat = os.stat(path)
+        if not S_ISREG(stat.st_mode):  # a FIFO would block the read for ever; content reading skips it too
+            raise OSError(errno.EINVAL, "not a regular file", key)
         sig = signature(stat)
         entry = self.seen.get(key) or self.known.get(key)
         if entry is not None and entry[0] == sig:

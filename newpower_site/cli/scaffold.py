@@ -17,7 +17,7 @@ from pathlib import Path
 
 from newpower_site.load import placeholders
 from newpower_site.load.config import CONFIG_FILE, SiteConfig
-from newpower_site.load.content import read_item, walk_sources
+from newpower_site.load.content import markdown_slug, read_item, walk_sources
 from newpower_site.core.dates import MONTHS
 from newpower_site.core.model import Item, Newsletter
 from newpower_site.load.schema import KIND_BY_NAME, KINDS, Field, Kind
@@ -129,7 +129,7 @@ def _read_items(site_dir: Path, config: SiteConfig, folder: str) -> list[Item]:
     kind = next(k for k in KIND_BY_NAME.values() if k.folder == folder)
     items = []
     for file in files:
-        if file.source.endswith(".md"):
+        if markdown_slug(file.path.name) is not None:
             item, _ = read_item(file, kind, config)
             if item is not None:
                 items.append(item)

@@ -31,6 +31,9 @@ UNSUBSCRIBE_TAGS = {
 # Campaign Monitor marks the link itself with its own element.
 CAMPAIGN_MONITOR = "campaign-monitor"
 GENERIC_DEFAULT = "{{unsubscribe_url}}"
+# The footer link's href until the merge-tag neutralising is done (email/output.py). Content cannot write
+# it: every URL from content in the email is absolute, and `#…` alone is made absolute too.
+UNSUBSCRIBE_PLACEHOLDER = "#newpower-unsubscribe"
 
 # Formats every mail client shows; SVG and WebP are not among them (Outlook, Gmail).
 EMAIL_IMAGE_TYPES = (".png", ".jpg", ".jpeg", ".gif")
@@ -49,7 +52,11 @@ class Unsubscribe:
         """The footer's unsubscribe link, in the provider's own syntax."""
         if self.provider == CAMPAIGN_MONITOR:
             return Markup('<unsubscribe style="color: inherit; text-decoration: underline;">{}</unsubscribe>').format(text)
-        return Markup('<a href="{}" style="color: inherit; text-decoration: underline;">{}</a>').format(self.href, text)
+        return Markup('<a href="{}" style="color: inherit; text-decoration: underline;">{}</a>').format(UNSUBSCRIBE_PLACEHOLDER, text)
+
+    def write_tag(self, markup: str) -> str:
+        """`markup` with the footer's placeholder replaced by the provider's live tag, once merge tags from content are neutralised."""
+        return markup.replace(f'href="{UNSUBSCRIBE_PLACEHOLDER}"', f'href="{html.escape(self.href, quote=True)}"')
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,13 +15,14 @@ from email.utils import format_datetime, make_msgid
 from urllib.parse import urlsplit
 
 from newpower_site.email.issue import EmailIssue, header_text
+from newpower_site.email.mergetags import neutralise_text
 
 UNDISCLOSED = "undisclosed-recipients:;"
 
 
 def build_message(email: EmailIssue, html: str, text: str, to: str = UNDISCLOSED) -> EmailMessage:
     message = EmailMessage(policy=policy.SMTP)
-    message["Subject"] = header_text(email.subject)
+    message["Subject"] = header_text(neutralise_text(email.subject))  # providers fill in merge tags in the subject too
     message["From"] = email.sender
     message["To"] = to
     if email.issue.date is not None:

@@ -8,6 +8,7 @@ from typing import Any
 from newpower_site.core.layout import EMAIL_TEMPLATE
 from newpower_site.email.html import inline_css
 from newpower_site.email.issue import EmailIssue, build_email_issue
+from newpower_site.email.mergetags import neutralise_html
 from newpower_site.email.mime import render_eml
 from newpower_site.email.text import render_email_text
 from newpower_site.core.urls import Urls
@@ -23,7 +24,8 @@ def email_for(context: Mapping[str, Any], urls: Urls) -> EmailIssue:
 
 
 def email_html(email: EmailIssue, render: RenderTemplate) -> str:
-    return inline_css(render(EMAIL_TEMPLATE, {"email": email}))
+    """After inlining (which would decode character references), merge tags from content are neutralised; then the footer's own tag goes in."""
+    return email.unsubscribe.write_tag(neutralise_html(inline_css(render(EMAIL_TEMPLATE, {"email": email}))))
 
 
 def render_email_output(output: Any, urls: Urls, render: RenderTemplate) -> bytes:

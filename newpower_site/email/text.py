@@ -14,6 +14,7 @@ from html.parser import HTMLParser
 
 from newpower_site.core.dates import long_date
 from newpower_site.email.issue import CAMPAIGN_MONITOR, Card, EmailIssue
+from newpower_site.email.mergetags import neutralise_text
 
 WIDTH = 78
 RULE = "-" * WIDTH
@@ -40,9 +41,10 @@ def render_email_text(email: EmailIssue) -> str:
     if email.subscribe_url:
         lines += [*_wrap(f"Was this forwarded to you? Subscribe: {email.subscribe_url}"), ""]
     lines += _wrap(f"Past issues: {email.archive_url}")
-    lines += _wrap(f"Unsubscribe: {_unsubscribe_text(email)}")
-    lines += ["", *_wrap(email.postal_address), ""]
-    return "\n".join(line.rstrip() for line in lines)
+    unsubscribe = _wrap(f"Unsubscribe: {_unsubscribe_text(email)}")
+    footer = ["", *_wrap(email.postal_address), ""]
+    # Every line but the generator's own unsubscribe tag is neutralised: no text from content forms a live merge tag.
+    return "\n".join(line.rstrip() for line in [*map(neutralise_text, lines), *unsubscribe, *map(neutralise_text, footer)])
 
 
 def _card_lines(number: int, card: Card) -> list[str]:

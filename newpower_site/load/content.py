@@ -8,7 +8,9 @@ every link resolved against the published set.
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
@@ -24,6 +26,7 @@ from newpower_site.load.markdown import MarkdownRenderer
 from newpower_site.core.model import Article, Asset, Image, Item, Library, Newsletter, Page, Term, Voice, sort_newest_first
 from newpower_site.load.placeholders import item_placeholder_warnings, site_placeholder_warnings
 from newpower_site.load.schema import KIND_BY_FOLDER, Kind
+from newpower_site.load.svg import svg_problems
 from newpower_site.core.slugs import is_valid_slug, slugify
 from newpower_site.core.theme import static_files
 from newpower_site.core.urls import RESERVED_NAMES, Urls
@@ -51,26 +54,76 @@ class SourceFile:
     path: Path
 
 
+# Markdown file names as editors' tools save them; the slug is the name without it.
+MARKDOWN_SUFFIXES = (".md", ".markdown", ".mdown", ".mkd")
+# A content file larger than this is an error: no article needs it, and parsing it would take minutes and gigabytes.
+MAX_SOURCE_BYTES = 2 * 1024 * 1024
+# Characters a file name must not hold: they cannot be shown on one line of a report or in a URL safely.
+_UNSAFE_NAME_CHARACTERS = frozenset(map(chr, [*range(0x20), *range(0x7F, 0xA0), 0x2028, 0x2029]))
+
+
 def ignored_name(name: str) -> bool:
     return name.startswith(("_", "."))
 
 
+def markdown_slug(name: str) -> str | None:
+    """The slug of a Markdown file name ('a.markdown' -> 'a'), or None for any other file."""
+    for suffix in MARKDOWN_SUFFIXES:
+        if name.endswith(suffix) and len(name) > len(suffix):
+            return name[: -len(suffix)]
+    return None
+
+
+def shown_name(name: str) -> str:
+    """A file name as it can be printed on one line: control characters, line separators and undecodable bytes escaped."""
+    return "".join(ascii(ch)[1:-1] if ch in _UNSAFE_NAME_CHARACTERS or "\udc80" <= ch <= "\udcff" else ch for ch in name)
+
+
+def _unsafe_name(name: str) -> bool:
+    """Control characters, line breaks, U+2028/U+2029, or bytes that are not UTF-8 (os.walk's surrogate escapes)."""
+    return any(ch in _UNSAFE_NAME_CHARACTERS or "\ud800" <= ch <= "\udfff" for ch in name)
+
+
 def walk_sources(site_dir: Path, folder: str) -> tuple[list[SourceFile], list[Diagnostic]]:
-    """Every file under `folder`, sorted, skipping `_`/`.` names and links that leave the site."""
+    """Every regular file under `folder`, sorted, that a build reads.
+
+    Skipped, each with a warning or error naming it: `_`/`.` names (silently),
+    links that leave the site (the folder itself included: a `content/` that
+    links elsewhere would publish its whole target), anything not a regular
+    file (reading a FIFO waits for ever), names that cannot be printed or put
+    in a URL safely, and files directly in a kind's folder that are not
+    Markdown (they would be published raw). Two Markdown files with one slug
+    are an error naming both.
+    """
     root = site_dir / folder
     found: list[SourceFile] = []
     problems: list[Diagnostic] = []
     if not root.is_dir():
         return found, problems
     site_real = site_dir.resolve()
+    try:
+        root_real = root.resolve(strict=True)
+    except (OSError, RuntimeError):
+        return found, [warning(folder, 0, "symbolic link that loops back on itself: not followed")]
+    if not root_real.is_relative_to(site_real):
+        return found, [warning(folder, 0, "symbolic link to outside the site folder: not followed, nothing in it is read")]
+    slugs: dict[str, str] = {}  # folder/slug -> the first source with it
     for current, dirs, files in os.walk(root, followlinks=False):
-        dirs[:] = sorted(d for d in dirs if not ignored_name(d))
         here = Path(current)
+        for name in [d for d in dirs if _unsafe_name(d) and not ignored_name(d)]:
+            problems.append(error(f"{here.relative_to(site_dir).as_posix()}/{shown_name(name)}", 0,
+                                  "folder name holds a control character, a line break or bytes that are not UTF-8: rename it"))
+        dirs[:] = sorted(d for d in dirs if not ignored_name(d) and not _unsafe_name(d))
         for name in sorted(files) + [d for d in dirs if (here / d).is_symlink()]:
             path = here / name
-            source = path.relative_to(site_dir).as_posix()
             if ignored_name(name):
                 continue
+            if _unsafe_name(name):
+                shown = f"{here.relative_to(site_dir).as_posix()}/{shown_name(name)}"
+                problems.append(error(shown, 0, "file name holds a control character, a line break or bytes that are not UTF-8: "
+                                      "it cannot be shown or published safely; rename it"))
+                continue
+            source = path.relative_to(site_dir).as_posix()
             if path.is_symlink():
                 try:
                     real = path.resolve()
@@ -82,6 +135,25 @@ def walk_sources(site_dir: Path, folder: str) -> tuple[list[SourceFile], list[Di
                     continue
                 if path.is_dir():
                     continue  # linked folders inside the site are reached by their real path
+            try:
+                mode = path.stat().st_mode
+            except OSError as exc:
+                problems.append(warning(source, 0, f"cannot read: {exc.strerror}"))
+                continue
+            if not stat.S_ISREG(mode):
+                problems.append(warning(source, 0, "not a regular file (a FIFO, socket or device): not read"))
+                continue
+            parent = source.rpartition("/")[0]
+            slug = markdown_slug(name)
+            if slug is None and parent.removeprefix(CONTENT_ROOT + "/") in KIND_BY_FOLDER:
+                problems.append(warning(source, 0, f"not read: only Markdown ({', '.join(MARKDOWN_SUFFIXES)}) is read in {parent}/, "
+                                        "and this file is not published"))
+                continue
+            if slug is not None:
+                first = slugs.setdefault(f"{parent}/{slug}", source)
+                if first != source:
+                    problems.append(error(source, 0, f"{source} and {first} have the same slug {slug!r}: keep one of them"))
+                    continue
             found.append(SourceFile(source, path))
     return found, problems
 
@@ -108,8 +180,11 @@ def load_library(
     for file in files:
         relative = file.source[len(CONTENT_ROOT) + 1 :]
         folder, _, name = relative.rpartition("/")
-        if not name.endswith(".md"):
-            assets.append(Asset(file.source, relative))
+        if markdown_slug(name) is None:
+            svg_refusals = _svg_refusals(file) if name.lower().endswith(".svg") else []
+            problems += svg_refusals
+            if not svg_refusals:
+                assets.append(Asset(file.source, relative))
             continue
         kind = KIND_BY_FOLDER.get(folder)
         if kind is None:
@@ -185,16 +260,19 @@ def theme_static_names(site_dir: Path) -> list[str]:
 
 def read_item(file: SourceFile, kind: Kind, config: SiteConfig) -> tuple[Item | None, list[Diagnostic]]:
     try:
-        raw = file.path.read_bytes()
+        raw = _read_regular_file(file.path)
     except OSError as exc:
         return None, [error(file.source, 0, f"cannot read the file: {exc.strerror}")]
+    except _TooLarge as exc:
+        return None, [error(file.source, 0, f"the file is {exc.size / 2**20:.1f} MB, over the {MAX_SOURCE_BYTES // 2**20} MB a content file "
+                            "may hold: split it, or move large data out of the Markdown")]
     text, problems = decode_source(raw, file.source)
     if text is None:
         return None, problems
     split, problems = split_front_matter(text, file.source)
     if split is None:
         return None, problems
-    slug = file.path.name[: -len(".md")]
+    slug = markdown_slug(file.path.name) or file.path.stem
     if not is_valid_slug(slug):
         problems.append(error(file.source, 1, f"file name {slug!r} is not a valid slug: use lower-case a-z, 0-9 and hyphens, e.g. {slugify(slug)}.md"))
     values, field_problems = check_fields(split.front_matter, kind, file.source, config.field_context())
@@ -237,6 +315,41 @@ def read_item(file: SourceFile, kind: Kind, config: SiteConfig) -> tuple[Item | 
         line = split.front_matter.line_of("updated")
         return None, [error(file.source, line, "'updated' is earlier than 'date'")]
     return item, []
+
+
+class _TooLarge(Exception):
+    def __init__(self, size: int) -> None:
+        self.size = size
+
+
+def _read_regular_file(path: Path) -> bytes:
+    """The bytes of `path` if it is a regular file of at most MAX_SOURCE_BYTES.
+
+    Opened without blocking and checked on the open descriptor, so a file
+    swapped for a FIFO after the walk cannot hang the build, and a file that
+    grows while read is cut at the bound rather than read without end.
+    """
+    descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    with os.fdopen(descriptor, "rb") as handle:
+        info = os.fstat(handle.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise OSError(errno.EINVAL, "not a regular file")
+        if info.st_size > MAX_SOURCE_BYTES:
+            raise _TooLarge(info.st_size)
+        data = handle.read(MAX_SOURCE_BYTES + 1)
+    if len(data) > MAX_SOURCE_BYTES:
+        raise _TooLarge(len(data))
+    return data
+
+
+def _svg_refusals(file: SourceFile) -> list[Diagnostic]:
+    """An SVG under content/ is published on the site's origin: refused if it could run or load anything (load/svg.py)."""
+    try:
+        return svg_problems(_read_regular_file(file.path), file.source)
+    except OSError as exc:
+        return [error(file.source, 0, f"cannot read the file: {exc.strerror}")]
+    except _TooLarge as exc:
+        return [error(file.source, 0, f"the SVG is {exc.size / 2**20:.1f} MB, over the {MAX_SOURCE_BYTES // 2**20} MB a content file may hold")]
 
 
 def _image(values: dict[str, Any], key: str, alt_key: str) -> Image | None:
@@ -288,7 +401,7 @@ def _assemble(items: list[Item], assets: tuple[Asset, ...], existing: set[str], 
             if target is None and f"content/{ref}.md" in failed:
                 problems.append(error(issue.source, line, f"featured item {ref!r} has errors (see above) (content/{ref}.md)", follows=True))
             elif target is None:
-                state = "is a draft or dated in the future" if f"content/{ref}.md" in existing else "does not exist"
+                state = "is a draft or dated in the future" if any(f"content/{ref}{suffix}" in existing for suffix in MARKDOWN_SUFFIXES) else "does not exist"
                 problems.append(error(issue.source, line, f"featured item {ref!r} {state} (content/{ref}.md)"))
             else:
                 featured.append(target)

@@ -27,6 +27,7 @@ from newpower_site.load.yamlsafe import LocatedMapping
 
 _LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 _REF = re.compile(r"^(articles|voices)/([^/]+)$")
+_URL_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):")  # as a browser finds a scheme
 
 
 @dataclass(frozen=True, slots=True)
@@ -258,6 +259,10 @@ def _check_email(raw: Any, name: str, mapping: LocatedMapping) -> tuple[Any, Mes
             "'{{unsubscribe_url}}') or URL, or name the tool as provider (" + ", ".join(p for p in EMAIL_PROVIDERS if p != "generic") + ")",
             nested_key=where,
         ))
+    unsubscribe = raw.get("unsubscribe")
+    problem = _unsubscribe_problem(unsubscribe) if isinstance(unsubscribe, str) and unsubscribe.strip() else None
+    if problem:
+        messages.append(_Problem(f"{name}.unsubscribe {problem}", nested_key="unsubscribe"))
     sender = raw.get("from")
     if isinstance(sender, str) and sender.strip() and not _one_address(sender):
         messages.append(_Problem(f"{name}.from must be one email address, such as 'The New Power Project <news@example.org>'", nested_key="from"))
@@ -374,6 +379,31 @@ def _check_subscribe(raw: Any, name: str, mapping: LocatedMapping) -> tuple[Any,
     if messages:
         return None, _at_nested(messages, name, mapping)
     return settings, []
+
+def _unsubscribe_problem(text: str) -> str | None:
+    """Why `text` cannot be the footer's unsubscribe link and List-Unsubscribe header, or None.
+
+    It lands in an href and in a header, so it must be one line; it is either
+    an absolute http(s) or mailto: URL, or the mailing tool's own merge tag,
+    which has no scheme. Read as a browser reads a URL (white space and
+    controls ignored), so ` java script:` is a scheme too.
+    """
+    text = text.strip()
+    if any(not ch.isprintable() for ch in text):
+        return "must be one line of text (no line break or control character): it becomes a link and a mail header"
+    if "<" in text.replace("<%", "") or ">" in text.replace("%>", ""):  # SendGrid's tags are <%…%>
+        return "must not hold < or >: it becomes the List-Unsubscribe header, <…>"
+    cleaned = "".join(ch for ch in text if not ch.isspace())
+    scheme = _URL_SCHEME.match(cleaned)
+    if scheme is None:
+        return None  # the mailing tool's merge tag, e.g. {{unsubscribe_url}}
+    parts = urlsplit(text)
+    if parts.scheme in ("http", "https") and parts.netloc and not any(ch.isspace() for ch in text):
+        return None
+    if parts.scheme == "mailto" and len(text) > len("mailto:") and not any(ch.isspace() for ch in text):
+        return None
+    return (f"must be an absolute http(s) or mailto: URL or your mailing tool's merge tag, such as {{{{unsubscribe_url}}}}, "
+            f"not a {scheme.group(1).lower()}: URL")
 
 
 def _one_address(text: str) -> bool:

@@ -1,68 +1,259 @@
-"""What a browser will find in a piece of HTML: unsafe URLs and <img> without alt.
+"""What a browser will find in a piece of HTML: code it would run, and <img> without alt.
 
-Trusted raw HTML is kept as written, so it is checked, with the same
-tokenizer rules a browser uses (Python's html.parser), rather than rewritten.
+Trusted raw HTML is kept as written, so it is checked rather than rewritten,
+and checked as a browser reads it: html5lib implements the WHATWG parsing
+algorithm, tree construction included, so `<!-->`, `--!>`, `<noscript>`,
+raw-text elements and `<svg>` end where a browser ends them. A hand-written
+scanner (Python's html.parser) disagreed with browsers on comments, which let
+markup it thought hidden run.
+
+Every start tag the tokenizer produces is checked, including those the tree
+then drops or merges (a second `<body onload=…>` adds its handler to the
+page's body), because attributes only ever come from start tags. A second
+pass tokenizes the same markup with every element read as markup (as inside
+`<svg>`), so a raw-text element can never hide a tag from the check.
 """
 
 from __future__ import annotations
 
+import bisect
 import re
+from collections import deque
 from collections.abc import Iterator
-from html.parser import HTMLParser
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import html5lib
+from html5lib._tokenizer import HTMLTokenizer  # the parser's own tokenizer, subclassed to keep source positions
+from html5lib.constants import tokenTypes
 
 from newpower_site.load.links import unsafe_scheme
 
-# Attributes a browser follows or loads as a URL, checked in trusted raw HTML.
-_HTML_URL_ATTRIBUTES = frozenset({"href", "src", "action", "formaction", "poster", "xlink:href", "data"})
-# Elements whose content a browser reads as text, not markup (in HTML; inside <svg> or <math> it does not).
-_RAW_TEXT_ELEMENTS = ("script", "style", "textarea", "title", "xmp", "iframe", "noembed", "noframes", "noscript", "plaintext")
+# Attributes a browser follows, loads or submits to as a URL (HTML, SVG and MathML; `xlink:href` by its local name).
+_URL_ATTRIBUTES = frozenset({
+    "href", "src", "action", "formaction", "poster", "data", "cite", "background", "codebase", "classid",
+    "longdesc", "lowsrc", "dynsrc", "manifest", "icon", "profile", "usemap", "itemtype",
+})
+# Attributes holding several URLs separated by white space or commas.
+_URL_LIST_ATTRIBUTES = frozenset({"srcset", "imagesrcset", "ping", "archive"})
+# SVG animation elements: `to`, `from`, `by` and `values` set another attribute, an `href` included.
+_ANIMATION_ELEMENTS = frozenset({"set", "animate", "animatemotion", "animatetransform", "animatecolor"})
+_ANIMATION_VALUES = frozenset({"to", "from", "by", "values"})
+_EVENT_HANDLER = re.compile(r"on[a-z]", re.IGNORECASE)
 _OPEN_MARKUP = re.compile(r"<[A-Za-z!/?]")
-class _TagScanner(HTMLParser):
-    """Collects start tags as a browser's tokenizer finds them, with their positions."""
+_STATE_CHANGING = re.compile(r"<\s*(script|style|textarea|title|xmp|iframe|noembed|noframes|noscript|plaintext|svg|math)", re.IGNORECASE)
+_LIST_SEPARATORS = re.compile(r"[\s,;]+")
+# CSS: comments go, escapes are decoded, then url(…) and @import "…" name URLs.
+_CSS_COMMENT = re.compile(r"/\*.*?(\*/|$)", re.DOTALL)
+_CSS_ESCAPE = re.compile(r"\\([0-9A-Fa-f]{1,6})\s?|\\(.)", re.DOTALL)
+_CSS_URL = re.compile(r"""url\(\s*(["']?)(.*?)\1\s*\)|@import\s*(["'])(.*?)\3""", re.IGNORECASE | re.DOTALL)
 
-    def __init__(self, raw_text_elements: tuple[str, ...]) -> None:
-        super().__init__(convert_charrefs=True)
-        self.CDATA_CONTENT_ELEMENTS = raw_text_elements
-        self.tags: list[tuple[tuple[int, int], str, str, list[tuple[str, str | None]]]] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.tags.append((self.getpos(), self.get_starttag_text() or "", tag, attrs))
-
-    def parse_marked_section(self, i: int, report: int = 1) -> int:
-        """`<![` is a bogus comment up to the next `>` in HTML; Python 3.11 raises on `<![A`."""
-        return self.parse_bogus_comment(i, report=0)
+Problem = tuple[tuple[int, int], str, str]  # (line and column, start tag as written, message)
 
 
-def _scan_tags(markup: str, raw_text_elements: tuple[str, ...]) -> _TagScanner:
-    """Tokenize `markup`; what is left in `rawdata` is markup still open at its end."""
-    scanner = _TagScanner(raw_text_elements)
-    scanner.feed(markup)
-    return scanner
+@dataclass(slots=True)
+class _StartTag:
+    start: int  # offset of its '<' in the markup
+    end: int  # offset just after its '>'
+    name: str
+    attributes: list[tuple[str, str]]  # as written, duplicates kept, character references decoded
+    css: str = ""  # the text of a <style> element, for <style> itself
 
 
-def html_problems(markup: str) -> list[tuple[tuple[int, int], str, str]]:
-    """(line and column, start tag, message) for each unsafe URL or <img> without alt in `markup`.
+@dataclass(slots=True)
+class _Scan:
+    tags: list[_StartTag] = field(default_factory=list)
+    open_from: int | None = None  # offset of markup still open when the input ended
 
-    URLs are looked for twice: with <script>, <title> and the like read as
-    text (as in HTML) and as markup (as inside <svg>), so neither can hide one.
+
+class _RecordingTokenizer(HTMLTokenizer):
+    """html5lib's tokenizer, noting each start tag with its source span and raw attributes."""
+
+    _TEXT_STATES = ("dataState", "rcdataState", "rawtextState", "scriptDataState", "plaintextState", "cdataSectionState")
+
+    def __init__(self, stream, parser=None, scan: _Scan | None = None, ends_closed: bool = False, **kwargs):
+        super().__init__(stream, parser=parser, **kwargs)
+        self.scan = scan if scan is not None else _Scan()
+        self.ends_closed = ends_closed  # the markup's last character is '>': markup read up to the end was closed
+        self._size, self._read = 0, False  # the markup's length; whether its chunk was read
+        self.text_offset = 0  # where the text-state call that led to the current tag began: at its '<'
+
+    def _offset(self) -> int:
+        """The offset in the markup: the whole markup is one chunk (see _one_chunk), emptied once the end is read."""
+        stream = self.stream
+        self._read = self._read or stream.chunkSize > 0
+        return self._size if self._read and stream.chunkSize == 0 else stream.chunkOffset
+
+    def _one_chunk(self, size: int) -> None:
+        """Read the markup as one chunk, so the stream's offset in it is the offset in the markup."""
+        self.stream._defaultChunkSize = size + 1
+        self._size = size
+
+    def __iter__(self):
+        self.tokenQueue = deque()
+        text_states = {getattr(self, name).__func__ for name in self._TEXT_STATES}
+        style: _StartTag | None = None
+        while True:
+            state = self.state
+            in_text = getattr(state, "__func__", None) in text_states
+            if in_text:
+                self.text_offset = self._offset()
+            elif self.scan.open_from is None and self._at_end():
+                self.scan.open_from = self.text_offset  # the input ended inside a tag, comment or doctype
+            if not state():
+                break
+            if not in_text and self.scan.open_from is None and self._at_end() and not self.ends_closed:
+                self.scan.open_from = self.text_offset  # a bogus comment or value read up to the end in one go
+            while self.stream.errors:
+                yield {"type": tokenTypes["ParseError"], "data": self.stream.errors.pop(0)}
+            while self.tokenQueue:
+                token = self.tokenQueue.popleft()
+                kind = token["type"]
+                if style is not None and kind in (tokenTypes["Characters"], tokenTypes["SpaceCharacters"]):
+                    style.css += token["data"]
+                elif kind == tokenTypes["StartTag"] and token["name"] == "style" and self.parser is not None:
+                    style = self.scan.tags[-1]
+                elif kind == tokenTypes["EndTag"] and token["name"] == "style":
+                    style = None
+                yield token
+
+    def _at_end(self) -> bool:
+        stream = self.stream
+        self._read = self._read or stream.chunkSize > 0
+        return self._read and stream.chunkOffset >= stream.chunkSize
+
+    def emitCurrentToken(self):
+        token = self.currentToken
+        if token["type"] == tokenTypes["StartTag"]:
+            name = token["name"].lower()
+            attributes = [(attribute.lower(), value) for attribute, value in token["data"]]
+            self.scan.tags.append(_StartTag(self.text_offset, self._offset(), name, attributes))
+        super().emitCurrentToken()
+
+
+class _RecordingParser(html5lib.HTMLParser):
+    """html5lib's parser with the recording tokenizer: tree construction drives the tokenizer's states."""
+
+    def __init__(self, scan: _Scan, ends_closed: bool) -> None:
+        super().__init__(namespaceHTMLElements=False)
+        self._scan, self._ends_closed = scan, ends_closed
+
+    def _parse(self, stream, innerHTML=False, container="div", scripting=False, **kwargs):
+        self.innerHTMLMode, self.container, self.scripting = innerHTML, container, scripting
+        self.tokenizer = _RecordingTokenizer(stream, parser=self, scan=self._scan, ends_closed=self._ends_closed, **kwargs)
+        self.tokenizer._one_chunk(len(stream))
+        self.reset()
+        self.mainLoop()  # a str input never changes encoding, so html5lib's reparse cannot happen
+
+
+def _line_starts(markup: str) -> list[int]:
+    return [0] + [match.end() for match in re.finditer("\n", markup)]
+
+
+@lru_cache(maxsize=32)
+def _scan(markup: str, as_browser: bool) -> _Scan:
+    """The start tags of `markup` as a browser's parser finds them in a <div> (scripting on), or all as markup."""
+    scan = _Scan()
+    if "<" not in markup:
+        return scan
+    if as_browser:
+        _RecordingParser(scan, markup.endswith(">")).parseFragment(markup, container="div", scripting=True)
+    else:
+        tokenizer = _RecordingTokenizer(markup, scan=scan, ends_closed=markup.endswith(">"))
+        tokenizer._one_chunk(len(markup))
+        for _ in tokenizer:
+            pass
+    return scan
+
+
+def _normalised(markup: str) -> str:
+    """Line breaks as the browser's input stream reads them, so offsets and lines agree."""
+    return markup.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def html_problems(markup: str) -> list[Problem]:
+    """(line and column, start tag, message) for each thing in `markup` that could run code, and each <img> without alt.
+
+    Tags are looked for twice: with <script>, <title>, <noscript> and the like
+    read as the browser reads them, and all read as markup (as inside <svg>),
+    so neither reading can hide one.
     """
-    found = dict.fromkeys(_tag_problems(_scan_tags(markup, _RAW_TEXT_ELEMENTS), check_alt=True))
-    found.update(dict.fromkeys(_tag_problems(_scan_tags(markup, ()), check_alt=False)))
+    markup = _normalised(markup)
+    line_starts = _line_starts(markup)
+    found: dict[Problem, None] = {}
+    # Only these elements make the browser's tokenizer leave its data state; without them both readings are one.
+    readings = (True, False) if _STATE_CHANGING.search(markup) else (True,)
+    for as_browser in readings:
+        for tag in _scan(markup, as_browser).tags:
+            row = bisect.bisect_right(line_starts, tag.start)
+            position = (row, tag.start - line_starts[row - 1])
+            text = markup[tag.start:tag.end]
+            for message in _tag_problems(tag, check_alt=as_browser):
+                found.setdefault((position, text, message))
     return list(found)
 
 
-def _tag_problems(scanner: _TagScanner, check_alt: bool) -> Iterator[tuple[tuple[int, int], str, str]]:
-    """Every URL attribute is checked, not only the first of a name: the parser keeps duplicates."""
-    for position, text, name, attrs in scanner.tags:
-        for attribute, value in attrs:
-            scheme = unsafe_scheme(value or "") if attribute in _HTML_URL_ATTRIBUTES else None
-            if scheme:
-                yield position, text, f"raw HTML uses a {scheme}: URL, which is never allowed"
-        if check_alt and name == "img" and not any(attribute == "alt" for attribute, _ in attrs):
-            yield position, text, 'raw HTML <img> needs an alt attribute (alt="" only for decoration)'
+def _tag_problems(tag: _StartTag, check_alt: bool) -> Iterator[str]:
+    """Every attribute is checked, not only the first of a name: a check must not depend on which one wins."""
+    if tag.name == "script":
+        yield "raw HTML has a <script> element, which is never allowed (it would run on the site's own origin)"
+    if tag.name == "base":
+        yield "raw HTML has a <base> element, which is never allowed (it changes where every link and script of the page points)"
+    for attribute, value in tag.attributes:
+        local = attribute.rpartition(":")[2]
+        if _EVENT_HANDLER.match(attribute):
+            yield f"raw HTML has an event handler attribute {attribute}=, which is never allowed"
+        elif local in _URL_ATTRIBUTES:
+            yield from _url_problems(tag.name, attribute, [value])
+        elif local in _URL_LIST_ATTRIBUTES:
+            yield from _url_problems(tag.name, attribute, _LIST_SEPARATORS.split(value))
+        elif attribute == "style":
+            yield from _url_problems(tag.name, attribute, _css_urls(value))
+        elif attribute == "srcdoc":
+            yield from (message for _, _, message in html_problems(value))
+        elif tag.name == "param" and attribute == "value":
+            yield from _url_problems(tag.name, attribute, [value])
+        elif tag.name in _ANIMATION_ELEMENTS and attribute in _ANIMATION_VALUES:
+            yield from _url_problems(tag.name, attribute, value.split(";"))
+        elif tag.name in _ANIMATION_ELEMENTS and attribute == "attributename" and _EVENT_HANDLER.match(value.strip()):
+            yield f"raw HTML animates the event handler attribute {value.strip()}=, which is never allowed"
+        elif tag.name == "meta" and attribute == "http-equiv" and value.strip().lower() == "refresh":
+            yield "raw HTML has <meta http-equiv=refresh>, which is never allowed (it sends the reader elsewhere)"
+    if tag.css:
+        yield from _url_problems(tag.name, "style", _css_urls(tag.css))
+    if check_alt and tag.name == "img" and not any(attribute == "alt" for attribute, _ in tag.attributes):
+        yield 'raw HTML <img> needs an alt attribute (alt="" only for decoration)'
+
+
+def _url_problems(element: str, attribute: str, urls: list[str]) -> Iterator[str]:
+    for url in urls:
+        scheme = unsafe_scheme(url)
+        if scheme == "data" and element == "img" and attribute in ("src", "srcset") and _is_data_image(url):
+            continue  # an image shown by <img> runs nothing
+        if scheme:
+            yield f"raw HTML uses a {scheme}: URL, which is never allowed"
+
+
+def _is_data_image(url: str) -> bool:
+    return "".join(url.split()).lower().startswith("data:image/")
+
+
+def _css_urls(css: str) -> list[str]:
+    """The URLs in CSS (url(…) and @import), after comments and escapes, as the browser's CSS parser reads them."""
+    css = _CSS_ESCAPE.sub(_css_unescape, _CSS_COMMENT.sub(" ", css))
+    return [match.group(2) if match.group(2) is not None else match.group(4) for match in _CSS_URL.finditer(css)]
+
+
+def _css_unescape(match: re.Match[str]) -> str:
+    if match.group(1):
+        code = int(match.group(1), 16)
+        return chr(code) if 0 < code <= 0x10FFFF and not 0xD800 <= code <= 0xDFFF else "\ufffd"
+    return "" if match.group(2) == "\n" else match.group(2)
 
 
 def markup_left_open(markup: str) -> str:
     """The markup still open at the end of `markup` (an unclosed tag, quote or comment), or ''."""
-    rest = _scan_tags(markup, _RAW_TEXT_ELEMENTS).rawdata
+    markup = _normalised(markup)
+    open_from = _scan(markup, True).open_from
+    rest = markup[open_from:] if open_from is not None else ""
     return rest if _OPEN_MARKUP.match(rest) else ""
