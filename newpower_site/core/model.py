@@ -78,6 +78,8 @@ class Item:
     body_line: int = 1  # file line where the body starts
     topics: tuple[Term, ...] = ()
     key_lines: Mapping[str, int] = field(default_factory=dict)  # front matter key -> file line
+    aliases: tuple[str, ...] = ()  # old URL paths, each published as a redirect to the item
+    alias_lines: tuple[int, ...] = ()  # file line of each alias
 
     @property
     def html(self) -> str:

@@ -22,6 +22,50 @@ RESERVED_NAMES = frozenset(
 )
 
 
+# Output folders and files the build itself makes, which an alias may not take:
+# the search index is written after planning, so a clash there would go unseen.
+GENERATED_FOLDERS = frozenset({"static", "pagefind", "email"})
+GENERATED_FILES = frozenset(
+    {"index.html", "404.html", "feed.xml", "atom.xml", "sitemap.xml", "robots.txt",
+     "articles/index.html", "voices/index.html", "newsletter/index.html", "topics/index.html", "search/index.html"}
+)
+_ALIAS_FILE_EXTENSIONS = (".html", ".htm")
+
+
+def alias_problem(path: str) -> str | None:
+    """Why `path` cannot be an alias (an old URL path of an item), or None when it can.
+
+    An alias is a path on this site, as a reader's old bookmark has it after
+    the host: `/blog/2019/05/old-name/`. It becomes a file in the output
+    folder, so nothing may lead out of it or into what the build makes.
+    """
+    if not path.startswith("/") or path.startswith("//"):
+        return "must be a path on this site starting with one /, such as /blog/2019/05/old-name/"
+    if any(ch.isspace() or not ch.isprintable() for ch in path) or "\\" in path:
+        return "must not contain spaces, control characters or backslashes"
+    if "?" in path or "#" in path:
+        return "must not have a ?query or #fragment: a static page answers a path only"
+    segments = path.strip("/").split("/")
+    if ":" in segments[0]:
+        return "must be a path, not a URL with a scheme"
+    if any(segment in ("", ".", "..") for segment in segments if path != "/"):
+        return "must not contain '.', '..' or an empty segment"
+    output = alias_output(path)
+    if output in GENERATED_FILES or path.strip("/") in GENERATED_FILES or output.split("/", 1)[0] in GENERATED_FOLDERS:
+        return f"is a page the site itself makes ({output}); choose the path the old site used"
+    return None
+
+
+def alias_output(path: str) -> str:
+    """Where the redirect page of alias `path` is written: `/a/b/` and `/a/b` -> `a/b/index.html`; `/a/b.html` as is."""
+    inner = path.strip("/")
+    if not inner:
+        return "index.html"
+    if not path.endswith("/") and inner.lower().endswith(_ALIAS_FILE_EXTENSIONS):
+        return inner
+    return f"{inner}/index.html"
+
+
 class Urls:
     def __init__(self, base_url: str):
         parts = urlsplit(base_url.rstrip("/"))
@@ -50,6 +94,10 @@ class Urls:
     @staticmethod
     def movement_output(key: str, page: int = 1) -> str:
         return Urls.listing_output(f"voices/movement/{key}", page)
+
+    @staticmethod
+    def alias_output(path: str) -> str:
+        return alias_output(path)
 
     @staticmethod
     def search_output() -> str:
