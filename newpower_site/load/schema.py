@@ -104,6 +104,7 @@ NEWSLETTER = Kind(
         Field("preheader", "text", required=True, max_length=150, help="the inbox preview line, at most 150 characters"),
         Field("number", "int", help="issue number"),
         Field("featured", "refs", help="articles/SLUG or voices/SLUG, in order"),
+        Field("web_only", "bool", default=False, help="true for an archived issue sent by another tool: published on the web only"),
         _DRAFT,
         _ALIASES,
     ),
