@@ -19,9 +19,10 @@ undone first, as WordPress itself would show them.
 from __future__ import annotations
 
 import re
+import warnings
 
-from bs4 import BeautifulSoup
-from markdownify import ATX, MarkdownConverter
+from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning
+from markdownify import ATX, BACKSLASH, MarkdownConverter
 
 EMBED_TAGS = ("iframe", "video", "audio", "object", "embed")
 _BLOCK_START = re.compile(
@@ -36,7 +37,7 @@ _LANGUAGE = re.compile(r"(?:^|\s)(?:language|lang|brush:?)-?\s*([A-Za-z0-9_+#-]+
 
 class _Converter(MarkdownConverter):
     def convert_pre(self, el, text, parent_tags):
-        code = el.get_text()
+        code = code_text(el)
         lines = code.split("\n")
         while lines and not lines[0].strip():
             lines.pop(0)
@@ -49,6 +50,14 @@ class _Converter(MarkdownConverter):
         fence = "`" * max(3, longest + 1)
         return f"\n\n{fence}{_language(el)}\n{body}\n{fence}\n\n"
 
+    def convert_table(self, el, text, parent_tags):
+        """Pygments' line-numbered code is a table of two cells: the code cell is the code."""
+        if "highlighttable" in (el.get("class") or ()):
+            code = el.select_one("td.code pre")
+            if code is not None:
+                return self.convert_pre(code, "", parent_tags)
+        return super().convert_table(el, text, parent_tags)
+
     def _raw(self, el, text, parent_tags):
         return f"\n\n{el}\n\n"
 
@@ -56,6 +65,16 @@ class _Converter(MarkdownConverter):
 
     def convert_script(self, el, text, parent_tags):
         return ""
+
+
+def code_text(el) -> str:
+    """The text a `<pre>` shows: `<br>` as line breaks, line numbers (Pygments' `linenos` spans) left out."""
+    copy = BeautifulSoup(str(el), "html.parser")
+    for number in copy.select(".linenos, .lineno, .linenodiv"):
+        number.decompose()
+    for br in copy.find_all("br"):
+        br.replace_with("\n")
+    return copy.get_text()
 
 
 def _language(el) -> str:
@@ -71,7 +90,7 @@ def _language(el) -> str:
 
 def html_to_markdown(html: str) -> str:
     """Convert an HTML fragment; the Markdown ends with one newline."""
-    converter = _Converter(heading_style=ATX, bullets="-", table_infer_header=True, escape_misc=False)
+    converter = _Converter(heading_style=ATX, bullets="-", newline_style=BACKSLASH, table_infer_header=True, escape_misc=False)
     text = converter.convert_soup(BeautifulSoup(html, "html.parser"))
     text = re.sub(r"\n{3,}", "\n\n", text).strip()
     return text + "\n" if text else ""
@@ -123,3 +142,13 @@ def _caption(match: re.Match[str]) -> str:
         link.append(image)
         image = link
     return f"\n\n<p>{image}</p>\n\n" + (f"<p>{caption}</p>\n\n" if caption else "")
+
+
+def plain_text(text: str) -> str:
+    """A summary as plain text on one line: tags and Markdown emphasis marks dropped."""
+    with warnings.catch_warnings():  # a summary that looks like a file name or URL is still a summary
+        warnings.simplefilter("ignore", MarkupResemblesLocatorWarning)
+        words = BeautifulSoup(text, "html.parser").get_text(" ")
+    words = re.sub(r"(\*\*|__|`)(.+?)\1", r"\2", words)
+    words = re.sub(r"(?<![\w*])\*(\S(?:.*?\S)?)\*(?![\w*])", r"\1", words)
+    return re.sub(r"\s+", " ", words).strip()

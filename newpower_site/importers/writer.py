@@ -13,18 +13,16 @@ import hashlib
 import json
 import posixpath
 import re
-import warnings
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 from urllib.parse import unquote, urlsplit
 
-from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning
-
 from newpower_site.core.layout import CONFIG_FILE, CONTENT_ROOT
 from newpower_site.core.slugs import slugify
 from newpower_site.core.urls import SECTION_OF_KIND, alias_problem
+from newpower_site.importers.htmlmd import plain_text
 from newpower_site.importers.model import Archive, ImportedItem, Skip, url_path
 from newpower_site.load.yamlsafe import load_mapping
 
@@ -285,16 +283,6 @@ def yaml_text(value: str) -> str:
 
 def _yaml_list(values) -> str:
     return "[" + ", ".join(yaml_text(v) for v in values) + "]"
-
-
-def plain_text(text: str) -> str:
-    """A summary as plain text on one line: tags and Markdown emphasis marks dropped."""
-    with warnings.catch_warnings():  # a summary that looks like a file name or URL is still a summary
-        warnings.simplefilter("ignore", MarkupResemblesLocatorWarning)
-        words = BeautifulSoup(text, "html.parser").get_text(" ")
-    words = re.sub(r"(\*\*|__|`)(.+?)\1", r"\2", words)
-    words = re.sub(r"(?<![\w*])\*(\S(?:.*?\S)?)\*(?![\w*])", r"\1", words)
-    return re.sub(r"\s+", " ", words).strip()
 
 
 def preheader_of(item: ImportedItem) -> str:
