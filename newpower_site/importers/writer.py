@@ -278,7 +278,7 @@ def _find_image(path: str, item: ImportedItem, archive: Archive, from_root: bool
 def yaml_text(value: str) -> str:
     """A YAML double-quoted scalar: JSON's string syntax is YAML's, once every unprintable character is escaped."""
     quoted = json.dumps(value, ensure_ascii=False)
-    return "".join(ch if ch.isprintable() or ch == " " else f"\\u{ord(ch):04x}" for ch in quoted)
+    return "".join(ch if ch.isprintable() else f"\\u{ord(ch):04x}" if ord(ch) <= 0xFFFF else f"\\U{ord(ch):08x}" for ch in quoted)
 
 
 def _yaml_list(values) -> str:
