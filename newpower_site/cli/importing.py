@@ -32,10 +32,15 @@ NOUNS = {"article": ("article", "articles"), "newsletter": ("newsletter issue", 
 def add_import_command(commands: argparse._SubParsersAction, common: argparse.ArgumentParser, report: Report) -> None:
     command = commands.add_parser(
         "import", parents=[common], help="bring an archive from Pelican, Hugo, Jekyll, WordPress or a feed, keeping old URLs",
-        description="Import another site's posts and pages into the site folder --site (new or existing). Every item "
-        "keeps its old addresses as aliases (redirect pages), categories and tags become topics, local images are copied "
-        "under content/images/. Nothing that exists is overwritten, so running it again changes nothing. "
-        "Sources: " + "; ".join(f"{name}: {text}" for name, text in HELP.items()) + ".",
+        description="Import another site's posts and pages into the site folder --site (new or existing).\n"
+        "Every item keeps its old addresses as aliases (redirect pages); categories and tags become topics;\n"
+        "local images are copied under content/images/. Nothing that exists is overwritten, so a second run\n"
+        "changes nothing. It ends with a summary and what `newpower check` says of the site.",
+        epilog="sources:\n" + "\n".join(f"  {name:<10} {text}" for name, text in HELP.items())
+        + "\n\nexamples:\n  newpower import wordpress export.xml --site new-site\n"
+        "  newpower import pelican ../blog/content --settings ../blog/pelicanconf.py --site . --dry-run\n"
+        "  newpower import feed https://example.substack.com/feed --site . --as newsletters\n\n"
+        "More: docs/migrating.md",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     command.add_argument("source_kind", choices=SOURCES, metavar="{" + ",".join(SOURCES) + "}", help="what SOURCE is")
