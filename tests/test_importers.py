@@ -163,6 +163,21 @@ def test_local_images_are_copied_once_and_relinked(tmp_path: Path) -> None:
     assert again.images == [] and again.files == [] and [s.reason for s in again.skipped] == ["content/articles/march.md already exists"]
 
 
+def test_a_file_of_the_site_own_with_the_same_name_is_never_taken(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    (site / "content/articles").mkdir(parents=True)
+    ours = "---\ntitle: Our news\ndate: 2026-01-01\n---\n\nOurs.\n"
+    (site / "content/articles/news.md").write_text(ours)
+    archive = Archive("Old", "", "", (item("news", "Theirs.\n", "/news/"), item("two", "See [news](/news/).\n", "/two/")))
+    plan = plan_import(archive, site)
+    assert [f.path for f in plan.files] == ["content/articles/news-2.md", "content/articles/two.md"]
+    assert "See [news](news-2.md)." in plan.files[1].text  # the imported post, not the site's own
+    write_import(plan)
+    assert (site / "content/articles/news.md").read_text() == ours
+    again = plan_import(archive, site)  # the second run knows its own files by their origin comment
+    assert again.files == [] and len(again.skipped) == 2
+
+
 def test_two_items_with_one_slug_both_arrive(tmp_path: Path) -> None:
     archive = Archive("Old", "", "", (item("news", "A\n", "/a/"), item("news", "B\n", "/b/")))
     assert [f.path for f in plan_import(archive, tmp_path).files] == ["content/articles/news.md", "content/articles/news-2.md"]

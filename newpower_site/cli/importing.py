@@ -87,10 +87,10 @@ def run_import(args: argparse.Namespace, report: Report) -> int:
         return 1
     try:
         archive = read_archive(args.source_kind, args.source, args.settings)
+        plan = plan_import(archive, site_dir, args.target)
     except SourceError as exc:
         print(_as_error(str(exc)), file=sys.stderr)
         return 1
-    plan = plan_import(archive, site_dir, args.target)
     say = (lambda line: None) if args.quiet else print
     verb = "would write" if args.dry_run else "wrote"
     if args.dry_run:
@@ -106,7 +106,7 @@ def run_import(args: argparse.Namespace, report: Report) -> int:
         try:
             written = write_import(plan)
         except FileExistsError as exc:
-            print(f"{exc.filename}: error: appeared while importing; nothing was overwritten, run the import again", file=sys.stderr)
+            print(f"{exc.filename}: error: changed or appeared while importing; nothing was overwritten: run the import again", file=sys.stderr)
             return 1
         except OSError as exc:
             print(f"{exc.filename or site_dir}: error: cannot write: {exc.strerror}", file=sys.stderr)

@@ -9,7 +9,7 @@ use absolute URLs, as SPEC.md requires.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 from newpower_site.core.model import Image, Item
 
@@ -37,31 +37,36 @@ def alias_problem(path: str) -> str | None:
 
     An alias is a path on this site, as a reader's old bookmark has it after
     the host: `/blog/2019/05/old-name/`. It becomes a file in the output
-    folder, so nothing may lead out of it or into what the build makes.
+    folder, so nothing may lead out of it or into what the build makes;
+    percent-escapes are read as a web server reads them (`%2E%2E` is `..`).
     """
     if not path.startswith("/") or path.startswith("//"):
         return "must be a path on this site starting with one /, such as /blog/2019/05/old-name/"
-    if any(ch.isspace() or not ch.isprintable() for ch in path) or "\\" in path:
+    decoded = unquote(path)
+    if any(ch.isspace() or not ch.isprintable() for ch in decoded) or "\\" in decoded:
         return "must not contain spaces, control characters or backslashes"
     if "?" in path or "#" in path:
         return "must not have a ?query or #fragment: a static page answers a path only"
-    segments = path.strip("/").split("/")
+    segments = decoded.strip("/").split("/")
     if ":" in segments[0]:
         return "must be a path, not a URL with a scheme"
-    if any(segment in ("", ".", "..") for segment in segments if path != "/"):
+    if decoded != "/" and any(segment in ("", ".", "..") for segment in segments):
         return "must not contain '.', '..' or an empty segment"
     output = alias_output(path)
-    if output in GENERATED_FILES or path.strip("/") in GENERATED_FILES or output.split("/", 1)[0] in GENERATED_FOLDERS:
+    if output in GENERATED_FILES or decoded.strip("/") in GENERATED_FILES or output.split("/", 1)[0] in GENERATED_FOLDERS:
         return f"is a page the site itself makes ({output}); choose the path the old site used"
     return None
 
 
 def alias_output(path: str) -> str:
-    """Where the redirect page of alias `path` is written: `/a/b/` and `/a/b` -> `a/b/index.html`; `/a/b.html` as is."""
-    inner = path.strip("/")
+    """Where the redirect page of alias `path` is written: `/a/b/` and `/a/b` -> `a/b/index.html`; `/a/b.html` as is.
+
+    Percent-escapes are decoded: a server looks for `/caf%C3%A9/` in a folder named `café`.
+    """
+    inner = unquote(path).strip("/")
     if not inner:
         return "index.html"
-    if not path.endswith("/") and inner.lower().endswith(_ALIAS_FILE_EXTENSIONS):
+    if not unquote(path).endswith("/") and inner.lower().endswith(_ALIAS_FILE_EXTENSIONS):
         return inner
     return f"{inner}/index.html"
 

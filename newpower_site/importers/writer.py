@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import posixpath
 import re
 from collections import Counter
@@ -23,7 +24,7 @@ from newpower_site.core.layout import CONFIG_FILE, CONTENT_ROOT
 from newpower_site.core.slugs import slugify
 from newpower_site.core.urls import SECTION_OF_KIND, alias_problem
 from newpower_site.importers.htmlmd import plain_text
-from newpower_site.importers.model import Archive, ImportedItem, Skip, url_path
+from newpower_site.importers.model import Archive, ImportedItem, Skip, SourceError, url_path
 from newpower_site.load.yamlsafe import load_mapping
 
 TargetKind = Literal["articles", "newsletters"]
@@ -62,6 +63,7 @@ class ImportPlan:
     skipped: list[Skip] = field(default_factory=list)
     config_text: str | None = None  # the new site.yaml, when it changes
     config_is_new: bool = False
+    config_before: str | None = None  # site.yaml as planning read it
     topics_added: dict[str, str] = field(default_factory=dict)
     vocabulary_by_hand: str = ""  # topic lines to add to site.yaml by hand, when it could not be edited safely
     images_missing: list[str] = field(default_factory=list)  # references to images found nowhere
@@ -75,7 +77,11 @@ def plan_import(archive: Archive, site_dir: Path, target: TargetKind = "articles
     plan = ImportPlan(site_dir)
     plan.skipped += archive.skipped
     config_path = site_dir / CONFIG_FILE
-    existing_config = config_path.read_text(encoding="utf-8") if config_path.is_file() else None
+    try:
+        existing_config = config_path.read_text(encoding="utf-8") if config_path.is_file() else None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SourceError(f"{config_path}: cannot read the site's settings: {exc}") from None
+    plan.config_before = existing_config
     vocabulary = _existing_topics(existing_config)
 
     placed: dict[int, tuple[str, str]] = {}  # index -> (kind, site-relative path)
@@ -88,7 +94,9 @@ def plan_import(archive: Archive, site_dir: Path, target: TargetKind = "articles
             slug = f"{slug}-page"
         path = f"{CONTENT_ROOT}/{folder}/{slug}.md"
         number = 2
-        while path in taken:  # two items of the source with one slug: the second gets -2
+        # Two items of the source with one slug, or a file of the site's own there already: the next
+        # free name (-2, -3). A file this import wrote on an earlier run is the item's own: kept, and skipped.
+        while path in taken or _taken_by_another(site_dir / path, item.origin):
             path = f"{CONTENT_ROOT}/{folder}/{slug}-{number}.md"
             number += 1
         taken.add(path)
@@ -108,7 +116,7 @@ def plan_import(archive: Archive, site_dir: Path, target: TargetKind = "articles
     for index, item in enumerate(archive.items):
         kind, path = placed[index]
         if (site_dir / path).exists():
-            plan.skipped.append(Skip(item.origin, f"{path} already exists"))
+            plan.skipped.append(Skip(item.origin, f"{path} already exists"))  # written by an earlier run of this import
             continue
         body = _rewrite_body(item, path, archive, by_old_path, images, plan)
         topics: list[str] = []
@@ -140,6 +148,22 @@ def plan_import(archive: Archive, site_dir: Path, target: TargetKind = "articles
     if plan.topics_added or existing_config is None:
         _plan_config(plan, archive, existing_config)
     return plan
+
+
+def _origin_comment(origin: str) -> str:
+    return "# imported from " + "".join(ch if ch.isprintable() else "?" for ch in origin)
+
+
+def _taken_by_another(path: Path, origin: str) -> bool:
+    """Is `path` a file that is not this item's, as an earlier run of the same import wrote it?"""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            head = handle.read(8192)
+    except FileNotFoundError:
+        return False
+    except OSError:
+        return True
+    return f"\n{_origin_comment(origin)}\n" not in head
 
 
 def topic_key(label: str) -> str:
@@ -327,7 +351,7 @@ def front_matter(item: ImportedItem, kind: str, topics: list[str], image: str | 
     if aliases:
         lines.append("aliases:  # the old addresses: each redirects here")
         lines += [f"  - {yaml_text(alias)}" for alias in aliases]
-    lines.append(f"# imported from {item.origin}")
+    lines.append(_origin_comment(item.origin))
     lines.append("---")
     return "\n".join(lines) + "\n"
 
@@ -404,6 +428,19 @@ def new_site_yaml(archive: Archive, topic_lines: list[str]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _replace_config(target: Path, plan: ImportPlan) -> None:
+    """site.yaml with the topics added, swapped in whole (a crash leaves the old one), and only if unchanged since planning."""
+    if target.read_text(encoding="utf-8") != plan.config_before:
+        raise FileExistsError(0, "changed while importing", str(target))
+    temporary = target.with_name(f".{target.name}.import-{os.getpid()}")
+    try:
+        with open(temporary, "x", encoding="utf-8", newline="\n") as handle:
+            handle.write(plan.config_text or "")
+        os.replace(temporary, target)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
 # -- writing ------------------------------------------------------------------------------------------
 
 def write_import(plan: ImportPlan) -> list[str]:
@@ -427,6 +464,6 @@ def write_import(plan: ImportPlan) -> list[str]:
             with open(target, "x", encoding="utf-8", newline="\n") as handle:
                 handle.write(plan.config_text)
         else:
-            target.write_text(plan.config_text, encoding="utf-8", newline="\n")
+            _replace_config(target, plan)
         written.append(CONFIG_FILE)
     return written
