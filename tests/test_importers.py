@@ -193,3 +193,27 @@ def test_wordpress_paragraphs_but_not_inside_pre() -> None:
 def test_code_with_backticks_gets_a_longer_fence_and_its_language() -> None:
     markdown = html_to_markdown('<pre><code class="language-sh">echo ```\n  done</code></pre>')
     assert markdown == "````sh\necho ```\n  done\n````\n"
+
+
+def test_atom_xhtml_content_and_rss_names(tmp_path: Path) -> None:
+    from newpower_site.importers.feed import read_feed
+
+    feed = tmp_path / "atom.xml"
+    feed.write_text(
+        '<?xml version="1.0"?>\n<feed xmlns="http://www.w3.org/2005/Atom"><title>Letters</title>'
+        '<link href="https://letters.example/" rel="alternate"/>'
+        '<entry><title type="html">Pay &amp;amp; conditions</title><link href="https://letters.example/p/pay/"/>'
+        '<published>2024-03-01T08:00:00-05:00</published><author><name>Ruth</name></author>'
+        '<category term="work" label="At work"/>'
+        '<content type="xhtml"><div xmlns="http://www.w3.org/1999/xhtml"><h2>Pay</h2><p>A <a href="https://letters.example/p/rent/">rent</a> story.</p></div></content>'
+        '</entry></feed>'
+    )
+    archive = read_feed(str(feed))
+    (entry,) = archive.items
+    assert (entry.title, entry.slug, entry.date, entry.authors, entry.terms) == ("Pay & conditions", "pay", "2024-03-01T08:00:00-05:00", ("Ruth",), ("At work",))
+    assert entry.body == "## Pay\n\nA [rent](https://letters.example/p/rent/) story.\n"
+    assert entry.old_paths == ("/p/pay/",) and archive.base_url == "https://letters.example"
+
+
+def test_pelican_dates_with_slashes() -> None:
+    assert iso_date("2012/10/31 10:14", ZoneInfo("Europe/Paris")) == "2012-10-31T10:14:00+01:00"

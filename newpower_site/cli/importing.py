@@ -104,16 +104,13 @@ def run_import(args: argparse.Namespace, report: Report) -> int:
                 "  " + "\n  ".join(f"{k}: {v}" for k, v in sorted(plan.topics_added.items())))
     else:
         try:
-            written = write_import(plan)
+            write_import(plan)
         except FileExistsError as exc:
             print(f"{exc.filename}: error: changed or appeared while importing; nothing was overwritten: run the import again", file=sys.stderr)
             return 1
         except OSError as exc:
             print(f"{exc.filename or site_dir}: error: cannot write: {exc.strerror}", file=sys.stderr)
             return 1
-        for path in written:
-            if not args.quiet and args.debug:
-                say(f"{verb} {path}")
     for line in summary_lines(plan, args.dry_run):
         say(line)
     if args.dry_run:

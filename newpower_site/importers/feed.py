@@ -149,8 +149,11 @@ def _atom_html(element: Element | None) -> str:
         div = next(iter(element), None)
         if div is None:
             return ""
+        for node in div.iter():  # XHTML's namespace off every tag, so the HTML parser reads plain tags
+            if isinstance(node.tag, str) and node.tag.startswith("{"):
+                node.tag = node.tag.split("}", 1)[1]
         inner = (div.text or "") + "".join(tostring(child, encoding="unicode") for child in div)
-        return inner.replace("html:", "").replace(f"{{{'http://www.w3.org/1999/xhtml'}}}", "")
+        return inner
     text = element.text or ""
     if kind == "html":
         return text

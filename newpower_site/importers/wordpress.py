@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from urllib.parse import unquote
 
 from newpower_site.core.slugs import slugify
 from newpower_site.importers.htmlmd import html_to_markdown, wordpress_html
@@ -68,7 +69,8 @@ def read_wordpress(path: Path) -> Archive:
         if date is None and post_type == "post":
             skipped.append(Skip(origin, "no date"))
             continue
-        slug = slugify(text_of(element, "wp:post_name", ns) or title)
+        post_id = text_of(element, "wp:post_id", ns) or str(number)
+        slug = slugify(unquote(text_of(element, "wp:post_name", ns)) or title, fallback=f"post-{post_id}")
         terms = tuple(dict.fromkeys(
             (c.text or "").strip() for c in element.findall("category")
             if c.get("domain") in ("category", "post_tag") and (c.text or "").strip() and c.get("nicename") != "uncategorized"
