@@ -11,11 +11,11 @@ import re
 from pathlib import Path
 
 import pytest
+from conftest import copy_site, newpower
 from hypothesis import given
 from hypothesis import strategies as st
 from lxml import html
 
-from conftest import copy_site, newpower
 from newpower_site.core.urls import alias_output, alias_problem
 
 

@@ -12,10 +12,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-from lxml import html
-
 from conftest import copy_site, newpower, tree_bytes
 from exports import ExportMissing, Exports, fetch_exports
+from lxml import html
 
 
 @pytest.fixture(scope="session")

@@ -15,7 +15,6 @@ from newpower_site.importers.model import Archive, ImportedItem, iso_date, rfc82
 from newpower_site.importers.pelican import parse_headers, read_settings, split_list
 from newpower_site.importers.writer import _insert_topics, plan_import, topic_key, write_import, yaml_text
 
-
 # -- Pelican's metadata headers -----------------------------------------------------------------------------------
 
 def test_headers_end_at_the_first_blank_line_and_go_on_over_indented_lines() -> None:

@@ -95,5 +95,12 @@ def text_list(value: Any) -> tuple[str, ...]:
     return ()
 
 
+def text_value(value: Any) -> str | None:
+    """A front matter value as one text (`summary: 42` too), or None when it is empty or not a scalar."""
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        return None
+    return str(value).strip() or None
+
+
 def truthy(value: Any) -> bool:
     return value is True or (isinstance(value, str) and value.strip().lower() in ("true", "yes"))

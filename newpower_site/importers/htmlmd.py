@@ -45,10 +45,7 @@ class _Converter(MarkdownConverter):
             lines.pop()
         if not lines:
             return ""
-        body = "\n".join(lines)
-        longest = max((len(run) for run in re.findall(r"`+", body)), default=0)
-        fence = "`" * max(3, longest + 1)
-        return f"\n\n{fence}{_language(el)}\n{body}\n{fence}\n\n"
+        return f"\n\n{fenced_block(chr(10).join(lines), _language(el))}\n\n"
 
     def convert_table(self, el, text, parent_tags):
         """Pygments' line-numbered code is a table of two cells: the code cell is the code."""
@@ -65,6 +62,13 @@ class _Converter(MarkdownConverter):
 
     def convert_script(self, el, text, parent_tags):
         return ""
+
+
+def fenced_block(code: str, language: str = "") -> str:
+    """`code` in a fence longer than any backtick run inside it, so it is kept byte for byte."""
+    longest = max((len(run) for run in re.findall(r"`+", code)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}{language}\n{code}\n{fence}"
 
 
 def code_text(el) -> str:

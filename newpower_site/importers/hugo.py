@@ -17,13 +17,12 @@ from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
 from newpower_site.core.slugs import slugify
-from newpower_site.importers.frontsource import FrontMatterError, date_value, split_source, text_list, truthy
-from newpower_site.importers.model import Archive, ImportedItem, Skip, SourceError
+from newpower_site.importers.frontsource import FrontMatterError, date_value, split_source, text_list, text_value, truthy
+from newpower_site.importers.model import Archive, ImportedItem, Skip, SourceError, zone_of
 
 MARKDOWN_EXTENSIONS = (".md", ".markdown", ".mdown", ".mkd")
 CONFIG_NAMES = ("hugo.toml", "hugo.yaml", "hugo.yml", "hugo.json", "config.toml", "config.yaml", "config.yml", "config.json")
@@ -55,7 +54,7 @@ def read_hugo(site: Path) -> Archive:
     content = site / str(config.get("contentdir") or "content")
     if not content.is_dir():
         raise SourceError(f"{site}: not a Hugo site: it has no {content.name}/ folder")
-    zone = _zone(config.get("timezone"))
+    zone = zone_of(config.get("timezone"))
     permalinks = {str(k).lower(): str(v) for k, v in (config.get("permalinks") or {}).items()} if isinstance(config.get("permalinks"), dict) else {}
     items: list[ImportedItem] = []
     skipped: list[Skip] = []
@@ -85,11 +84,6 @@ def read_hugo(site: Path) -> Archive:
     )
 
 
-def _zone(name: Any):
-    try:
-        return ZoneInfo(name) if isinstance(name, str) else None
-    except (ZoneInfoNotFoundError, ValueError):
-        return None
 
 
 def _read(path: Path, relative: str, zone, permalinks: dict[str, str]) -> tuple[ImportedItem | None, Skip | None]:
@@ -129,17 +123,13 @@ def _read(path: Path, relative: str, zone, permalinks: dict[str, str]) -> tuple[
         image = images[0]
     item = ImportedItem(
         origin=origin, title=title, slug=slug, kind=kind, body=body, date=date,
-        updated=date_value(data.get("lastmod"), zone), summary=_text(data.get("summary") or data.get("description")),
+        updated=date_value(data.get("lastmod"), zone), summary=text_value(data.get("summary") or data.get("description")),
         authors=authors, terms=terms, draft=truthy(data.get("draft")),
         old_paths=tuple(dict.fromkeys(p for p in (old, *aliases) if p)), folder=path.parent,
         image=str(image) if isinstance(image, str) else None,
-        image_alt=_text(data.get("image_alt") or data.get("imagealt") or data.get("alt")),
+        image_alt=text_value(data.get("image_alt") or data.get("imagealt") or data.get("alt")),
     )
     return item, None
-
-
-def _text(value: Any) -> str | None:
-    return (str(value).strip() or None) if isinstance(value, (str, int, float)) and not isinstance(value, bool) else None
 
 
 def _absolute(alias: str, parts: list[str]) -> str:

@@ -16,13 +16,13 @@ from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
 from newpower_site.core.slugs import slugify
-from newpower_site.importers.frontsource import FrontMatterError, date_value, split_source, text_list, truthy
-from newpower_site.importers.model import Archive, ImportedItem, Skip, SourceError
+from newpower_site.importers.frontsource import FrontMatterError, date_value, split_source, text_list, text_value, truthy
+from newpower_site.importers.htmlmd import fenced_block
+from newpower_site.importers.model import Archive, ImportedItem, Skip, SourceError, zone_of
 
 MARKDOWN_EXTENSIONS = (".md", ".markdown", ".mkd", ".mkdn", ".mdown")
 PERMALINK_STYLES = {
@@ -60,7 +60,7 @@ def read_jekyll(site: Path) -> Archive:
     config = read_config(site)
     if not (site / "_posts").is_dir() and not config:
         raise SourceError(f"{site}: not a Jekyll site: it has neither _posts/ nor _config.yml")
-    zone = _zone(config.get("timezone"))
+    zone = zone_of(config.get("timezone"))
     site_permalink = str(config.get("permalink") or "date")
     items: list[ImportedItem] = []
     skipped: list[Skip] = []
@@ -96,11 +96,6 @@ def read_jekyll(site: Path) -> Archive:
     )
 
 
-def _zone(name: Any):
-    try:
-        return ZoneInfo(name) if isinstance(name, str) else None
-    except (ZoneInfoNotFoundError, ValueError):
-        return None
 
 
 def _markdown_files(folder: Path) -> list[Path]:
@@ -181,17 +176,13 @@ def _read(path: Path, site: Path, what: str, zone, pattern: str, defaults: list[
     image, alt = _image(data)
     item = ImportedItem(
         origin=relative, title=title, slug=slug, kind="article" if what == "post" else "page", body=body,
-        date=date, updated=date_value(data.get("last_modified_at"), zone), summary=_text(data.get("excerpt") or data.get("description")),
+        date=date, updated=date_value(data.get("last_modified_at"), zone), summary=text_value(data.get("excerpt") or data.get("description")),
         authors=authors, terms=tuple(dict.fromkeys((*categories, *tags))),
         draft=(draft_folder and relative.startswith(draft_folder + "/")) or data.get("published") is False or truthy(data.get("draft")),
         old_paths=tuple(dict.fromkeys(p for p in (old, *(_absolute(r) for r in redirects)) if p)),
         folder=path.parent, image=image, image_alt=alt,
     )
     return item, None
-
-
-def _text(value: Any) -> str | None:
-    return str(value).strip() or None if isinstance(value, (str, int, float)) else None
 
 
 def _image(data: dict[str, Any]) -> tuple[str | None, str | None]:
@@ -240,13 +231,7 @@ def _permalink(pattern: str, slug: str, date: str | None, categories: tuple[str,
 
 
 def _markdown_of_liquid(body: str) -> str:
-    def fenced(match: re.Match[str]) -> str:
-        code = match.group(2)
-        longest = max((len(run) for run in re.findall(r"`+", code)), default=0)
-        fence = "`" * max(3, longest + 1)
-        return f"{fence}{match.group(1)}\n{code}\n{fence}"
-
-    body = _HIGHLIGHT.sub(fenced, body)
+    body = _HIGHLIGHT.sub(lambda match: fenced_block(match.group(2), match.group(1)), body)
     body = _BASEURL.sub("", body)
     return _RAW.sub("", body)
 

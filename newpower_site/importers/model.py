@@ -16,6 +16,7 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 ItemKind = Literal["article", "newsletter", "page"]
 
@@ -111,6 +112,14 @@ def rfc822_date(text: str | None) -> str | None:
     if moment is None:
         return None
     return iso_date(moment)
+
+
+def zone_of(name: object) -> ZoneInfo | None:
+    """The source's own time zone setting (Pelican's TIMEZONE, Jekyll's and Hugo's timezone), when it names a real one."""
+    try:
+        return ZoneInfo(name) if isinstance(name, str) and name.strip() else None
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
 
 
 def _offset(text: str) -> timezone:

@@ -18,10 +18,9 @@ import re
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from newpower_site.core.slugs import slugify
-from newpower_site.importers.model import Archive, ImportedItem, Skip, SourceError, iso_date
+from newpower_site.importers.model import Archive, ImportedItem, Skip, SourceError, iso_date, zone_of
 
 MARKDOWN_EXTENSIONS = (".md", ".markdown", ".mkd", ".mdown")
 OTHER_FORMATS = {".rst": "reStructuredText", ".html": "HTML", ".htm": "HTML", ".ipynb": "a notebook"}
@@ -113,7 +112,7 @@ def read_pelican(source: Path, settings_path: Path | None = None) -> Archive:
     if not source.is_dir():
         raise SourceError(f"{source}: no such folder (give Pelican's content folder, the PATH of pelicanconf.py)")
     settings, unread = read_settings(settings_path)
-    zone = _zone(settings.get("TIMEZONE"))
+    zone = zone_of(settings.get("TIMEZONE"))
     default_date = _default_date(settings.get("DEFAULT_DATE"))
     page_folders = tuple(str(p).strip("/") for p in settings.get("PAGE_PATHS") or ())
     items: list[ImportedItem] = []
@@ -146,13 +145,6 @@ def read_pelican(source: Path, settings_path: Path | None = None) -> Archive:
     )
 
 
-def _zone(name: Any) -> ZoneInfo | None:
-    if not isinstance(name, str):
-        return None
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return None
 
 
 def _default_date(value: Any) -> datetime | str | None:
