@@ -158,12 +158,12 @@ def _reason_group(reason: str) -> str:
 def _check(site_dir: Path, report: Report, say) -> int:
     from newpower_site.cli.report import count
     from newpower_site.core.diagnostics import has_errors
+    from newpower_site.engine.engine import check_site
     from newpower_site.engine.options import BuildOptions
-    from newpower_site.engine.pipeline import build
 
     if not site_dir.is_dir():
         return 0  # nothing was imported into a folder that does not exist
-    result = build(BuildOptions(site_dir=site_dir), write=False)
+    result = check_site(BuildOptions(site_dir=site_dir))
     report(result.diagnostics)
     errors, warnings = count(result.diagnostics, "error"), count(result.diagnostics, "warning")
     if has_errors(result.diagnostics):
