@@ -20,7 +20,7 @@ from newpower_site.serve.server import Preview
 
 PACKAGE = REPO / "newpower_site"
 # The stages from the bottom up: a module may import from its own stage and those before it.
-STAGES = ("core", "load", "plan", "email", "render", "write", "cache", "engine", "serve", "cli")
+STAGES = ("core", "load", "plan", "email", "render", "write", "cache", "engine", "serve", "importers", "cli")
 
 
 def newsletter(slug: str, date: str, paragraphs: int) -> str:

@@ -107,7 +107,7 @@ def test_unknown_key_with_a_did_you_mean_hint() -> None:
 
 def test_unknown_key_without_a_close_match_lists_the_allowed_keys() -> None:
     _, problems = check(PAGE, "title: About\nzzzzz: 1\n")
-    assert problems == [(3, "unknown key 'zzzzz'; allowed: title, summary, draft")]
+    assert problems == [(3, "unknown key 'zzzzz'; allowed: title, summary, draft, aliases")]
 
 
 def test_keys_of_another_kind_are_unknown() -> None:

@@ -1,5 +1,6 @@
-"""Every web page of this repository's site and of the realistic test site
-passes the W3C Nu HTML Checker (vnu) with zero errors.
+"""Every web page of this repository's site and of the realistic and aliases
+test sites (the latter's redirect pages too) passes the W3C Nu HTML Checker
+(vnu) with zero errors.
 
 The newsletter email under /email/ is written for mail clients, not browsers,
 and is checked by its own tests.
@@ -20,7 +21,7 @@ from newpower_site.engine.engine import build_site
 from newpower_site.engine.options import BuildOptions
 
 ROOT = Path(__file__).resolve().parent.parent
-SITES = {"repository": ROOT, "realistic": ROOT / "tests" / "sites" / "realistic"}
+SITES = {"repository": ROOT, "realistic": ROOT / "tests" / "sites" / "realistic", "aliases": ROOT / "tests" / "sites" / "aliases"}
 
 
 def web_pages(out: Path) -> list[Path]:

@@ -21,6 +21,7 @@ from newpower_site import __version__
 from newpower_site.write.lock import LockError, output_lock
 from newpower_site.core.diagnostics import Diagnostic, fails
 from newpower_site.cli.email import add_email_commands
+from newpower_site.cli.importing import add_import_command
 from newpower_site.engine.options import BuildOptions, BuildResult
 from newpower_site.cli.report import FORMATS, ReportStyle, count, wants_colour, write_report
 from newpower_site.load.schema import KIND_BY_NAME
@@ -95,6 +96,7 @@ def make_parser() -> argparse.ArgumentParser:
     new_cmd.add_argument("--force", action="store_true", help="new site: fill a folder that is not empty (existing files are still never overwritten)")
     new_cmd.set_defaults(run=run_new)
     add_email_commands(commands, common, report)
+    add_import_command(commands, common, report)
     return parser
 
 

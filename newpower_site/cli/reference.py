@@ -30,6 +30,7 @@ TYPE_TEXT: dict[str, str] = {
     "key": "one key from site.yaml `{vocabulary}`",
     "key_list": "list of keys from site.yaml `{vocabulary}`",
     "refs": "list of `articles/SLUG` or `voices/SLUG`",
+    "paths": "list of URL paths on this site, e.g. `/blog/2019/05/old-name/`",
     "image": "image: `../images/x.jpg`, `/images/x.jpg` or an `https://` URL",
     "url": "absolute `http://` or `https://` URL, without `?` or `#`",
     "link_url": "absolute `http://` or `https://` URL; a query string (`?u=…&id=…`) is kept",

@@ -86,6 +86,8 @@ class Item:
     typographic: bool = True  # site.yaml typographic_punctuation, which the body is rendered with
     topics: tuple[Term, ...] = ()
     key_lines: Mapping[str, int] = field(default_factory=dict)  # front matter key -> file line
+    aliases: tuple[str, ...] = ()  # old URL paths, each published as a redirect to the item
+    alias_lines: tuple[int, ...] = ()  # file line of each alias
 
     @property
     def html(self) -> str:

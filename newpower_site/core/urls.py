@@ -9,7 +9,7 @@ use absolute URLs, as SPEC.md requires.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 from newpower_site.core.model import Image, Item
 
@@ -20,6 +20,55 @@ RESERVED_NAMES = frozenset(
     {"articles", "voices", "newsletter", "newsletters", "topics", "email", "static", "search", "page",
      "feed", "atom", "sitemap", "robots", "index", "404", "tags", "media"}
 )
+
+
+# Output folders and files the build itself makes, which an alias may not take:
+# the search index is written after planning, so a clash there would go unseen.
+GENERATED_FOLDERS = frozenset({"static", "pagefind", "email"})
+GENERATED_FILES = frozenset(
+    {"index.html", "404.html", "feed.xml", "atom.xml", "sitemap.xml", "robots.txt",
+     "articles/index.html", "voices/index.html", "newsletter/index.html", "topics/index.html", "search/index.html"}
+)
+_ALIAS_FILE_EXTENSIONS = (".html", ".htm")
+
+
+def alias_problem(path: str) -> str | None:
+    """Why `path` cannot be an alias (an old URL path of an item), or None when it can.
+
+    An alias is a path on this site, as a reader's old bookmark has it after
+    the host: `/blog/2019/05/old-name/`. It becomes a file in the output
+    folder, so nothing may lead out of it or into what the build makes;
+    percent-escapes are read as a web server reads them (`%2E%2E` is `..`).
+    """
+    if not path.startswith("/") or path.startswith("//"):
+        return "must be a path on this site starting with one /, such as /blog/2019/05/old-name/"
+    decoded = unquote(path)
+    if any(ch.isspace() or not ch.isprintable() for ch in decoded) or "\\" in decoded:
+        return "must not contain spaces, control characters or backslashes"
+    if "?" in path or "#" in path:
+        return "must not have a ?query or #fragment: a static page answers a path only"
+    segments = decoded.strip("/").split("/")
+    if ":" in segments[0]:
+        return "must be a path, not a URL with a scheme"
+    if decoded != "/" and any(segment in ("", ".", "..") for segment in segments):
+        return "must not contain '.', '..' or an empty segment"
+    output = alias_output(path)
+    if output in GENERATED_FILES or decoded.strip("/") in GENERATED_FILES or output.split("/", 1)[0] in GENERATED_FOLDERS:
+        return f"is a page the site itself makes ({output}); choose the path the old site used"
+    return None
+
+
+def alias_output(path: str) -> str:
+    """Where the redirect page of alias `path` is written: `/a/b/` and `/a/b` -> `a/b/index.html`; `/a/b.html` as is.
+
+    Percent-escapes are decoded: a server looks for `/caf%C3%A9/` in a folder named `café`.
+    """
+    inner = unquote(path).strip("/")
+    if not inner:
+        return "index.html"
+    if not unquote(path).endswith("/") and inner.lower().endswith(_ALIAS_FILE_EXTENSIONS):
+        return inner
+    return f"{inner}/index.html"
 
 
 class Urls:
@@ -50,6 +99,10 @@ class Urls:
     @staticmethod
     def movement_output(key: str, page: int = 1) -> str:
         return Urls.listing_output(f"voices/movement/{key}", page)
+
+    @staticmethod
+    def alias_output(path: str) -> str:
+        return alias_output(path)
 
     @staticmethod
     def search_output() -> str:

@@ -195,7 +195,7 @@ def load_library(
         problems += item_problems
         if item is not None:
             items.append(item)
-    problems += _check_page_slugs(items, assets)
+    problems += _check_page_slugs(items, assets) + _check_aliases(items, assets)
 
     published = [item for item in items if selection.publishes(item)]
     static_paths = frozenset(f"{THEME_STATIC}/{p}" for p in theme_static_names(site_dir))
@@ -288,6 +288,8 @@ def read_item(file: SourceFile, kind: Kind, config: SiteConfig) -> tuple[Item | 
         body_line=split.body_first_line,
         typographic=config.typographic_punctuation,
         key_lines=MappingProxyType(dict(split.front_matter.key_lines)),
+        aliases=values.get("aliases") or (),
+        alias_lines=tuple(split.front_matter.item_lines.get("aliases", ())),
     )
     topics = tuple(Term(key, config.topics[key]) for key in values.get("topics") or ())
     if kind.name == "article":
@@ -363,6 +365,26 @@ def _check_page_slugs(items: list[Item], assets: list[Asset]) -> list[Diagnostic
         for item in items
         if item.kind == "page" and item.slug in taken
     ]
+
+
+def _check_aliases(items: list[Item], assets: list[Asset]) -> list[Diagnostic]:
+    """An alias may not take the address of an item, a copied file or another alias: each clash names both files."""
+    taken: dict[str, tuple[str, str]] = {Urls.item_output(item): (item.source, "the address of") for item in items}
+    taken.update({asset.path: (asset.source, "the address of") for asset in assets})
+    problems = []
+    for item in items:
+        for index, alias in enumerate(item.aliases):
+            output = Urls.alias_output(alias)
+            line = item.alias_lines[index] if index < len(item.alias_lines) else item.key_lines.get("aliases", 1)
+            folder = output.removesuffix("/index.html")  # `/x.jpg` would be a folder where a file is
+            other, what = taken.get(output) or taken.get(folder) or (None, "")
+            if other == item.source and what == "the address of":
+                problems.append(error(item.source, line, f"alias {alias!r} is this item's own address; remove it"))
+            elif other is not None:
+                problems.append(error(item.source, line, f"alias {alias!r} is {what} {other} ({output}); keep it in one file only"))
+            else:
+                taken[output] = (item.source, "already an alias in")
+    return problems
 
 
 def _render_item(item: Item, renderer: MarkdownRenderer, targets: LinkTargets, urls: Urls) -> tuple[Item, list[Diagnostic]]:

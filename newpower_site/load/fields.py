@@ -23,6 +23,7 @@ from newpower_site.load.schema import (
     EMAIL_KEYS, EMAIL_PROVIDERS, MENU_KEYS, MENU_SECTIONS, SUBSCRIBE_OPTIONAL, SUBSCRIBE_PROVIDERS, UTM_KEYS, WORDING_KEYS, Field, Kind,
 )
 from newpower_site.core.slugs import is_valid_slug
+from newpower_site.core.urls import alias_problem
 from newpower_site.load.yamlsafe import LocatedMapping
 
 _LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
@@ -109,7 +110,7 @@ def _convert(raw: Any, spec: Field, mapping: LocatedMapping, context: FieldConte
         if isinstance(raw, bool) or not isinstance(raw, int) or raw < 1:
             return None, [_Problem(f"{name!r} must be a whole number of at least 1")]
         return raw, []
-    if kind in ("text_list", "key_list", "refs"):
+    if kind in ("text_list", "key_list", "refs", "paths"):
         return _convert_list(raw, spec, context)
     if kind == "key":
         return _check_key(raw, spec, context, None)
@@ -162,6 +163,11 @@ def _convert_list(raw: Any, spec: Field, context: FieldContext) -> tuple[Any, Me
                 messages.append(_Problem(f"{spec.name!r}: {item!r} must be articles/SLUG or voices/SLUG", index))
                 continue
             item = match.group(0)
+        elif spec.type == "paths":
+            why = alias_problem(item)
+            if why:
+                messages.append(_Problem(f"{spec.name!r}: {item!r} {why}", index))
+                continue
         if item in items:
             messages.append(_Problem(f"{spec.name!r}: {item!r} is listed twice", index))
             continue

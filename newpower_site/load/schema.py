@@ -18,6 +18,7 @@ FieldType = Literal[
     "key",  # one key of a site.yaml vocabulary
     "key_list",  # list of keys of a site.yaml vocabulary
     "refs",  # list of `articles/SLUG` or `voices/SLUG`
+    "paths",  # list of site-relative URL paths (`/blog/2019/05/old-name/`)
     "image",  # a path relative to the file, a site path, or an absolute https URL
     "url",  # an absolute http(s) URL without query or fragment (a base to build URLs on)
     "link_url",  # an absolute http(s) URL to link to as it is: query and fragment allowed
@@ -56,6 +57,10 @@ class Kind:
 
 _TOPICS = Field("topics", "key_list", vocabulary="topics", help="keys of the topics in site.yaml")
 _DRAFT = Field("draft", "bool", default=False, help="true keeps it off the site unless --drafts is given")
+_ALIASES = Field(
+    "aliases", "paths",
+    help="old URL paths of this item, such as /blog/2019/05/old-name/; each becomes a small page that redirects here",
+)
 
 ARTICLE = Kind(
     "article",
@@ -70,6 +75,7 @@ ARTICLE = Kind(
         Field("image", "image", alt_field="image_alt", help="lead image: a path such as ../images/x.jpg, or an https URL"),
         Field("image_alt", "text", help="describes the image for people who cannot see it; required with image"),
         _DRAFT,
+        _ALIASES,
     ),
 )
 
@@ -87,6 +93,7 @@ VOICE = Kind(
         Field("portrait_alt", "text", help="describes the portrait; required with portrait"),
         _TOPICS,
         _DRAFT,
+        _ALIASES,
     ),
 )
 
@@ -107,6 +114,7 @@ NEWSLETTER = Kind(
             help="true for an archived issue that is never sent: no email is made or checked, and preheader is optional",
         ),
         _DRAFT,
+        _ALIASES,
     ),
 )
 
@@ -117,6 +125,7 @@ PAGE = Kind(
         Field("title", "text", required=True, help="the page's title"),
         Field("summary", "text", help="plain text description for search engines and link previews"),
         _DRAFT,
+        _ALIASES,
     ),
 )
 

@@ -182,6 +182,7 @@ def plan_item_pages(planner: SitePlanner) -> list[Output]:
             noindex=item.draft, draft=item.draft,
         )
         outputs.append(planner.page(path, f"{item.kind}.html", item_meta, inputs, lastmod=getattr(item, "updated", None) or item.date, **extra))
+        outputs += redirect_outputs(item, planner.urls, planner.common)
     return outputs
 
 
@@ -265,7 +266,7 @@ def plan_files(site: Site, static: Mapping[str, Path], site_dir: Path, images: A
 def plan_discovery(outputs: list[Output], urls: Urls) -> list[Output]:
     """sitemap.xml lists the pages worth finding from a search engine (not the 404, the search form
     or anything marked noindex); robots.txt points to it and keeps robots out of the raw emails."""
-    listed = [o for o in outputs if o.producer == "template" and o.context["meta"].kind not in ("404", "search") and not o.context["meta"].noindex]
+    listed = [o for o in outputs if o.producer == "template" and o.context["meta"].kind not in ("404", "search", "redirect") and not o.context["meta"].noindex]
     robots = {"sitemap": urls.absolute(urls.sitemap()), "disallowed": (urls.email_folder(),)}
     return [
         Output("sitemap.xml", "sitemap", context={"pages": listed}, inputs=(CONFIG_FILE,)),
@@ -279,6 +280,28 @@ def issue_neighbours(newsletters: Sequence[Item]) -> dict[str, tuple[Item | None
         issue.slug: (newsletters[n + 1] if n + 1 < len(newsletters) else None, newsletters[n - 1] if n > 0 else None)
         for n, issue in enumerate(newsletters)
     }
+
+
+REDIRECT_TEMPLATE = "redirect.html"
+
+
+def redirect_outputs(item: Item, urls: Urls, common: Mapping[str, Any]) -> list[Output]:
+    """A small page at each of the item's old paths (`aliases:`) that sends the reader on to it.
+
+    A static host cannot answer with an HTTP redirect, so the page does it
+    the way Hugo's aliases do: a meta refresh, a canonical link (search
+    engines move the old address's standing to the new one) and a visible
+    link for a reader whose browser does not follow the refresh. It is in
+    no sitemap, feed or search index.
+    """
+    target = urls.item(item)
+    canonical = urls.absolute(target)
+    meta = PageMeta(item.title, item.description, canonical, "redirect", noindex=True)
+    return [
+        Output(urls.alias_output(alias), "template", REDIRECT_TEMPLATE,
+               {**common, "meta": meta, "target": target, "title": item.title}, inputs=(item.source, CONFIG_FILE))
+        for alias in item.aliases
+    ]
 
 
 def plan_voice_filters(planner: SitePlanner) -> list[Output]:
