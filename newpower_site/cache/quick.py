@@ -104,7 +104,7 @@ def _plan(cache: BuildCache, reader: SnapshotReader, edited: dict[str, str], sea
         source = Path(path).relative_to(site_dir).as_posix()
         folder, _, name = source.removeprefix("content/").rpartition("/")
         kind = KIND_BY_FOLDER.get(folder)
-        if kind is None or not name.endswith(".md"):
+        if kind is None or content.markdown_slug(name) is None:
             return None  # an asset, or Markdown the build does not read
         if kind.name == "page":
             return None  # every page's context holds the pages (the site's navigation): a theme may show their bodies
