@@ -101,6 +101,7 @@ def recording(targets: LinkTargets, log: list[Lookup]) -> LinkTargets:
         unpublished=_RecordingSet("unpublished", targets.unpublished, log),  # type: ignore[arg-type]
         assets=_RecordingMap("assets", targets.assets, log),
         static_paths=_RecordingSet("static_paths", targets.static_paths, log),  # type: ignore[arg-type]
+        failed=_RecordingSet("failed", targets.failed, log),  # type: ignore[arg-type]
     )
 
 

@@ -19,6 +19,7 @@ give what the full one gives.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -37,6 +38,7 @@ from newpower_site.plan.outputs import Output
 
 if TYPE_CHECKING:
     from newpower_site.cache.state import BuildCache, Look
+    from newpower_site.write.writers import OutputMarks
 
 MAX_EDITED = 16  # more edited files than this at once: the full path is as quick
 
@@ -56,6 +58,8 @@ class QuickEdit:
 
 def plan_quick_edit(cache: BuildCache, look: Look, search_index: bool, base_url: str | None) -> QuickEdit | None:
     """The quick path's plan after edits to item bodies only; None when the full path must run instead."""
+    if look.frame.links or look.sources.links or look.frame.racy:
+        return None  # a link's target may change unseen; a theme or site.yaml saved just now proves nothing
     state = cache.state
     files = look.sources.files
     frame = "" if look.frame.racy else look.frame.digest
@@ -141,3 +145,26 @@ def _plan(cache: BuildCache, reader: SnapshotReader, edited: dict[str, str], sea
         return None  # the search index is made from every page: the full path remakes it
     return QuickEdit(changed, {o.path: new_prints.get(o.path) for o in changed}, records, edited, urls,
                      reader.shared, tuple(reader.meta("problems")))
+
+
+def record_quick_edit(cache: BuildCache, quick: QuickEdit, look: Look, written: list[str],
+                      remark: Callable[[OutputMarks, list[str]], None]) -> None:
+    """Record in the cache what a quick rebuild changed: the edited sources, the new fingerprints, the items' rows."""
+    state = cache.state
+    assert state is not None
+    for path, content_hash in quick.edited.items():
+        state.sources[path] = (look.sources.files[path], content_hash)
+    for output in quick.outputs:
+        fingerprint = quick.fingerprints.get(output.path)
+        if fingerprint is not None:
+            state.outputs[output.path] = fingerprint
+        else:
+            state.outputs.pop(output.path, None)
+    state.tree, state.racy = look.tree, look.racy
+    if any(path.endswith(".html") for path in written):
+        state.pages_key = "stale"  # a search index made before is out of date (only builds without one come here)
+    remark(state.marks, written)
+    if not cache.snapshots().save_items(state.snapshot, quick.records, quick.shared):
+        state.snapshot = ""
+    cache.save()
+    cache.write_state()

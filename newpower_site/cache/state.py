@@ -5,8 +5,8 @@ A cached build asks three questions, in this order:
 1. Nothing changed? One walk over the stat signatures of content/, the theme
    and site.yaml, plus the writer's own check that the output is as it was
    left, proves that the last build's output is still this build's output.
-2. Only item bodies changed? The quick path (quick.py) says which outputs to
-   render, from the last build's plan (snapshots.py).
+2. Only item bodies changed? The quick path (quick.py, which reads this
+   state) says which outputs to render, from the last build's plan (snapshots.py).
 3. Otherwise: items come from the item cache (items.py), every planned output
    gets a fingerprint (fingerprint.py), and only outputs whose fingerprint
    changed are rendered (`changes`).
@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -44,7 +44,6 @@ from newpower_site.write.writers import Changes, OutputMarks, Previous
 
 if TYPE_CHECKING:  # the stages load when there is something to build: a build with nothing to do starts quicker
     from newpower_site.cache.items import ItemCache
-    from newpower_site.cache.quick import QuickEdit
     from newpower_site.cache.snapshots import Snapshots
     from newpower_site.engine.options import BuildOptions
     from newpower_site.plan.outputs import Output
@@ -152,14 +151,6 @@ class BuildCache:
         state = self.state
         return state is not None and state.tree == look.tree and not look.racy and not state.racy
 
-    def quick_edit(self, look: Look, search_index: bool, base_url: str | None) -> QuickEdit | None:
-        """What to render when only item bodies changed; None: take the full path."""
-        if look.frame.links or look.sources.links or look.frame.racy:
-            return None
-        from newpower_site.cache.quick import plan_quick_edit
-
-        return plan_quick_edit(self, look, search_index, base_url)
-
     def previous(self) -> Previous | None:
         state = self.state
         if state is None:
@@ -221,28 +212,7 @@ class BuildCache:
             sources=self._hashed_sources(look.sources), snapshot=snapshot, problems=tuple(problems),
         )
         self.save()
-        self._write_state()
-
-    def record_quick(self, quick: QuickEdit, look: Look, written: list[str], remark: Callable[[OutputMarks, list[str]], None]) -> None:
-        """Record what a quick rebuild changed: the edited sources, the new fingerprints, the items' rows."""
-        state = self.state
-        assert state is not None
-        for path, content_hash in quick.edited.items():
-            state.sources[path] = (look.sources.files[path], content_hash)
-        for output in quick.outputs:
-            fingerprint = quick.fingerprints.get(output.path)
-            if fingerprint is not None:
-                state.outputs[output.path] = fingerprint
-            else:
-                state.outputs.pop(output.path, None)
-        state.tree, state.racy = look.tree, look.racy
-        if any(path.endswith(".html") for path in written):
-            state.pages_key = "stale"  # a search index made before is out of date (only builds without one come here)
-        remark(state.marks, written)
-        if not self.snapshots().save_items(state.snapshot, quick.records, quick.shared):
-            state.snapshot = ""
-        self.save()
-        self._write_state()
+        self.write_state()
 
     def save(self) -> None:
         """Keep the item cache and the file hashes (also after a failed build: the work done is still good)."""
@@ -285,7 +255,7 @@ class BuildCache:
         assert self._state_file is not None
         return Snapshots(self._state_file.with_name(self._state_file.stem.replace("output-", "snapshots-") + ".sqlite"))
 
-    def _write_state(self) -> None:
+    def write_state(self) -> None:
         assert self._state_file is not None
         try:
             write_checked(self._state_file, self.state)

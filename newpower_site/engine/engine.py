@@ -93,7 +93,9 @@ class Engine:
                     self.stats.path = "unchanged"
                     writer.tidy()
                     return self._result(None, problems, state.files, started, state.counts)
-                quick = cache.quick_edit(look, writer.search_index, options.base_url)
+                from newpower_site.cache.quick import plan_quick_edit
+
+                quick = plan_quick_edit(cache, look, writer.search_index, options.base_url)
                 if quick is not None:
                     result = self._quick(quick, look, problems, started)
                     if result is not None:
@@ -183,6 +185,7 @@ class Engine:
 
     def _quick(self, quick: QuickEdit, look: Look, problems: list[Diagnostic], started: float) -> BuildResult | None:
         """Render and write what the quick path names; None when the full path must run after all."""
+        from newpower_site.cache.quick import record_quick_edit
         from newpower_site.email.checks import email_problems
         from newpower_site.render.renderer import render_outputs
         from newpower_site.write.writers import PendingFiles
@@ -204,7 +207,7 @@ class Engine:
         if rendered and not writer.commit_quick(rendered):
             return None
         written = sorted(rendered)
-        cache.record_quick(quick, look, written, writer.remark)
+        record_quick_edit(cache, quick, look, written, writer.remark)
         state = cache.state
         assert state is not None
         self.stats = Stats("quick", len(quick.records), len(quick.records), len(quick.outputs))
