@@ -207,3 +207,17 @@ def test_no_cache_builds_use_none_of_the_cache_folder(tmp_path: Path) -> None:
     assert any(p.suffix in (".webp", ".jpg", ".png") and "/" in p.relative_to(tmp_path / "out").as_posix()
                for p in (tmp_path / "out").rglob("*"))
     assert not (site / ".newpower-cache").exists()
+
+
+def test_a_link_to_an_item_with_errors_says_so_after_its_errors(tmp_path: Path) -> None:
+    """One bad field must not make every link to the item say it "does not exist" (issue 15)."""
+    site = copy_site("realistic", tmp_path)
+    voice = site / "content/voices/sam-hughes.md"
+    voice.write_text(voice.read_text(encoding="utf-8").replace("movement:", "movement: [", 1), encoding="utf-8")
+    with (site / "content/articles/bakery-buyout.md").open("a", encoding="utf-8") as handle:
+        handle.write("\nRead [Sam's interview](../voices/sam-hughes.md).\n")
+    result = check_site(BuildOptions(site), cached=False)
+    lines = [d.format() for d in sorted(result.diagnostics, key=lambda d: (d.follows, d.path, d.line))]
+    link = next(line for line in lines if "bakery-buyout.md" in line and "sam-hughes.md" in line)
+    assert "has errors (see above)" in link and "does not exist" not in link
+    assert lines.index(link) > min(i for i, line in enumerate(lines) if line.startswith("content/voices/sam-hughes.md"))

@@ -8,7 +8,6 @@ the index from every page.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import time

@@ -6,6 +6,7 @@ from __future__ import annotations
 import http.client
 import json
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -14,7 +15,7 @@ import time
 from pathlib import Path
 
 import lxml.html
-from conftest import copy_site
+from conftest import REPO, copy_site
 
 LIMIT = 120  # seconds: a hang fails the test instead of blocking the suite (not a speed check)
 
@@ -215,3 +216,32 @@ def test_a_port_out_of_range_is_refused_before_any_build(tmp_path: Path) -> None
         assert run.returncode == 2 and "argument --port" in run.stderr and "from 1 to 65535" in run.stderr, run.stderr
         assert "OverflowError" not in run.stderr
     assert not (site / ".newpower-cache").exists(), "nothing was built"
+
+
+def test_email_previews_take_their_images_from_the_preview(tmp_path: Path) -> None:
+    """Before deploying, the live site has no images yet: the email preview points its links at the preview."""
+    site = tmp_path / "site"
+    shutil.copytree(REPO / "content", site / "content")  # this repository's issues show PNG portraits
+    shutil.copy(REPO / "site.yaml", site / "site.yaml")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "newpower_site", "serve", "--site", str(site), "--port", "0"],
+        stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
+    )
+    try:
+        line = ""
+        while "serving" not in line:
+            line = server.stderr.readline()
+            assert line, "serve stopped"
+        port = int(re.search(r"http://127\.0\.0\.1:(\d+)/", line).group(1))
+        status, mail = get(port, "/email/2026-09.html")
+        assert status == 200
+        written = (site / ".newpower-cache/serve/email/2026-09.html").read_bytes()
+        assert b'src="https://newpower.example.org/images/' in written  # the file keeps site.yaml's absolute URLs
+        sources = lxml.html.fromstring(mail).xpath("//img/@src")
+        assert sources and all(src.startswith(f"http://127.0.0.1:{port}/") for src in sources), sources
+        status, image = get(port, sources[0].removeprefix(f"http://127.0.0.1:{port}"))
+        assert status == 200 and image.startswith(b"\x89PNG")
+        assert b"https://newpower.example.org/" not in mail
+    finally:
+        server.send_signal(signal.SIGINT)
+        server.wait(LIMIT)

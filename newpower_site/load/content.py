@@ -191,10 +191,13 @@ def load_library(
             problems.append(warning(file.source, 1, f"not read: Markdown belongs in content/{{{','.join(KIND_BY_FOLDER)}}}/"))
             continue
         to_read.append((file, kind))
-    for item, item_problems in (memo.read_items if memo else read_items)(to_read, config):
+    failed: set[str] = set()  # files that exist but could not be read: links to them say so, not "does not exist"
+    for (file, _), (item, item_problems) in zip(to_read, (memo.read_items if memo else read_items)(to_read, config), strict=True):
         problems += item_problems
         if item is not None:
             items.append(item)
+        else:
+            failed.add(file.source)
     problems += _check_page_slugs(items, assets) + _check_aliases(items, assets)
 
     published = [item for item in items if selection.publishes(item)]
@@ -204,13 +207,13 @@ def load_library(
         unpublished=frozenset(item.source for item in items if not selection.publishes(item)),
         assets={asset.source: asset.path for asset in assets},
         static_paths=static_paths,
+        failed=frozenset(failed),
     )
     rendered: list[Item] = []
     for item, item_problems in (memo.render_items if memo else render_items)(published, targets, urls):
         problems += item_problems
         rendered.append(item)
     problems += check_fragments(rendered)
-    failed = {file.source for file, _ in to_read} - {item.source for item in items}
     library, featured_problems = _assemble(rendered, tuple(assets), {i.source for i in items}, failed)
     problems += featured_problems + _email_settings_needed(config, library) + _placeholders_left(site_dir, config, rendered)
     problems += _menu_links_missing(site_dir, config, rendered)

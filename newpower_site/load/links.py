@@ -44,6 +44,7 @@ class LinkTargets:
     unpublished: frozenset[str]  # sources that exist but are drafts or future-dated
     assets: Mapping[str, str]  # source 'content/images/x.jpg' -> output path 'images/x.jpg'
     static_paths: frozenset[str]  # output paths of theme static files: 'static/logo.svg'
+    failed: frozenset[str] = frozenset()  # sources that exist but could not be read: their own errors say why
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +59,10 @@ class Location:
 
 class LinkProblem(ValueError):
     """The link cannot be resolved; the message says why, for the editor."""
+
+
+class TargetFailed(LinkProblem):
+    """The link's target exists but has errors of its own: reported after them, as their consequence."""
 
 
 class TypoScheme(LinkProblem):
@@ -130,6 +135,8 @@ def locate(target: str, source: str, targets: LinkTargets, image: bool = False) 
         raise LinkProblem(f"{target!r} links to {path}, which is a draft or dated in the future")
     if path in targets.assets:
         return Location("file", targets.assets[path], suffix)
+    if path in targets.failed:
+        raise TargetFailed(f"{target!r} links to {path}, which has errors (see above)")
     raise LinkProblem(f"{target!r} links to {path}, which does not exist")
 
 

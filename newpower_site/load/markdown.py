@@ -37,7 +37,7 @@ from newpower_site.core.model import Body, Heading
 from newpower_site.core.urls import Urls
 from newpower_site.load import cmark
 from newpower_site.load.comments import strip_comments
-from newpower_site.load.links import LinkProblem, LinkTargets, TypoScheme, locate, resolve_image
+from newpower_site.load.links import LinkProblem, LinkTargets, TargetFailed, TypoScheme, locate, resolve_image
 from newpower_site.load.rawhtml import html_problems, markup_left_open
 
 TRUSTED_KINDS = frozenset({"article", "page"})
@@ -117,8 +117,8 @@ class RenderState:
     def file_line(self, line: int) -> int:
         return self.body_line + line - 1
 
-    def report(self, line: int, message: str) -> None:
-        self.problems.append(error(self.source, line, message))
+    def report(self, line: int, message: str, follows: bool = False) -> None:
+        self.problems.append(error(self.source, line, message, follows=follows))
 
 
 @dataclass(frozen=True, slots=True)
@@ -352,7 +352,7 @@ def _resolve_link(href: str, line: Callable[[], int], state: RenderState) -> str
         state.report(state.file_line(defined) if defined else line(), f"broken link: {problem}")
         return "#"
     except LinkProblem as problem:
-        state.report(line(), f"broken link: {problem}")
+        state.report(line(), f"broken link: {problem}", follows=isinstance(problem, TargetFailed))
         return "#"
     fragment = where.suffix.partition("#")[2]
     if fragment and where.kind == "page":

@@ -95,6 +95,7 @@ class Preview:
         self.say = say
         self.report = report
         self.prefix = ""
+        self.base_url = ""  # site.yaml's (or --base-url), without the final slash: email previews point it at the preview
         self.lock = threading.Lock()
         self.built_once = False  # until a build succeeds, a missing page is the error page, not "not found"
 
@@ -127,9 +128,20 @@ class Preview:
     def _prefix(self, result: BuildResult) -> str:
         """The base_url's path prefix; a build that had nothing to do carries no config, so read it."""
         if self.engine.options.base_url:
+            self.base_url = self.engine.options.base_url.rstrip("/")
             return Urls(self.engine.options.base_url).prefix
         config = result.site.config if result.site is not None and result.site.config is not None else load_config(self.engine.options.site_dir)[0]
-        return Urls(config.base_url).prefix if config is not None else self.prefix
+        if config is None:
+            return self.prefix
+        self.base_url = config.base_url.rstrip("/")
+        return Urls(config.base_url).prefix
+
+    def local_email(self, data: bytes, own_origin: str) -> bytes:
+        """An email as the preview serves it: its absolute links to the site (images above all) point at the
+        preview, which has those files before the site is deployed."""
+        if not self.base_url:
+            return data
+        return data.replace(self.base_url.encode() + b"/", f"{own_origin}{self.prefix}/".encode())
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
@@ -240,6 +252,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         data = file.read_bytes()
         kind = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
         if kind == "text/html":
+            if file.resolve().is_relative_to((self.preview.folder / "email").resolve()):
+                data = self.preview.local_email(data, f"http://{self.headers.get('Host', '')}")
             data = inject(data)
         if kind.startswith("text/") or kind in ("application/javascript", "application/json", "image/svg+xml", "application/xml"):
             kind += "; charset=utf-8"
