@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -194,3 +195,16 @@ def test_new_never_names_a_file_the_build_would_refuse(tmp_path: Path) -> None:
     assert named.code == 0, named.stderr
     assert 'name: "李小龙"' in (site / "content/voices/li-xiaolong.md").read_text(encoding="utf-8")
     assert newpower("check", "--site", site, "--drafts").code == 0
+
+
+def test_the_library_check_reads_the_dependencies_from_the_project_itself() -> None:
+    """A hand-kept list drifted (it still named markdown-it-py after the parser changed, so a fresh
+    venv refused to run): the check takes pyproject.toml's list, and this venv has all of it."""
+    import tomllib
+
+    from newpower_site.cli.needs import missing_dependencies, required_distributions
+
+    declared = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]["dependencies"]
+    names = {re.match(r"[A-Za-z0-9._-]+", d).group(0).lower() for d in declared}
+    assert {n.lower() for n in required_distributions()} == names
+    assert missing_dependencies() == []

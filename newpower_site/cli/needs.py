@@ -8,23 +8,11 @@ with the system Python).
 
 from __future__ import annotations
 
-import importlib.util
+import re
 import sys
+from pathlib import Path
 
 MINIMUM_PYTHON = (3, 11)
-
-# The module each dependency in pyproject.toml is imported as.
-DEPENDENCY_MODULES = {
-    "jinja2": "jinja2",
-    "markdown-it-py": "markdown_it",
-    "mdit-py-plugins": "mdit_py_plugins",
-    "pyyaml": "yaml",
-    "feedgen": "feedgen",
-    "watchdog": "watchdog",
-    "Pillow": "PIL",
-    "css-inline": "css_inline",
-    "pagefind": "pagefind",
-}
 
 HOW_TO_INSTALL = (
     "In this repository run `make build` (it sets up .venv with everything), then run the command as "
@@ -33,9 +21,42 @@ HOW_TO_INSTALL = (
 )
 
 
+def required_distributions() -> list[str]:
+    """The generator's own dependencies, from its installed metadata or, in a checkout never installed,
+    from pyproject.toml: the one list of them, so this check cannot drift from it."""
+    from importlib import metadata
+
+    try:
+        requirements = metadata.requires("newpower-site") or []
+    except metadata.PackageNotFoundError:
+        import tomllib
+
+        pyproject = Path(__file__).resolve().parents[2] / "pyproject.toml"
+        try:
+            requirements = tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]["dependencies"]
+        except (OSError, KeyError, tomllib.TOMLDecodeError):
+            return []
+    names = []
+    for requirement in requirements:
+        if "extra ==" in requirement:
+            continue  # an optional extra (tests, benchmarks): not needed to build
+        found = re.match(r"[A-Za-z0-9._-]+", requirement.strip())
+        if found:
+            names.append(found.group(0))
+    return names
+
+
 def missing_dependencies() -> list[str]:
-    """The distributions whose modules this Python cannot find."""
-    return [name for name, module in DEPENDENCY_MODULES.items() if importlib.util.find_spec(module) is None]
+    """The distributions this Python does not have."""
+    from importlib import metadata
+
+    missing = []
+    for name in required_distributions():
+        try:
+            metadata.distribution(name)
+        except metadata.PackageNotFoundError:
+            missing.append(name)
+    return missing
 
 
 def what_is_missing() -> str | None:
