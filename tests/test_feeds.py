@@ -10,7 +10,7 @@ import lxml.etree
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from newpower_site.load.config import SiteConfig
+from newpower_site.core.siteconfig import SiteConfig
 from newpower_site.core.absolute import absolutize_html
 from newpower_site.render.feeds import render_atom, render_rss, xml_text
 from newpower_site.core.model import Article, Body, Newsletter, Term, Voice

@@ -12,7 +12,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from newpower_site.load.config import EmailSettings, load_config
+from newpower_site.core.siteconfig import EmailSettings
+from newpower_site.load.config import field_context, load_config
 from newpower_site.load.fields import FieldContext, check_fields
 from newpower_site.load.frontmatter import split_front_matter
 from newpower_site.load.schema import ARTICLE, NEWSLETTER, PAGE, VOICE, Kind
@@ -311,7 +312,7 @@ def test_full_site_yaml(tmp_path: Path) -> None:
     assert dict(settings.topics) == {"workplace": "Power at work"}
     assert dict(settings.movements) == {"trade-union": "Trade unions"}
     assert settings.email == EmailSettings("buttondown", "1 Road")
-    assert settings.field_context().vocabularies["topics"] == {"workplace": "Power at work"}
+    assert field_context(settings).vocabularies["topics"] == {"workplace": "Power at work"}
 
 
 @pytest.mark.parametrize(

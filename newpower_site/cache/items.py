@@ -20,7 +20,7 @@ from typing import Any
 from newpower_site.load import content
 from newpower_site.cache.keys import item_key, url_key, value_fingerprint
 from newpower_site.cache.store import FileHashes, ShardedStore
-from newpower_site.load.config import SiteConfig
+from newpower_site.core.siteconfig import SiteConfig
 from newpower_site.core.diagnostics import Diagnostic, error
 from newpower_site.load.links import LinkTargets
 from newpower_site.load.markdown import MarkdownRenderer

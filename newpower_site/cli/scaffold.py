@@ -16,7 +16,8 @@ from datetime import date, datetime
 from pathlib import Path
 
 from newpower_site.load import placeholders
-from newpower_site.load.config import CONFIG_FILE, SiteConfig
+from newpower_site.core.layout import CONFIG_FILE
+from newpower_site.core.siteconfig import SiteConfig
 from newpower_site.load.content import markdown_slug, read_item, walk_sources
 from newpower_site.core.dates import MONTHS
 from newpower_site.core.model import Item, Newsletter

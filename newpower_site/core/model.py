@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from newpower_site.load.config import SiteConfig
+    from newpower_site.core.siteconfig import SiteConfig
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from markupsafe import Markup
 
-from newpower_site.load.config import EmailSettings, SiteConfig
+from newpower_site.core.siteconfig import EmailSettings, SiteConfig
 from newpower_site.core.diagnostics import Diagnostic, warning
 from newpower_site.core.absolute import absolutize_html
 from newpower_site.core.model import Article, Featurable, Newsletter, Voice

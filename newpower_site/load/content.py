@@ -17,7 +17,9 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from newpower_site.load.config import CONFIG_FILE, SiteConfig
+from newpower_site.core.layout import CONFIG_FILE
+from newpower_site.core.siteconfig import SiteConfig
+from newpower_site.load.config import field_context
 from newpower_site.core.diagnostics import Diagnostic, error, warning
 from newpower_site.load.fields import check_fields
 from newpower_site.load.frontmatter import decode_source, split_front_matter
@@ -278,7 +280,7 @@ def read_item(file: SourceFile, kind: Kind, config: SiteConfig) -> tuple[Item | 
     slug = markdown_slug(file.path.name) or file.path.stem
     if not is_valid_slug(slug):
         problems.append(error(file.source, 1, f"file name {slug!r} is not a valid slug: use lower-case a-z, 0-9 and hyphens, e.g. {slugify(slug)}.md"))
-    values, field_problems = check_fields(split.front_matter, kind, file.source, config.field_context())
+    values, field_problems = check_fields(split.front_matter, kind, file.source, field_context(config))
     problems += field_problems
     if problems:
         return None, problems

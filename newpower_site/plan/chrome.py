@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from newpower_site.core.model import Page
 from newpower_site.core.urls import Urls
-from newpower_site.load.config import SiteConfig, Subscribe
+from newpower_site.core.siteconfig import SiteConfig, Subscribe
 
 DEFAULT_MENU = (("Newsletter", "newsletter"), ("Articles", "articles"), ("Voices", "voices"), ("Topics", "topics"))
 ABOUT_PAGE = "pages/about.md"

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
-from newpower_site.load.config import CONFIG_FILE
+from newpower_site.core.layout import CONFIG_FILE
 from newpower_site.core.layout import EMAIL_TEMPLATE
 from newpower_site.plan.chrome import menu_links, signup_form
 from newpower_site.plan.images import build_catalog

@@ -14,7 +14,7 @@ from typing import Any
 
 from markupsafe import Markup
 
-from newpower_site.load.config import SiteConfig
+from newpower_site.core.siteconfig import SiteConfig
 from newpower_site.plan.images import ImageCatalog, ShareImage
 from newpower_site.core.model import Article, Item, Newsletter, Voice
 from newpower_site.core.urls import Urls
