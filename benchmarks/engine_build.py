@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from newpower_site.engine.options import BuildOptions
+from newpower_site.core.options import BuildOptions
 from newpower_site.cache.state import BuildCache
 from newpower_site.engine.engine import Engine
 from newpower_site.write.writers import Staged

@@ -19,7 +19,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 from browser import Browser, SiteServer  # noqa: E402
 
 from newpower_site.engine.engine import build_site
-from newpower_site.engine.options import BuildOptions  # noqa: E402
+from newpower_site.core.options import BuildOptions  # noqa: E402
 
 PAGES = {
     "home": "",

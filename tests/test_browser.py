@@ -14,7 +14,7 @@ import pytest
 
 from browser import AXE, MISSING_TOOLS, Browser, SiteServer, chromium_path
 from newpower_site.engine.engine import build_site
-from newpower_site.engine.options import BuildOptions
+from newpower_site.core.options import BuildOptions
 
 ROOT = Path(__file__).resolve().parent.parent
 REALISTIC = ROOT / "tests" / "sites" / "realistic"

@@ -15,7 +15,7 @@ from conftest import REPO, copy_site
 
 from newpower_site.cache.keys import generator_fingerprint
 from newpower_site.engine.engine import build_site, check_site
-from newpower_site.engine.options import BuildOptions
+from newpower_site.core.options import BuildOptions
 from newpower_site.serve.server import Preview
 
 PACKAGE = REPO / "newpower_site"

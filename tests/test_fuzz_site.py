@@ -38,7 +38,7 @@ from newpower_site.email.issue import header_text
 from newpower_site.email.mergetags import WORD_JOINER
 from newpower_site.render.feeds import xml_text
 from newpower_site.engine.engine import plan
-from newpower_site.engine.options import BuildOptions
+from newpower_site.core.options import BuildOptions
 from newpower_site.render.renderer import render_outputs
 
 NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)

@@ -18,7 +18,7 @@ import pytest
 
 from browser import MISSING_TOOLS, VNU
 from newpower_site.engine.engine import build_site
-from newpower_site.engine.options import BuildOptions
+from newpower_site.core.options import BuildOptions
 
 ROOT = Path(__file__).resolve().parent.parent
 SITES = {"repository": ROOT, "realistic": ROOT / "tests" / "sites" / "realistic", "aliases": ROOT / "tests" / "sites" / "aliases"}

@@ -14,7 +14,7 @@ from newpower_site.plan import images
 from newpower_site.plan.images import intrinsic_size
 from newpower_site.core.layout import CACHE_IMAGES, cache_folder
 from newpower_site.engine.engine import build_site
-from newpower_site.engine.options import BuildOptions
+from newpower_site.core.options import BuildOptions
 
 
 def write(path: Path, text: str) -> None:

@@ -8,7 +8,7 @@ import pytest
 from conftest import SITES
 
 from newpower_site.engine.engine import plan
-from newpower_site.engine.options import BuildOptions
+from newpower_site.core.options import BuildOptions
 from newpower_site.plan.outputs import pager_window
 
 NOW = datetime(2026, 11, 25, tzinfo=UTC)

@@ -18,7 +18,7 @@ from conftest import REPO, copy_site, newpower, tree_bytes
 
 from newpower_site.cache.state import BuildCache
 from newpower_site.engine.engine import Engine
-from newpower_site.engine.options import BuildOptions
+from newpower_site.core.options import BuildOptions
 from newpower_site.write import folder as folder_module
 from newpower_site.write.folder import MANIFEST, recover_interrupted_commit
 from newpower_site.write.writers import InPlace, Staged

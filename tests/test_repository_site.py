@@ -10,7 +10,7 @@ from conftest import REPO
 
 from newpower_site.core.diagnostics import has_errors
 from newpower_site.engine.engine import load_site
-from newpower_site.engine.options import BuildOptions
+from newpower_site.core.options import BuildOptions
 
 
 @pytest.fixture(scope="module")

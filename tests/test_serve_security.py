@@ -22,7 +22,7 @@ import pytest
 from conftest import copy_site
 
 from newpower_site.core import pool
-from newpower_site.engine.options import BuildOptions
+from newpower_site.core.options import BuildOptions
 from newpower_site.serve import server as serve_module
 from newpower_site.serve.server import ServeOptions, serve
 

@@ -168,7 +168,7 @@ def test_an_unreadable_file(served) -> None:
 MEMORY_PROBE = """
 import sys, time
 from pathlib import Path
-from newpower_site.engine.options import BuildOptions
+from newpower_site.core.options import BuildOptions
 from newpower_site.serve.server import Preview
 
 def rss():

@@ -9,7 +9,7 @@ import lxml.html
 import pytest
 
 from newpower_site.engine.engine import build_site
-from newpower_site.engine.options import BuildOptions
+from newpower_site.core.options import BuildOptions
 
 REALISTIC = Path(__file__).resolve().parent / "sites" / "realistic"
 ORIGIN = "https://example.org"

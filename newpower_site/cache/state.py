@@ -45,7 +45,7 @@ from newpower_site.write.writers import Changes, OutputMarks, Previous
 if TYPE_CHECKING:  # the stages load when there is something to build: a build with nothing to do starts quicker
     from newpower_site.cache.items import ItemCache
     from newpower_site.cache.snapshots import Snapshots
-    from newpower_site.engine.options import BuildOptions
+    from newpower_site.core.options import BuildOptions
     from newpower_site.plan.outputs import Output
 
 

@@ -137,7 +137,7 @@ def _render_issue(args: argparse.Namespace, report: Report) -> tuple[dict[str, O
     from newpower_site.core.urls import Urls
     from newpower_site.email.output import EMAIL_PRODUCERS
     from newpower_site.engine.engine import Engine
-    from newpower_site.engine.options import BuildOptions
+    from newpower_site.core.options import BuildOptions
     from newpower_site.write.writers import NoWrite
 
     def wanted(output: Output) -> bool:

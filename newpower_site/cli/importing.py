@@ -159,7 +159,7 @@ def _check(site_dir: Path, report: Report, say) -> int:
     from newpower_site.cli.report import count
     from newpower_site.core.diagnostics import has_errors
     from newpower_site.engine.engine import check_site
-    from newpower_site.engine.options import BuildOptions
+    from newpower_site.core.options import BuildOptions
 
     if not site_dir.is_dir():
         return 0  # nothing was imported into a folder that does not exist

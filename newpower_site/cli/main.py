@@ -22,7 +22,7 @@ from newpower_site.write.lock import LockError, output_lock
 from newpower_site.core.diagnostics import Diagnostic, fails
 from newpower_site.cli.email import add_email_commands
 from newpower_site.cli.importing import add_import_command
-from newpower_site.engine.options import BuildOptions, BuildResult
+from newpower_site.core.options import BuildOptions, BuildResult
 from newpower_site.cli.report import FORMATS, ReportStyle, count, wants_colour, write_report
 from newpower_site.load.schema import KIND_BY_NAME
 

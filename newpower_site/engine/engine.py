@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from newpower_site.core.diagnostics import Diagnostic, error, fails, has_errors
-from newpower_site.engine.options import BuildOptions, BuildResult, Progress, Stats
+from newpower_site.core.options import BuildOptions, BuildResult, Progress, Stats
 
 if TYPE_CHECKING:  # the stages load when there is something to build: a build with nothing to do starts quicker
     from newpower_site.cache.quick import QuickEdit

@@ -43,7 +43,7 @@ from newpower_site.load.config import load_config
 from newpower_site.core.diagnostics import Diagnostic, error
 from newpower_site.engine.engine import Engine
 from newpower_site.serve.livereload import EVENTS_PATH, SCRIPT, SCRIPT_PATH, Hub, error_page, inject
-from newpower_site.engine.options import BuildOptions, BuildResult
+from newpower_site.core.options import BuildOptions, BuildResult
 from newpower_site.write.writers import InPlace
 from newpower_site.core.theme import default_theme_dir
 from newpower_site.core.urls import Urls

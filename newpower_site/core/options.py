@@ -1,6 +1,6 @@
 """What a build is asked to do and what it answers: shared by every command.
 
-Kept apart from engine.py, which imports the stages, so that a build with
+In core, apart from engine.py, which imports the stages, so that a build with
 nothing to do starts without loading the Markdown parser, the templates or
 the email code.
 """
