@@ -91,7 +91,7 @@ class Runner:
         outputs.write_text("")
         env = {**os.environ, "PATH": f"{shim}{os.pathsep}{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
                "PYTHONPATH": str(REPO), "GITHUB_OUTPUT": str(outputs), "NO_COLOR": "1"}
-        done = subprocess.run(["bash", "-e", "-o", "pipefail", "-c", command], cwd=self.workspace, env=env,
+        done = subprocess.run(["bash", "-e", "-o", "pipefail", "-c", command], cwd=self.workspace, env=env, check=False,
                               capture_output=True, text=True, timeout=300)
         assert done.returncode == 0, f"{command}\n{done.stdout}\n{done.stderr}"
         for line in outputs.read_text().splitlines():

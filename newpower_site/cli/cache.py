@@ -9,7 +9,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the command line loads the cache code only when the command runs
+    from newpower_site.cache.carry import Carried
 
 
 def add_cache_commands(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -29,28 +34,32 @@ def add_cache_commands(commands: argparse._SubParsersAction, common: argparse.Ar
 
 
 def run_export(args: argparse.Namespace) -> int:
-    from newpower_site.cache.carry import CarryError, export_cache
+    from newpower_site.cache.carry import export_cache
 
-    try:
-        carried = export_cache(args.site, args.folder)
-    except (CarryError, OSError) as exc:
-        print(exc if isinstance(exc, CarryError) else f"{args.folder}: error: cannot write: {exc.strerror or exc}", file=sys.stderr)
-        return 1
-    if not args.quiet:
-        print(f"exported {carried.files} cache files ({carried.bytes / 1e6:.1f} MB) to {args.folder}"
-              + (f"; left out {carried.skipped} not written by this user's builds" if carried.skipped else ""))
-    return 0
+    return _carry(args, lambda: export_cache(args.site, args.folder), "exported {} to", "write",
+                  "left out {} not written by this user's builds")
 
 
 def run_import(args: argparse.Namespace) -> int:
-    from newpower_site.cache.carry import CarryError, import_cache
+    from newpower_site.cache.carry import import_cache
+
+    return _carry(args, lambda: import_cache(args.folder, args.site), "imported {} from", "read",
+                  "{} failed their checksum and were left out")
+
+
+def _carry(args: argparse.Namespace, move: Callable[[], Carried], done: str, verb: str, skipped: str) -> int:
+    """One line of report for either direction; a problem is `DIR: error: ...`, never a traceback."""
+    from newpower_site.cache.carry import CarryError
 
     try:
-        carried = import_cache(args.folder, args.site)
-    except (CarryError, OSError) as exc:
-        print(exc if isinstance(exc, CarryError) else f"{args.folder}: error: cannot read: {exc.strerror or exc}", file=sys.stderr)
+        carried = move()
+    except CarryError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"{args.folder}: error: cannot {verb}: {exc.strerror or exc}", file=sys.stderr)
         return 1
     if not args.quiet:
-        print(f"imported {carried.files} cache files ({carried.bytes / 1e6:.1f} MB) from {args.folder}"
-              + (f"; {carried.skipped} failed their checksum and were left out" if carried.skipped else ""))
+        files = f"{carried.files} cache files ({carried.bytes / 1e6:.1f} MB)"
+        print(done.format(files) + f" {args.folder}" + (f"; {skipped.format(carried.skipped)}" if carried.skipped else ""))
     return 0
