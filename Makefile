@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: build test test-tools check clean bench serve new dist
+.PHONY: build test test-tools check clean bench bench-detail serve new dist
 
 $(BIN)/newpower: pyproject.toml
 	@# Debian's python3 may lack ensurepip (package python3-venv): then make the
@@ -43,11 +43,17 @@ WHEEL_PYTHON ?= $(if $(wildcard $(BIN)/python),$(BIN)/python,$(PYTHON))
 dist:
 	$(WHEEL_PYTHON) -m pip wheel --quiet --no-deps --wheel-dir $(DIST) .
 
-# Timings on synthetic sites of 1,000 and 10,000 items, then the same corpus in
-# Hugo (Debian's hugo, installed when missing) and Pelican (benchmarks/.venv-pelican), then
-# cold-build memory with Pagefind apart.
-# Results and how to read them: docs/performance.md. Takes tens of minutes.
+# make bench: every figure of the performance targets in one run (docs/performance.md, "How to run
+# the benchmarks"), beside Hugo (Debian's hugo, installed when missing) and Pelican 4.7
+# (benchmarks/.venv-pelican): 10,000 items and the archive corpus, medians of 3, ending with a table
+# of figure, target, met or not. About 15-25 minutes on 2 cores.
 bench: $(BIN)/newpower
+	@command -v hugo >/dev/null || { $(APT_INSTALL) hugo; }
+	$(BIN)/python benchmarks/targets.py 10000 --runs 3
+
+# make bench-detail: the per-figure scripts (1,000 and 10,000 items, check and serve too, memory
+# with Pagefind apart, Hugo and Pelican on the synthetic corpus). Takes tens of minutes.
+bench-detail: $(BIN)/newpower
 	@command -v hugo >/dev/null || { $(APT_INSTALL) hugo; }
 	$(BIN)/python benchmarks/bench.py 1000 10000 --runs 5
 	$(BIN)/python benchmarks/compare.py 10000 --runs 3

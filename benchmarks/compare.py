@@ -3,7 +3,7 @@
 The corpus (gen_corpus.py) is converted for each: the same Markdown bodies,
 titles, dates and topics as tags. Each gets a comparably minimal theme: a
 page per item, a paginated listing (10 a page), tag pages and a feed of 20.
-Hugo is Debian's `hugo`; Pelican is installed from PyPI into
+Hugo is Debian's `hugo`; Pelican 4.7 is installed from PyPI into
 benchmarks/.venv-pelican (never the project's venv). Each build is a cold
 one in a fresh process; the figures are medians of --runs.
 """
@@ -25,6 +25,7 @@ from bench import WORK, clean, corpus
 from measure import run
 
 PELICAN_VENV = HERE / ".venv-pelican"
+PELICAN_VERSION = "4.7.*"
 
 HUGO_CONFIG = """baseURL = "https://bench.example.org/"
 title = "Benchmark"
@@ -103,10 +104,13 @@ def to_pelican(site: Path, target: Path) -> None:
 
 
 def ensure_pelican() -> Path:
+    """Pelican 4.7 with its Markdown reader: the version the archive the targets name is built with."""
     pelican = PELICAN_VENV / "bin" / "pelican"
-    if not pelican.exists():
+    found = subprocess.run([str(pelican), "--version"], capture_output=True, text=True, check=False).stdout if pelican.exists() else ""
+    if not found.startswith(PELICAN_VERSION.rstrip("*")):  # a venv of another version is replaced, not used
+        shutil.rmtree(PELICAN_VENV, ignore_errors=True)
         subprocess.run([sys.executable, "-m", "venv", str(PELICAN_VENV)], check=True)
-        subprocess.run([str(PELICAN_VENV / "bin" / "pip"), "install", "--quiet", "pelican==4.*", "markdown"], check=True)
+        subprocess.run([str(PELICAN_VENV / "bin" / "pip"), "install", "--quiet", f"pelican=={PELICAN_VERSION}", "markdown"], check=True)
     return pelican
 
 

@@ -5,6 +5,11 @@ with what real articles use: headings, emphasis, lists, links to other items by
 file path, footnotes, tables, block quotes and typographic quotes. Of N items,
 about 80% are articles, 15% member voices, 5% newsletter issues (each featuring
 earlier items), plus two pages.
+
+`gen_corpus.py archive DIR` writes another shape: the archive of a
+long-running weekly link newsletter (669 issues, ~30 KB each, hundreds of
+links in most and up to ~1,600 in a few), as the importer leaves it
+(`web_only: true`: sent by another tool, no email made).
 """
 
 from __future__ import annotations
@@ -164,15 +169,84 @@ def generate(n: int, site: Path) -> None:
         (site / "content/pages" / f"{slug}.md").write_text(text, encoding="utf-8")
 
 
+# -- the archive of a long-running weekly link newsletter ---------------------------------------------
+
+ARCHIVE_ISSUES = 669
+ARCHIVE_START = date(2012, 1, 6)
+SECTIONS = ("Articles and tutorials", "Projects and tools", "Talks and videos", "From the community", "Jobs", "Events")
+HOSTS = tuple(f"{name}.example.{tld}" for name in (
+    "blog", "news", "dev", "labs", "notes", "journal", "weekly", "docs", "research", "press", "forum", "code",
+) for tld in ("org", "net", "com"))
+
+
+def link(rng: random.Random, year: int) -> str:
+    """An outside address shaped like a real post's: host, date path and a slug of words."""
+    slug = "-".join(rng.choice(WORDS) for _ in range(rng.randint(2, 4)))
+    return f"https://{rng.choice(HOSTS)}/{year}/{rng.randint(1, 12):02d}/{slug}"
+
+
+def short_title(rng: random.Random) -> str:
+    text = " ".join(rng.choice(WORDS) for _ in range(rng.randint(2, 5)))
+    return text[0].upper() + text[1:]
+
+
+def link_count(rng: random.Random) -> int:
+    """Most issues carry a few hundred links; about one in twenty-five is a bumper issue of up to ~1,600."""
+    return rng.randint(1200, 1600) if rng.random() < 0.04 else rng.randint(120, 330)
+
+
+def archive_issue(rng: random.Random, number: int, day: date) -> str:
+    """One issue: an intro, sections of linked items with a line each, and an "in brief" run of bare links."""
+    links = link_count(rng)
+    listed = links * 7 // 10 if links < 1000 else 400
+    intro = (f"Welcome to issue {number}. {sentence(rng)} [{title(rng)}]({link(rng, day.year)}) {sentence(rng)} "
+             + (f"Last week's issue is [here](../newsletters/issue-{number - 1:04d}.md). " if number > 1 else "")
+             + sentence(rng))
+    blocks = [intro]
+    per_section = max(1, listed // len(SECTIONS))
+    for heading in SECTIONS:
+        blocks.append(f"## {heading}")
+        blocks.append("\n".join(
+            f"- [{short_title(rng)}]({link(rng, day.year)}) — {sentence(rng, rng.randint(4, 9))}"
+            + (f" (`{rng.choice(WORDS)}`)" if rng.random() < 0.1 else "")
+            for _ in range(per_section)
+        ))
+    brief = links - 1 - per_section * len(SECTIONS)
+    blocks.append("## In brief")
+    for start in range(0, brief, 12):
+        run_ = [f"[{rng.choice(WORDS)} {rng.choice(WORDS)}]({link(rng, day.year)})" for _ in range(min(12, brief - start))]
+        blocks.append(", ".join(run_) + ".")
+    blocks.append(f"Thanks for reading. {sentence(rng)}")
+    return "\n\n".join(blocks) + "\n"
+
+
+def generate_archive(site: Path, issues: int = ARCHIVE_ISSUES) -> None:
+    """The archive of a weekly link newsletter, imported: `issues` web-only issues a week apart, ~30 KB each."""
+    rng = random.Random(669)
+    (site / "content/newsletters").mkdir(parents=True, exist_ok=True)
+    (site / "site.yaml").write_text(SITE_YAML, encoding="utf-8")
+    for i in range(issues):
+        number, day = i + 1, ARCHIVE_START + timedelta(weeks=i)
+        front = [
+            "---", f"title: {quoted(f'Issue {number}: ' + title(rng))}", f"date: {day.isoformat()}",
+            f"number: {number}", "web_only: true", "---", "",
+        ]
+        text = "\n".join(front) + archive_issue(rng, number, day)
+        (site / "content/newsletters" / f"issue-{number:04d}.md").write_text(text, encoding="utf-8")
+
+
 def main(argv: list[str]) -> int:
-    if len(argv) != 2 or not argv[0].isdigit():
-        print("usage: gen_corpus.py N DIR", file=sys.stderr)
+    if len(argv) != 2 or not (argv[0].isdigit() or argv[0] == "archive"):
+        print("usage: gen_corpus.py N DIR | gen_corpus.py archive DIR", file=sys.stderr)
         return 2
     site = Path(argv[1])
     if site.exists() and any(site.iterdir()):
         print(f"gen_corpus.py: {site} is not empty", file=sys.stderr)
         return 2
-    generate(int(argv[0]), site)
+    if argv[0] == "archive":
+        generate_archive(site)
+    else:
+        generate(int(argv[0]), site)
     return 0
 
 

@@ -2,12 +2,15 @@
 
 Peak memory is the largest sum, over the process and all its children (the
 build's process pool), of their proportional set size (PSS: shared pages
-counted once across the processes), sampled every 20 ms from /proc.
+counted once across the processes), sampled every 20 ms from /proc. CPU time is user + system of the process
+and every child it waited for (its pool, Pagefind): on a machine others load,
+steadier than wall time.
 """
 
 from __future__ import annotations
 
 import os
+import resource
 import subprocess
 import threading
 import time
@@ -21,6 +24,7 @@ class Measured:
     peak_mb: float
     code: int
     output: str
+    cpu_seconds: float = 0.0
 
 
 def _children(pid: int) -> list[int]:
@@ -46,6 +50,7 @@ def _pss_kb(pid: int) -> int:
 
 
 def run(command: list[str], cwd: Path | None = None, env: dict | None = None, memory: bool = True) -> Measured:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     process = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     peak = [0]
@@ -61,7 +66,9 @@ def run(command: list[str], cwd: Path | None = None, env: dict | None = None, me
         sampler.start()
     output, _ = process.communicate()
     seconds = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     done.set()
     if memory:
         sampler.join()
-    return Measured(seconds, peak[0] / 1024, process.returncode, output)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return Measured(seconds, peak[0] / 1024, process.returncode, output, cpu)

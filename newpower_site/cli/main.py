@@ -20,9 +20,10 @@ from urllib.parse import urlsplit
 from newpower_site import __version__
 from newpower_site.write.lock import LockError, output_lock
 from newpower_site.core.diagnostics import Diagnostic, fails
+from newpower_site.cli.cache import add_cache_commands
 from newpower_site.cli.email import add_email_commands
 from newpower_site.cli.importing import add_import_command
-from newpower_site.core.options import BuildOptions, BuildResult
+from newpower_site.core.options import BuildOptions, BuildResult, Stats
 from newpower_site.cli.report import FORMATS, ReportStyle, count, wants_colour, write_report
 from newpower_site.load.schema import KIND_BY_NAME
 
@@ -97,6 +98,7 @@ def make_parser() -> argparse.ArgumentParser:
     new_cmd.set_defaults(run=run_new)
     add_email_commands(commands, common, report)
     add_import_command(commands, common, report)
+    add_cache_commands(commands, common)
     return parser
 
 
@@ -177,6 +179,13 @@ def summary(result: BuildResult, verb: str, files: str = "files", destination: s
     return line
 
 
+def work_done(stats: Stats) -> str:
+    """What a cached build had to render, so that a CI log shows whether the restored cache was used."""
+    if stats.path == "unchanged":
+        return " (nothing changed)"
+    return f" (rendered {counted(stats.items_rendered, 'item')} and {counted(stats.outputs_rendered, 'file')}, the rest from the cache)"
+
+
 def failure(diagnostics: Sequence[Diagnostic]) -> str:
     """'3 errors', or '2 warnings under --strict': why a run failed, for its last line."""
     errors, warnings = count(diagnostics, "error"), count(diagnostics, "warning")
@@ -200,7 +209,8 @@ def run_build(args: argparse.Namespace) -> int:
         print(f"newpower: build failed with {failure(result.diagnostics)}; {options.output} was left as it was", file=sys.stderr)
         return 1
     if not args.quiet:
-        print(summary(result, "built", destination=f" -> {options.output}"), file=sys.stderr if args.format == "json" else sys.stdout)
+        line = summary(result, "built", destination=f" -> {options.output}") + ("" if args.no_cache else work_done(result.stats))
+        print(line, file=sys.stderr if args.format == "json" else sys.stdout)
     return 0
 
 
