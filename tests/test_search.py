@@ -166,3 +166,21 @@ def test_a_title_edit_takes_the_full_path_and_remakes_the_shards_of_the_pages_it
     after = shard_stats(out)
     assert any(after[name] == before[name] for name in before), "a shard with no changed page is kept"
     assert set(read_manifest(out)) == set(tree_bytes(out)) - {MANIFEST}
+
+
+def test_a_shard_swap_that_fails_after_the_pages_are_committed_falls_back_to_a_whole_build(site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The quick path's pages are in place but its shard is not: the full path sees the output changed and remakes it."""
+    from newpower_site.write import writers
+
+    def fail(new: Path, target: Path) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(writers, "replace_folder", fail)
+    with (site / "content/articles/bakery-buyout.md").open("a", encoding="utf-8") as handle:
+        handle.write(f"\nThe {NEW_WORD} line.\n")
+    builder = build(site)
+    assert builder.stats.path == "cold", "the output no longer matches what the cache noted"
+    out = site / "output"
+    assert NEW_WORD.encode() in shard_text(out, shard_of(out, "articles/bakery-buyout/index.html"))
+    assert set(read_manifest(out)) == set(tree_bytes(out)) - {MANIFEST}
+    assert not [p for p in site.iterdir() if p.name.startswith(".output.")]

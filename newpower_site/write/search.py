@@ -159,10 +159,11 @@ def pagefind_executable() -> Path | None:
         return None
 
 
-def index_shards(shards: Sequence[Shard], read_page: Callable[[str], bytes], index_root: Path, jobs: int = JOBS) -> None:
-    """Write each shard's Pagefind index into `index_root/NAME/`, at most `jobs` Pagefind processes at once."""
+def index_shards(shards: Sequence[Shard], read_page: Callable[[str], bytes], index_root: Path, jobs: int | None = None) -> None:
+    """Write each shard's Pagefind index into `index_root/NAME/`, at most `jobs` (default JOBS) Pagefind processes at once."""
     if not shards:
         return
+    jobs = jobs or JOBS
     executable = pagefind_executable()
     if executable is None:
         raise SearchIndexError(error("(search)", 0, "cannot index the site for search: the pagefind binary is missing (pip install 'pagefind[bin]')"))
@@ -170,12 +171,12 @@ def index_shards(shards: Sequence[Shard], read_page: Callable[[str], bytes], ind
     lock = threading.Lock()
 
     def worker() -> None:
-        with PagefindService(executable) as service:
-            while True:
-                with lock:
-                    if not queue:
-                        return
-                    shard = queue.pop(0)
+        while True:
+            with lock:
+                if not queue:
+                    return
+                shard = queue.pop(0)
+            with PagefindService(executable) as service:  # a fresh process: its memory is one shard's, not the most it ever held
                 _index_one(service, shard, read_page, index_root / shard.name)
 
     with ThreadPoolExecutor(max_workers=max(1, min(jobs, len(shards)))) as pool:
