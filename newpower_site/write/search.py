@@ -11,8 +11,8 @@ names them for the search page; `pagefind/NAME/pages.txt` lists the pages
 a shard was made from, so the next build can tell whether it still holds.
 
 Pages are fed to Pagefind from the files already written (no folder walk)
-through its service mode, one index at a time per Pagefind process; a few
-processes run side by side (`JOBS`), which bounds memory to a few shards'.
+through its service mode, a fresh Pagefind process for each shard, `JOBS`
+of them at once, which bounds memory to that many shards'.
 Pagefind hands back each index's files and they are written here: its own
 writes may still be in flight when the process ends (an empty
 pagefind-entry.json was seen), and a written file is then ours to check.
@@ -45,7 +45,7 @@ BODY_MARK = b"data-pagefind-body"
 ITEM_KINDS = ("article", "voice", "newsletter", "page")
 UNDATED = "pages"  # the shard of items without a date (stand-alone pages)
 SHARD_SIZE = 1000  # most items in one shard: a year with more is split in runs (docs/performance.md)
-JOBS = 2  # Pagefind processes at once
+JOBS = 1  # Pagefind processes at once: two took a cold 10,000-item build past its memory budget (docs/performance.md)
 UNUSED_PREFIXES = ("pagefind-ui", "pagefind-modular-ui", "pagefind-component-ui", "pagefind-highlight")
 
 
