@@ -3,8 +3,8 @@
 For each N (default 1,000 and 10,000), on the synthetic site of bench.py,
 each in a fresh process with no cache and no output: the engine alone (no
 search index, benchmarks/engine_build.py), the whole `newpower build`
-(Pagefind included), and Pagefind alone on that build's output, run as the
-build runs it. Peak memory is the largest PSS summed over the process and
+(Pagefind included), and Pagefind alone on that build's item pages, in
+shards, run as the build runs it (benchmarks/search_index.py). Peak memory is the largest PSS summed over the process and
 its children (the build's worker processes, Pagefind), sampled every 20 ms;
 time is the median of R runs, peak the largest.
 """
@@ -25,7 +25,7 @@ import bench
 from bench import clean, corpus
 from measure import run
 
-from newpower_site.write.search import INDEX_FOLDER, pagefind_command, pagefind_executable
+from newpower_site.write.search import JOBS, pagefind_executable
 
 
 def measured(command, runs: int, before) -> tuple[float, float]:
@@ -58,7 +58,9 @@ def main() -> None:
         if executable is not None:
             output = site / "output"
             # made after the build above: the command looks at that build's pages
-            rows.append(("pagefind alone", lambda: pagefind_command(executable, output), lambda: shutil.rmtree(output / INDEX_FOLDER, ignore_errors=True)))
+            index = site / "index-alone"
+            rows.append(("pagefind alone (sharded)", lambda: [sys.executable, str(HERE / "search_index.py"), "--index", "sharded", str(output), str(index), str(JOBS), ""],
+                         lambda: shutil.rmtree(index, ignore_errors=True)))
         for label, command, before in rows:
             seconds, peak = measured(command, args.runs, before)
             print(f"{n:>6}  {label:<28} {seconds:>8.1f} {peak:>8.0f}", flush=True)

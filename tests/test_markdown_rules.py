@@ -52,7 +52,7 @@ def test_no_comment_reaches_any_output(built: tuple[Path, str]) -> None:
         if path.is_file():
             data = gzip.decompress(path.read_bytes()) if path.suffix == ".pf_fragment" else path.read_bytes()
             assert b"PRIVATE" not in data, path  # pages, feeds, email HTML, text and .eml, sitemap, search index
-    fragments = b"".join(gzip.decompress(p.read_bytes()) for p in (output / "pagefind/fragment").glob("*.pf_fragment"))
+    fragments = b"".join(gzip.decompress(p.read_bytes()) for p in (output / "pagefind").glob("*/fragment/*.pf_fragment"))
     assert b"The first paragraph is public." in fragments  # the search index was read, and holds the public text
 
 

@@ -1,40 +1,186 @@
-"""The search index: Pagefind reads only item pages, and the index is the one it makes of the whole site."""
+"""The search index in shards: which pages each shard holds, and a build that makes only the stale ones again.
+
+(tests/test_search_shards.py searches the shards in a browser.)
+"""
 
 from __future__ import annotations
 
-import shutil
-import subprocess
+import gzip
+import json
+from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+from conftest import copy_site, tree_bytes
+
+from newpower_site.cache.state import BuildCache
+from newpower_site.engine.engine import Engine
+from newpower_site.core.options import BuildOptions
+from newpower_site.plan.outputs import Output, PageMeta
 from newpower_site.write import search
+from newpower_site.write.folder import MANIFEST, read_manifest
+from newpower_site.write.writers import Staged
+
+NEW_WORD = "quokkalicious"
 
 
-def index_files(folder: Path) -> dict[str, bytes]:
-    """Pagefind names its files by their content: equal listings mean equal indexes."""
-    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+class Item:
+    def __init__(self, when: datetime | None):
+        self.date = when
 
 
-def test_the_index_of_item_pages_is_the_index_of_the_whole_site(realistic_build: Path, tmp_path: Path) -> None:
-    out = shutil.copytree(realistic_build, tmp_path / "output")
-    shutil.rmtree(out / search.INDEX_FOLDER)
-    marked = {p.relative_to(out).as_posix() for p in out.rglob("*.html") if search.BODY_MARK in p.read_bytes()}
-    read = {p.relative_to(out).as_posix() for pattern in search.ITEM_FOLDERS for p in out.glob(f"{pattern}/index.html")}
-    assert marked and marked <= read, "every page with a body to index is shown to Pagefind"
-    assert len(read) < len(list(out.rglob("*.html"))), "listing, topic and email pages are not"
-
-    executable = search.pagefind_executable()
-    assert executable is not None
-    subprocess.run([str(executable), "--site", str(out), "--output-subdir", "whole", "--silent"], check=True, timeout=300)
-    search.index_for_search(out)
-    assert index_files(out / search.INDEX_FOLDER) == index_files(out / "whole")
+def page(path: str, kind: str, when: datetime | None) -> Output:
+    meta = PageMeta("t", "d", "https://x/", kind)
+    return Output(path, "template", f"{kind}.html", {"meta": meta, {"newsletter": "issue"}.get(kind, kind): Item(when)})
 
 
-def test_a_theme_that_marks_no_body_is_indexed_whole(tmp_path: Path) -> None:
-    out = tmp_path / "output"
-    for path, text in {"index.html": "Home of otters", "articles/otters/index.html": "All about otters"}.items():
-        (out / path).parent.mkdir(parents=True, exist_ok=True)
-        (out / path).write_text(f"<!doctype html><html lang='en'><head><title>{text}</title></head><body><p>{text}</p></body></html>")
-    assert not search._item_pages_marked(out)
-    search.index_for_search(out)
-    pages = [p for p in (out / search.INDEX_FOLDER).rglob("*.pf_fragment")]
-    assert len(pages) == 2, "the home page is in the index too, as before"
+def day(year: int, month: int = 1, day_of_month: int = 1) -> datetime:
+    return datetime(year, month, day_of_month, tzinfo=UTC)
+
+
+def test_shards_are_years_and_a_large_year_is_cut_in_runs_in_date_order() -> None:
+    outputs = [page(f"articles/a{m}/index.html", "article", day(2024, m)) for m in range(12, 0, -1)]
+    outputs += [page("voices/v/index.html", "voice", day(2023, 5)), page("about/index.html", "page", None),
+                page("articles/index.html", "listing", None), page("feed.xml", "template", day(2024)),
+                page("old/index.html", "redirect", day(2024))]
+    shards = search.plan_shards(outputs, size=5)
+    assert [s.name for s in shards] == ["2023", "2024-1", "2024-2", "2024-3", "pages"]
+    assert shards[0].pages == ("voices/v/index.html",)
+    assert [len(s.pages) for s in shards[1:4]] == [4, 4, 4], "a year's runs are as even as they can be"
+    assert shards[1].pages == tuple(f"articles/a{m}/index.html" for m in (1, 2, 3, 4)), "oldest first"
+    assert shards[4].pages == ("about/index.html",), "listings, feeds and redirects carry no body to index"
+
+
+def build(site: Path, shard_size: int = 3) -> Engine:
+    builder = Engine(BuildOptions(site), Staged(site / "output", True, shard_size), BuildCache(site))
+    result = builder.build()
+    assert result.ok, [d.format() for d in result.diagnostics]
+    return builder
+
+
+def shard_stats(out: Path) -> dict[str, dict[str, tuple[int, int]]]:
+    """Each shard's files with their inode and mtime: a shard made again has new ones."""
+    root = out / search.INDEX_FOLDER
+    names = json.loads((root / search.SHARDS_FILE).read_text(encoding="utf-8"))["shards"]
+    return {name: {p.relative_to(root / name).as_posix(): (p.stat().st_ino, p.stat().st_mtime_ns)
+                   for p in sorted((root / name).rglob("*")) if p.is_file()} for name in names}
+
+
+def shard_text(out: Path, name: str) -> bytes:
+    return b"".join(gzip.decompress(p.read_bytes()) for p in (out / search.INDEX_FOLDER / name / "fragment").glob("*.pf_fragment"))
+
+
+def shard_of(out: Path, page_path: str) -> str:
+    records = search.read_shard_records(out / search.INDEX_FOLDER)
+    return next(name for name, pages in records.items() if page_path in pages)
+
+
+@pytest.fixture()
+def site(tmp_path: Path) -> Path:
+    site = copy_site("realistic", tmp_path)
+    build(site)
+    return site
+
+
+def test_every_item_page_is_in_one_shard_and_every_index_file_in_the_manifest(site: Path) -> None:
+    out = site / "output"
+    records = search.read_shard_records(out / search.INDEX_FOLDER)
+    assert len(records) >= 3
+    indexed = [p for pages in records.values() for p in pages]
+    marked = sorted(p.relative_to(out).as_posix() for p in out.rglob("index.html") if search.BODY_MARK in p.read_bytes())
+    assert sorted(indexed) == marked, "each page with a body to index is in exactly one shard"
+    on_disk = {f"{search.INDEX_FOLDER}/{name}/{f}" for name, files in shard_stats(out).items() for f in files}
+    assert on_disk <= read_manifest(out)
+
+
+@pytest.mark.parametrize("source, page_path", [
+    ("content/articles/bakery-buyout.md", "articles/bakery-buyout/index.html"),
+    ("content/voices/sam-hughes.md", "voices/sam-hughes/index.html"),
+])
+def test_a_body_edit_makes_only_its_shard_again(site: Path, source: str, page_path: str) -> None:
+    out = site / "output"
+    before = shard_stats(out)
+    edited = shard_of(out, page_path)
+    assert NEW_WORD.encode() not in shard_text(out, edited)
+    with (site / source).open("a", encoding="utf-8") as handle:
+        handle.write(f"\nThe {NEW_WORD} line.\n")
+    assert build(site).stats.path == "quick", "a body edit takes the quick path, index included"
+    after = shard_stats(out)
+    assert after.keys() == before.keys()
+    for name in before:
+        if name != edited:
+            assert after[name] == before[name], f"shard {name} was left as it was"
+    assert after[edited] != before[edited]
+    assert NEW_WORD.encode() in shard_text(out, edited)
+    assert set(read_manifest(out)) == set(tree_bytes(out)) - {MANIFEST}, "the manifest names the new shard's files, not the old"
+    build(site)  # and the next build trusts the output it left
+    assert shard_stats(out) == after
+
+
+def test_an_index_that_fails_after_a_body_edit_leaves_the_output_as_it_was(site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    out = site / "output"
+    before = tree_bytes(out)
+    with (site / "content/articles/bakery-buyout.md").open("a", encoding="utf-8") as handle:
+        handle.write(f"\nThe {NEW_WORD} line.\n")
+
+    def fail(*args: object, **kwargs: object) -> None:
+        raise search.SearchIndexError(search.error("(search)", 0, "pagefind failed: out of luck"))
+
+    monkeypatch.setattr(search, "index_shards", fail)
+    builder = Engine(BuildOptions(site), Staged(out, True, 3), BuildCache(site))
+    result = builder.build()
+    assert not result.ok and any("out of luck" in d.format() for d in result.diagnostics)
+    assert tree_bytes(out) == before
+    assert not [p for p in site.iterdir() if p.name.startswith(".output.")], "no staging folder is left behind"
+    monkeypatch.undo()
+    build(site)
+    assert NEW_WORD.encode() in shard_text(out, shard_of(out, "articles/bakery-buyout/index.html"))
+
+
+def test_a_page_rewritten_without_the_index_is_indexed_again(site: Path) -> None:
+    """A build without the index (or a hand edit) leaves a shard older than its pages: the next build sees it."""
+    out = site / "output"
+    with (site / "content/articles/bakery-buyout.md").open("a", encoding="utf-8") as handle:
+        handle.write(f"\nThe {NEW_WORD} line.\n")
+    Engine(BuildOptions(site), Staged(out, False), BuildCache(site)).build()
+    build(site)
+    assert NEW_WORD.encode() in shard_text(out, shard_of(out, "articles/bakery-buyout/index.html"))
+
+
+def test_two_builds_make_the_same_index(site: Path, tmp_path: Path) -> None:
+    other = copy_site("realistic", tmp_path / "again")
+    build(other)
+    index = {p: d for p, d in tree_bytes(site / "output").items() if p.startswith(search.INDEX_FOLDER)}
+    assert index == {p: d for p, d in tree_bytes(other / "output").items() if p.startswith(search.INDEX_FOLDER)}
+
+
+def test_a_title_edit_takes_the_full_path_and_remakes_the_shards_of_the_pages_it_changes(site: Path) -> None:
+    out = site / "output"
+    path = site / "content/voices/sam-hughes.md"
+    path.write_text(path.read_text(encoding="utf-8").replace("name: Sam Hughes", f"name: Sam {NEW_WORD.title()}"), encoding="utf-8")
+    before = shard_stats(out)
+    builder = build(site)
+    assert builder.stats.path == "incremental"
+    edited = shard_of(out, "voices/sam-hughes/index.html")
+    assert NEW_WORD.title().encode() in shard_text(out, edited)
+    after = shard_stats(out)
+    assert any(after[name] == before[name] for name in before), "a shard with no changed page is kept"
+    assert set(read_manifest(out)) == set(tree_bytes(out)) - {MANIFEST}
+
+
+def test_a_shard_swap_that_fails_after_the_pages_are_committed_falls_back_to_a_whole_build(site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The quick path's pages are in place but its shard is not: the full path sees the output changed and remakes it."""
+    from newpower_site.write import writers
+
+    def fail(new: Path, target: Path) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(writers, "replace_folder", fail)
+    with (site / "content/articles/bakery-buyout.md").open("a", encoding="utf-8") as handle:
+        handle.write(f"\nThe {NEW_WORD} line.\n")
+    builder = build(site)
+    assert builder.stats.path == "cold", "the output no longer matches what the cache noted"
+    out = site / "output"
+    assert NEW_WORD.encode() in shard_text(out, shard_of(out, "articles/bakery-buyout/index.html"))
+    assert set(read_manifest(out)) == set(tree_bytes(out)) - {MANIFEST}
+    assert not [p for p in site.iterdir() if p.name.startswith(".output.")]

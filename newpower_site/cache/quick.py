@@ -141,8 +141,6 @@ def _plan(cache: BuildCache, reader: SnapshotReader, edited: dict[str, str], sea
             walker.memo[id(record.item)] = (record.item, fingerprints[record.item.source].encode())
     new_prints = cache.fingerprints(outputs, walker, cache.theme_digest(), reader.meta("assets"))
     changed = [o for o in outputs if new_prints.get(o.path) is None or new_prints[o.path] != state.outputs.get(o.path)]
-    if search_index and any(o.path.endswith(".html") for o in changed):
-        return None  # the search index is made from every page: the full path remakes it
     return QuickEdit(changed, {o.path: new_prints.get(o.path) for o in changed}, records, edited, urls,
                      reader.shared, tuple(reader.meta("problems")))
 

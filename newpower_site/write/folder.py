@@ -502,6 +502,20 @@ def swap_and_discard(stage: Path, out: Path) -> None:
             os._exit(0)
 
 
+def replace_folder(new: Path, target: Path) -> None:
+    """Put folder `new` where `target` is, in one step where the system can (the old one is left at `new`'s name)."""
+    if _exchange(new, target):
+        return
+    aside = new.with_name(new.name + ".old")
+    os.rename(target, aside)
+    try:
+        os.rename(new, target)
+    except OSError:
+        os.rename(aside, target)
+        raise
+    os.rename(aside, new)
+
+
 def _limited_walk(folder: Path, limit: int) -> Iterator[str]:
     seen = 0
     for _, _, files in os.walk(folder):

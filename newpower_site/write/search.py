@@ -1,35 +1,151 @@
-"""The site search index: Pagefind, run over the written pages before they go live.
+"""The site search index: Pagefind, in shards, made from the written item pages before they go live.
 
-Pagefind reads the built HTML (pages mark what to index with
-`data-pagefind-body`) and writes a static index under `/pagefind/` that the
-search page queries in the reader's browser: no server, no outside service.
-It runs in the staging folder, so a build whose index fails is not published
-and the previous output stays as it was.
+Pagefind cannot update an index in place, and one index of a 10,000-item
+archive costs seconds and over a gigabyte of memory on every build that
+changes a page. So items are indexed in shards (`plan_shards`): one Pagefind
+index per year of items, a large year split into runs in date order. A build
+re-indexes only the shards with a changed page; the search page searches
+every shard at once (Pagefind's `mergeIndex`) and ranks the results as one
+list. Each shard is written to `pagefind/NAME/`, and `pagefind/shards.json`
+names them for the search page; `pagefind/NAME/pages.txt` lists the pages
+a shard was made from, so the next build can tell whether it still holds.
 
-Only item pages carry `data-pagefind-body` (docs/theme.md), so Pagefind is
-shown only those (ITEM_PAGES): it would read every listing and topic page
-only to drop it, a fifth of its time and a tenth of its memory at 10,000
-items for the same index.
+Pages are fed to Pagefind from the files already written (no folder walk)
+through its service mode, a fresh Pagefind process for each shard, `JOBS`
+of them at once, which bounds memory to that many shards'.
+Pagefind hands back each index's files and they are written here: its own
+writes may still be in flight when the process ends (an empty
+pagefind-entry.json was seen), and a written file is then ours to check.
+The index is written in a staging folder, so a build whose index fails is not
+published and the previous output stays as it was.
 """
 
 from __future__ import annotations
 
+import base64
+import json
+import shutil
 import subprocess
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from newpower_site.core.diagnostics import Diagnostic, error
-from newpower_site.core.urls import SECTION_OF_KIND
+
+if TYPE_CHECKING:
+    from newpower_site.plan.outputs import Output
 
 INDEX_FOLDER = "pagefind"
+SHARDS_FILE = "shards.json"  # the shard names, for the search page
+PAGES_FILE = "pages.txt"  # a shard's pages, for the next build (written last: its mtime dates the shard)
 BODY_MARK = b"data-pagefind-body"
-ITEM_FOLDERS = tuple(sorted(f"{section}/*" if section else "*" for section in set(SECTION_OF_KIND.values())))
-ITEM_PAGES = "{" + ",".join(ITEM_FOLDERS) + "}/index.html"  # Pagefind's glob of every item page
+ITEM_KINDS = ("article", "voice", "newsletter", "page")
+UNDATED = "pages"  # the shard of items without a date (stand-alone pages)
+SHARD_SIZE = 1000  # most items in one shard: a year with more is split in runs (docs/performance.md)
+JOBS = 1  # Pagefind processes at once: two took a cold 10,000-item build past its memory budget (docs/performance.md)
+UNUSED_PREFIXES = ("pagefind-ui", "pagefind-modular-ui", "pagefind-component-ui", "pagefind-highlight")
 
 
 class SearchIndexError(Exception):
     def __init__(self, diagnostic: Diagnostic):
         super().__init__(diagnostic.format())
         self.diagnostic = diagnostic
+
+
+@dataclass(frozen=True, slots=True)
+class Shard:
+    """One Pagefind index: its folder name under `pagefind/` and its pages (output paths), in date order."""
+
+    name: str
+    pages: tuple[str, ...]
+
+
+def plan_shards(outputs: Iterable[Output], size: int = SHARD_SIZE) -> list[Shard]:
+    """Item pages grouped by year; a year with more than `size` items is cut in equal runs in date order.
+
+    By year, an item's shard changes only when its year does: a back-dated
+    item, or a new one, re-indexes its year alone, not every shard after it
+    as fixed-size runs over the whole archive would.
+    """
+    years: dict[str, list[tuple[Any, str]]] = {}
+    for output in outputs:
+        item = _item_of(output)
+        if item is None:
+            continue
+        when = getattr(item, "date", None)
+        years.setdefault(str(when.year) if when is not None else UNDATED, []).append((when.timestamp() if when else 0.0, output.path))
+    shards = []
+    for year in sorted(years):
+        pages = [path for _, path in sorted(years[year])]
+        runs = -(-len(pages) // size)
+        if runs <= 1:
+            shards.append(Shard(year, tuple(pages)))
+            continue
+        step = -(-len(pages) // runs)
+        shards += [Shard(f"{year}-{n + 1}", tuple(pages[n * step:(n + 1) * step])) for n in range(runs)]
+    return shards
+
+
+def _item_of(output: Output) -> Any:
+    """The item an item page shows (None for any other output): only item pages carry a body to index."""
+    if output.producer != "template" or not output.path.endswith(".html"):
+        return None
+    meta = output.context.get("meta")
+    kind = getattr(meta, "kind", None)
+    if kind not in ITEM_KINDS:
+        return None
+    return output.context.get({"article": "article", "voice": "voice", "newsletter": "issue", "page": "page"}[kind])
+
+
+def shard_files(shard_root: Path) -> list[str]:
+    """The files of one written shard, relative to it."""
+    from newpower_site.write.folder import list_files
+
+    return list(list_files(shard_root))
+
+
+def read_shard_records(index_root: Path) -> dict[str, tuple[str, ...]]:
+    """The shards a previous build wrote under `index_root`, each with the pages it was made from; {} when unreadable."""
+    try:
+        names = json.loads((index_root / SHARDS_FILE).read_text(encoding="utf-8"))["shards"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+    found = {}
+    for name in names:
+        try:
+            found[str(name)] = tuple((index_root / str(name) / PAGES_FILE).read_text(encoding="utf-8").splitlines())
+        except (OSError, UnicodeDecodeError):
+            continue
+    return found
+
+
+def write_page_record(shard: Shard, shard_folder: Path) -> None:
+    """List the shard's pages; written once they are final, its mtime is when the shard was made."""
+    (shard_folder / PAGES_FILE).write_text("".join(f"{path}\n" for path in shard.pages), encoding="utf-8")
+
+
+def still_good(shard: Shard, record: tuple[str, ...] | None, file_stats: Mapping[str, tuple[int, int]], changed: set[str]) -> bool:
+    """Was the previous output's shard of this name made from exactly these pages, as they are now?
+
+    `file_stats` are the previous output's (size, mtime) of each file, which
+    the build has checked are still so. A page written after its shard's list
+    (by a build without the index, say) is newer than the shard: it is made
+    again. The list holds no times, so two builds still give the same bytes.
+    """
+    if record != shard.pages:
+        return False
+    made = file_stats.get(f"{INDEX_FOLDER}/{shard.name}/{PAGES_FILE}")
+    if made is None:
+        return False
+    return all(path not in changed and path in file_stats and file_stats[path][1] <= made[1] for path in shard.pages)
+
+
+def write_shard_list(index_root: Path, shards: Sequence[Shard]) -> None:
+    index_root.mkdir(parents=True, exist_ok=True)
+    (index_root / SHARDS_FILE).write_text(json.dumps({"shards": [s.name for s in shards]}) + "\n", encoding="utf-8")
 
 
 def pagefind_executable() -> Path | None:
@@ -43,34 +159,124 @@ def pagefind_executable() -> Path | None:
         return None
 
 
-def index_for_search(folder: Path) -> None:
-    """Write the Pagefind index of the HTML under `folder` into `folder/pagefind/`."""
+def index_shards(shards: Sequence[Shard], read_page: Callable[[str], bytes], index_root: Path, jobs: int | None = None) -> None:
+    """Write each shard's Pagefind index into `index_root/NAME/`, at most `jobs` (default JOBS) Pagefind processes at once."""
+    if not shards:
+        return
+    jobs = jobs or JOBS
     executable = pagefind_executable()
     if executable is None:
         raise SearchIndexError(error("(search)", 0, "cannot index the site for search: the pagefind binary is missing (pip install 'pagefind[bin]')"))
-    try:
-        result = subprocess.run(pagefind_command(executable, folder), capture_output=True, text=True, timeout=600, check=False)
-    except (OSError, subprocess.SubprocessError) as exc:
-        raise SearchIndexError(error("(search)", 0, f"cannot run pagefind: {exc}")) from exc
-    if result.returncode != 0:
-        detail = (result.stderr or result.stdout).strip().splitlines()
-        raise SearchIndexError(error("(search)", 0, f"pagefind failed: {detail[-1] if detail else f'exit status {result.returncode}'}"))
+    queue = list(shards)
+    lock = threading.Lock()
+
+    def worker() -> None:
+        while True:
+            with lock:
+                if not queue:
+                    return
+                shard = queue.pop(0)
+            with PagefindService(executable) as service:  # a fresh process: its memory is one shard's, not the most it ever held
+                _index_one(service, shard, read_page, index_root / shard.name)
+
+    with ThreadPoolExecutor(max_workers=max(1, min(jobs, len(shards)))) as pool:
+        for future in [pool.submit(worker) for _ in range(max(1, min(jobs, len(shards))))]:
+            future.result()  # the first failure is raised, as a SearchIndexError
 
 
-def pagefind_command(executable: Path, folder: Path) -> list[str]:
-    command = [str(executable), "--site", str(folder), "--output-subdir", INDEX_FOLDER, "--silent"]
-    if _item_pages_marked(folder):
-        command += ["--glob", ITEM_PAGES]
-    return command
+def _index_one(service: PagefindService, shard: Shard, read_page: Callable[[str], bytes], target: Path) -> None:
+    index = service.request({"type": "NewIndex", "config": None})["index_id"]
+    for path in shard.pages:
+        try:
+            html = read_page(path).decode("utf-8")
+        except (OSError, KeyError, UnicodeDecodeError) as exc:
+            raise SearchIndexError(error(path, 0, f"cannot read the page to index it for search: {exc}")) from exc
+        service.request({"type": "AddFile", "index_id": index, "url": _page_url(path), "file_path": None, "file_contents": html})
+    files = service.request({"type": "GetFiles", "index_id": index})["files"]
+    service.request({"type": "DeleteIndex", "index_id": index})  # its memory is freed before the next shard
+    if target.exists():
+        shutil.rmtree(target)
+    for file in sorted(files, key=lambda f: f["path"]):
+        relative = Path(file["path"])
+        if relative.is_absolute() or ".." in relative.parts:
+            raise SearchIndexError(error("(search)", 0, f"pagefind named a file outside its index: {file['path']}"))
+        if relative.name.startswith(UNUSED_PREFIXES):  # Pagefind's own search UIs: the theme has its own page
+            continue
+        (target / relative).parent.mkdir(parents=True, exist_ok=True)
+        (target / relative).write_bytes(base64.b64decode(file["content"]))
 
 
-def _item_pages_marked(folder: Path) -> bool:
-    """Does an item page mark its body? Without one, Pagefind indexes every page whole, as it always did."""
-    for pattern in ITEM_FOLDERS:
-        for page in folder.glob(f"{pattern}/index.html"):
-            try:
-                if BODY_MARK in page.read_bytes():
-                    return True
-            except OSError:
-                continue
-    return False
+def _page_url(path: str) -> str:
+    """The URL Pagefind gives a page it finds on disk: the folder of an index.html (the search page adds the prefix)."""
+    return "/" + (path.removesuffix("index.html"))
+
+
+class PagefindService:
+    """One `pagefind --service` process, spoken to one request at a time.
+
+    The protocol is the one Pagefind's own Python and Node wrappers speak:
+    base64 JSON messages ended by a comma. The wrapper in the pagefind package
+    polls for each reply after a 0.1 s sleep, a quarter of an hour for 10,000
+    pages; a blocking read answers as soon as Pagefind does.
+    """
+
+    def __init__(self, executable: Path):
+        self.executable = executable
+        self.process: subprocess.Popen[bytes] | None = None
+        self.next_id = 0
+
+    def __enter__(self) -> PagefindService:  # noqa: PYI034 (final in all but name)
+        try:
+            self.process = subprocess.Popen([str(self.executable), "--service"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                            stderr=subprocess.DEVNULL)
+        except OSError as exc:
+            raise SearchIndexError(error("(search)", 0, f"cannot run pagefind: {exc}")) from exc
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        process = self.process
+        if process is None:
+            return
+        for stream in (process.stdin, process.stdout):
+            if stream is not None:
+                stream.close()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+    def request(self, payload: Mapping[str, Any]) -> dict[str, Any]:
+        process = self.process
+        assert process is not None and process.stdin is not None and process.stdout is not None
+        self.next_id += 1
+        message = base64.b64encode(json.dumps({"message_id": self.next_id, "payload": payload}).encode("utf-8")) + b","
+        try:
+            process.stdin.write(message)
+            process.stdin.flush()
+            reply = _read_until_comma(process.stdout)
+        except (OSError, ValueError) as exc:
+            raise SearchIndexError(error("(search)", 0, f"pagefind stopped: {exc}")) from exc
+        answer = json.loads(base64.b64decode(reply))["payload"]
+        if answer.get("type") == "Error":
+            raise SearchIndexError(error("(search)", 0, f"pagefind failed: {answer.get('message', 'unknown error')}"))
+        return answer
+
+
+def _read_until_comma(stream: Any) -> bytes:
+    chunks = []
+    while True:
+        byte_run = stream.peek(65536) if hasattr(stream, "peek") else b""
+        if byte_run:
+            end = byte_run.find(b",")
+            if end >= 0:
+                chunks.append(stream.read(end + 1)[:-1])
+                return b"".join(chunks)
+            chunks.append(stream.read(len(byte_run)))
+            continue
+        byte = stream.read(1)
+        if not byte:
+            raise ValueError("pagefind closed its output")
+        if byte == b",":
+            return b"".join(chunks)
+        chunks.append(byte)

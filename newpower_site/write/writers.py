@@ -25,15 +25,19 @@ from newpower_site.write.folder import (
     recover_interrupted_swap,
     refuse_output_dir,
     remove_stale_staging,
+    replace_folder,
     staging_dir,
+    start_staging,
     swap_and_discard,
     write_manifest,
 )
 
 if TYPE_CHECKING:  # a build with nothing to do loads no stage
     from newpower_site.plan.outputs import Output
+    from newpower_site.write.search import Shard
 
 FEW_CHANGES = 200  # changed outputs up to this many are committed in place rather than swapped in a new folder
+FEW_SHARDS = 2  # search index shards up to this many are made again in place, beside the output
 
 Signature = tuple[int, int, int]  # size, mtime_ns, inode
 
@@ -240,19 +244,25 @@ class Staged(Writer):
     """`newpower build`: a new output is assembled beside the old one and swapped in whole.
 
     Unchanged files are hard links to the previous output's (nothing is
-    copied), the search index is made in the staging folder, and a large
-    previous output is deleted by a background process after the swap. When
-    the same files are planned and only a few changed (and no search index
-    needs remaking), they are committed in place through a journal instead
-    (write/folder.py `commit_files`): swapping 14,000 hard links for them
-    would cost more than the rebuild.
+    copied), the search index is made in the staging folder (only its shards
+    with a changed page: write/search.py), and a large previous output is
+    deleted by a background process after the swap. When the same files are
+    planned and only a few changed, they are committed in place through a
+    journal instead (write/folder.py `commit_files`), and the shards of their
+    pages are made again beside the output and swapped in after them:
+    swapping 14,000 hard links for them would cost more than the rebuild.
     """
 
     kind = "swap"
 
-    def __init__(self, out: Path, search_index: bool = True):
+    def __init__(self, out: Path, search_index: bool = True, shard_size: int | None = None):
         self.out = out
         self.search_index = search_index
+        self.shard_size = shard_size  # None: search.SHARD_SIZE (tests make small shards)
+        self.shards: list[Shard] = []
+        self.stale: list[Shard] = []  # the shards this build makes again
+        self.index_swapped: list[str] = []  # files of the index an in-place commit added
+        self.index_dropped: list[str] = []  # and those it removed
         self.paths: list[str] = []
         self.few = False
         self.stage: Path | None = None
@@ -301,14 +311,36 @@ class Staged(Writer):
 
     def _few_changes(self, changes: Changes) -> bool:
         previous = changes.previous
+        self.shards, self.stale, self.index_swapped, self.index_dropped = [], [], [], []
+        if self.search_index:
+            self._plan_index(changes)
         if previous is None or len(changes.changed) > FEW_CHANGES or len(previous.fingerprints) != previous.files:
             return False
         if set(changes.paths) != previous.fingerprints.keys():
             return False
-        if self.search_index and any(o.path.endswith(".html") for o in changes.changed):
-            return False  # the search index is made from every page, in a folder of its own
-        extras = set(previous.marks.file_stats) - previous.fingerprints.keys() - {MANIFEST}  # the search index's files
-        return not extras or (self.search_index and previous.pages_key == changes.pages_key)
+        if not self.search_index:
+            extras = set(previous.marks.file_stats) - previous.fingerprints.keys() - {MANIFEST}  # a search index's files
+            return not extras
+        from newpower_site.write.search import INDEX_FOLDER, read_shard_records
+
+        recorded = read_shard_records(self.out / INDEX_FOLDER)
+        if [s.name for s in self.shards] != list(recorded):
+            return False  # a shard comes or goes: the list the search page reads changes, so swap the whole output
+        return len(self.stale) <= FEW_SHARDS
+
+    def _plan_index(self, changes: Changes) -> None:
+        """Which shards the output will hold, and which of them must be made again (the others are reused)."""
+        from newpower_site.write.search import INDEX_FOLDER, SHARD_SIZE, plan_shards, read_shard_records, still_good
+
+        self.shards = plan_shards(changes.outputs, self.shard_size or SHARD_SIZE)
+        previous = changes.previous
+        if previous is None:
+            self.stale = list(self.shards)
+            return
+        recorded = read_shard_records(self.out / INDEX_FOLDER)
+        changed = {o.path for o in changes.changed}
+        stats = previous.marks.file_stats
+        self.stale = [s for s in self.shards if not still_good(s, recorded.get(s.name), stats, changed)]
 
     def put(self, output: Output, data: bytes) -> None:
         if self.few:
@@ -333,35 +365,90 @@ class Staged(Writer):
                 self.linked += 1
 
     def commit(self, changes: Changes) -> list[Diagnostic]:
+        from newpower_site.write.search import SearchIndexError  # only a build that makes an index loads it
+
         if self.few:
             try:
-                commit_files(self.out, self.rendered)
+                self._commit_in_place(self.rendered)
+            except SearchIndexError as exc:
+                return [exc.diagnostic]
             except OSError as exc:  # the state is not saved: the next build sees the changed files and rebuilds whole
                 return [error(str(self.out), 0, f"cannot write the output: {exc.strerror or exc}")]
             assert changes.previous is not None
             self._committed = dict(changes.previous.marks.file_stats)
-            _restat(self.out, self.rendered, self._committed)
+            self._restat_in_place(self._committed, list(self.rendered))
             return []
-        from newpower_site.write.search import SearchIndexError, index_for_search  # only a build that makes one loads it
-
         stage = self.stage
         assert stage is not None
-        previous = changes.previous
-        extras = sorted(read_manifest(self.out) - set(changes.paths) - {MANIFEST}) if previous is not None else []
-        reuse_index = bool(extras) and previous is not None and previous.pages_key == changes.pages_key \
-            and all((self.out / e).is_file() for e in extras)
-        if reuse_index:
-            for extra in extras:
-                _link_or_copy(self.out / extra, _target(stage, extra, self.made))
-        elif self.search_index:
+        if self.search_index:
             try:
-                index_for_search(stage)
+                self._index_staged(stage)
             except SearchIndexError as exc:
                 return [exc.diagnostic]
         write_manifest(stage, [name for name in list_files(stage) if name != MANIFEST])
         swap_and_discard(stage, self.out)
         self.stage = None  # it is the output now (or, swapped, the previous output on its way out)
         return []
+
+    def _index_staged(self, stage: Path) -> None:
+        """The shards of the search index in the staging folder: the stale ones made, the others linked from the output."""
+        from newpower_site.write.search import INDEX_FOLDER, index_shards, shard_files, write_page_record, write_shard_list
+
+        root, previous_root = stage / INDEX_FOLDER, self.out / INDEX_FOLDER
+        stale = {s.name for s in self.stale}
+        for shard in self.shards:
+            if shard.name not in stale:
+                for name in shard_files(previous_root / shard.name):
+                    _link_or_copy(previous_root / shard.name / name, _target(root / shard.name, name, self.made))
+        index_shards(self.stale, lambda path: (stage / path).read_bytes(), root)
+        for shard in self.stale:
+            write_page_record(shard, root / shard.name)
+        write_shard_list(root, self.shards)
+
+    def _commit_in_place(self, rendered: Mapping[str, bytes]) -> None:
+        """Commit a few files in place, and make the shards of their pages again.
+
+        The shards are made first, from the new pages, in a staging folder
+        beside the output: an index that fails leaves the output as it was.
+        Then the pages are committed (journaled), and each new shard folder
+        takes its old one's place in one rename; the manifest names the new
+        files before they arrive and forgets the old ones after they leave,
+        so a build killed in between leaves no file the next one would
+        refuse as not ours (at worst a stale shard, which it makes again).
+        """
+        from newpower_site.write.search import INDEX_FOLDER, index_shards, shard_files, write_page_record
+
+        if not self.stale:
+            commit_files(self.out, rendered)
+            return
+        remove_stale_staging(self.out)
+        temporary = staging_dir(self.out)
+        start_staging(temporary)
+        try:
+            made = temporary / INDEX_FOLDER
+            index_shards(self.stale, lambda path: rendered[path] if path in rendered else (self.out / path).read_bytes(), made)
+            commit_files(self.out, rendered)
+            root = self.out / INDEX_FOLDER
+            listed = read_manifest(self.out)
+            old = {f"{INDEX_FOLDER}/{s.name}/{name}" for s in self.stale for name in shard_files(root / s.name)}
+            for shard in self.stale:
+                write_page_record(shard, made / shard.name)
+            new = {f"{INDEX_FOLDER}/{s.name}/{name}" for s in self.stale for name in shard_files(made / s.name)}
+            write_manifest(self.out, listed | new)
+            for shard in self.stale:
+                replace_folder(made / shard.name, root / shard.name)
+            write_manifest(self.out, (listed - old) | new)
+            self.index_swapped = sorted(new)
+            self.index_dropped = sorted(old - new)
+        finally:
+            shutil.rmtree(temporary, ignore_errors=True)
+
+    def _restat_in_place(self, stats: dict[str, tuple[int, int]], written: list[str]) -> None:
+        """After an in-place commit: the stats of the files written, and of the index files swapped in."""
+        for gone in self.index_dropped:
+            stats.pop(gone, None)
+        extra = [*self.index_swapped, MANIFEST] if self.index_swapped else []
+        _restat(self.out, [*written, *extra], stats, missing_ok=bool(extra))
 
     def abort(self) -> None:
         self.rendered = {}
@@ -396,17 +483,30 @@ class Staged(Writer):
         return OutputMarks(manifest, folder_marks, stats)
 
     def commit_quick(self, rendered: Mapping[str, bytes]) -> bool:
+        """A quick rebuild's files, and the shards their pages are in made again (a body edit moves no page between shards)."""
+        from newpower_site.write.search import INDEX_FOLDER, SearchIndexError, Shard, read_shard_records
+
+        self.stale, self.index_swapped, self.index_dropped = [], [], []
+        if self.search_index and any(path.endswith(".html") for path in rendered):
+            recorded = read_shard_records(self.out / INDEX_FOLDER)
+            self.stale = [Shard(name, pages) for name, pages in recorded.items() if any(p in rendered for p in pages)]
+            if len(self.stale) > FEW_SHARDS:
+                return False
         try:
-            commit_files(self.out, rendered)
-        except OSError:
-            return False
+            self._commit_in_place(rendered)
+        except (OSError, SearchIndexError):
+            return False  # the full path runs, and reports what fails
         return True
 
     def remark(self, marks: OutputMarks, written: Iterable[str]) -> None:
         """Note the files a quick rebuild committed, so the output still counts as untouched."""
         written = list(written)
-        _restat(self.out, written, marks.file_stats)
-        for folder in {path.rpartition("/")[0] for path in written}:
+        self._restat_in_place(marks.file_stats, written)
+        touched = {path.rpartition("/")[0] for path in written}
+        if self.index_swapped:  # the manifest was rewritten, in the output's own folder
+            marks.manifest = _signature(os.stat(self.out / MANIFEST))
+            touched.add("")
+        for folder in touched:
             marks.folders[folder] = os.stat(self.out / folder).st_mtime_ns
 
 

@@ -1,5 +1,9 @@
 // Site search: queries the Pagefind index built with the site, in the
 // reader's browser. No outside service; without JavaScript the page says so.
+//
+// The index is in shards (pagefind/shards.json names them; write/search.py
+// says why): the first is loaded, every other is merged into it
+// (Pagefind's mergeIndex), and one search ranks the pages of all as one list.
 (function () {
   "use strict";
   var form = document.querySelector(".search-form");
@@ -7,14 +11,31 @@
   var input = form.querySelector("input[name=q]");
   var status = document.getElementById("search-status");
   var list = document.getElementById("search-results");
+  var root = form.getAttribute("data-index");
+  var base = form.getAttribute("data-base");
   var engine = null;
   var latest = 0;
 
   function load() {
     if (!engine) {
-      engine = import(form.getAttribute("data-pagefind")).then(function (pagefind) {
-        return pagefind.options({ baseUrl: form.getAttribute("data-base") }).then(function () { return pagefind; });
-      });
+      engine = fetch(root + "shards.json")
+        .then(function (response) {
+          if (!response.ok) throw new Error("no search index");
+          return response.json();
+        })
+        .then(function (index) {
+          var shards = index.shards;
+          if (!shards.length) return null; // a site with no items: nothing to find
+          return import(root + shards[0] + "/pagefind.js").then(function (pagefind) {
+            return pagefind.options({ baseUrl: base })
+              .then(function () {
+                return Promise.all(shards.slice(1).map(function (name) {
+                  return pagefind.mergeIndex(root + name + "/", { baseUrl: base });
+                }));
+              })
+              .then(function () { return pagefind; });
+          });
+        });
     }
     return engine;
   }
@@ -28,10 +49,30 @@
     link.href = data.url;
     link.textContent = (data.meta && data.meta.title) || data.url;
     heading.appendChild(link);
+    li.appendChild(heading);
+    var meta = data.meta || {};
+    if (meta.type || meta.date) {
+      var line = document.createElement("p");
+      line.className = "card__meta search-result__meta"; // the cards' small muted line
+      if (meta.type) {
+        var kind = document.createElement("span");
+        kind.className = "search-result__type";
+        kind.textContent = meta.type;
+        line.appendChild(kind);
+      }
+      if (meta.date) {
+        if (meta.type) line.appendChild(document.createTextNode(" · "));
+        var when = document.createElement("time");
+        if (meta.datetime) when.setAttribute("datetime", meta.datetime);
+        when.textContent = meta.date;
+        line.appendChild(when);
+      }
+      li.appendChild(line);
+    }
     var excerpt = document.createElement("p");
     excerpt.className = "search-result__excerpt";
     excerpt.innerHTML = data.excerpt; // Pagefind escapes the page text and adds <mark> around matches
-    li.append(heading, excerpt);
+    li.appendChild(excerpt);
     return li;
   }
 
@@ -44,7 +85,7 @@
       return;
     }
     load()
-      .then(function (pagefind) { return pagefind.search(query); })
+      .then(function (pagefind) { return pagefind ? pagefind.search(query) : { results: [] }; })
       .then(function (found) {
         if (ticket !== latest) return null;
         return Promise.all(found.results.slice(0, 20).map(function (r) { return r.data(); })).then(function (pages) {
