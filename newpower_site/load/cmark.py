@@ -4,10 +4,25 @@
 object it builds holds the whole cmark-gfm C API (cmark.h: the node tree,
 iterators, setters), so this module declares the few functions the build
 needs and calls them with cffi's ABI mode. Nothing is compiled here.
+
+Two savings that leave the output as it was, byte for byte:
+
+- a parser is kept and used again (cmark_parser_finish resets it for the
+  next text), rather than made and freed per document;
+- an extension is attached only when the text could use it. The autolink
+  extension stops the inline parser at every `w` and `:` and reads every
+  text node again for `@`, a third of the parse; it can only make a link
+  where the text has `www.`, an `@` (written, or as an entity, since it
+  reads decoded text) or a `://` outside a `<https://…>` autolink.
+  Strikethrough needs a `~`. Tables can be made without a `|` (`a` over
+  `:--`), so that one is always attached.
+
+tests/test_markdown_speed.py renders the spec examples and more both ways.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -58,7 +73,9 @@ UNSAFE = _cmark.lib.CMARK_OPT_UNSAFE  # raw HTML is copied out; markdown.py deci
 SMART = _cmark.lib.CMARK_OPT_SMART  # curly quotes, -- and --- as dashes, ... as an ellipsis; nothing else
 FOOTNOTES = _cmark.lib.CMARK_OPT_FOOTNOTES
 EXTENSIONS = (b"table", b"strikethrough", b"autolink")  # GitHub's, less tasklist and tagfilter
-_EXTENSIONS = tuple(_lib.cmark_find_syntax_extension(name) for name in EXTENSIONS)
+_EXTENSION = {name: _lib.cmark_find_syntax_extension(name) for name in EXTENSIONS}
+# Parsers ready for a text, by (options, extensions): list.pop and append are atomic, so threads never share one.
+_PARSERS: dict[tuple[int, tuple[bytes, ...]], list[object]] = {}
 
 # cmark-gfm.h's node types (cmark_node_type): blocks are 0x8000 | n, inlines 0xC000 | n.
 HTML_BLOCK = 0x8000 | 6
@@ -77,18 +94,63 @@ class RawHtml:
     markup: str
 
 
+# `<scheme:…>`, a CommonMark autolink, as cmark's scanner reads it (only ASCII here, so never more than it does):
+# the core parser takes it at its `<`, so the autolink extension never sees the `://` inside. Not after a `\`.
+_POINTY_AUTOLINK = re.compile(rb"<[A-Za-z][A-Za-z0-9+.-]{1,31}:[\x21-\x3b=\x3f-\x7e]*>")
+
+
+def extensions_needed(data: bytes) -> tuple[bytes, ...]:
+    """The extensions that could change how `data` (UTF-8) renders; leaving out the others changes nothing."""
+    # One byte first where it can: `in` finds a single byte with memchr, a longer string ten times slower.
+    autolink = (
+        b"@" in data or (b"&" in data and (b"&#" in data or b"&commat;" in data))
+        or b"www." in data or (b":" in data and _bare_scheme(data))
+    )
+    strikethrough = b"~" in data
+    if autolink and strikethrough:
+        return EXTENSIONS
+    return (b"table",) + ((b"strikethrough",) if strikethrough else ()) + ((b"autolink",) if autolink else ())
+
+
+def _bare_scheme(data: bytes) -> bool:
+    """Whether some `://` in `data` is outside every `<scheme:…>` autolink (so the extension could link it).
+
+    Such an autolink holds no `<` or `>` but its own, so the one a `://` may
+    be in starts at the last `<` before it and ends at the first `>` after.
+    """
+    at = data.find(b"://")
+    while at >= 0:
+        start, end = data.rfind(b"<", 0, at), data.find(b">", at)
+        if start < 0 or end < 0 or (start > 0 and data[start - 1] == 0x5C) or not _POINTY_AUTOLINK.fullmatch(data, start, end + 1):
+            return True  # not inside one, or after a \ (so `<` is text)
+        at = data.find(b"://", end)
+    return False
+
+
+def _parser(options: int, extensions: tuple[bytes, ...]) -> tuple[list[object], object]:
+    """(the pool it goes back to, a parser with these options and extensions)."""
+    pool = _PARSERS.setdefault((options, extensions), [])
+    try:
+        return pool, pool.pop()
+    except IndexError:
+        parser = _lib.cmark_parser_new(options)
+        for name in extensions:
+            _lib.cmark_parser_attach_syntax_extension(parser, _EXTENSION[name])
+        return pool, parser
+
+
 class Document:
     """A parsed Markdown text; free() it (or use `with`) when done."""
 
-    def __init__(self, text: str | bytes, options: int) -> None:
-        """`text` as str, or already encoded as UTF-8."""
+    def __init__(self, text: str | bytes, options: int, extensions: tuple[bytes, ...] | None = None) -> None:
+        """`text` as str, or already encoded as UTF-8; `extensions` by default those the text needs."""
         self.options = options
-        self._parser = _lib.cmark_parser_new(options)
-        for extension in _EXTENSIONS:
-            _lib.cmark_parser_attach_syntax_extension(self._parser, extension)
         data = text.encode("utf-8") if isinstance(text, str) else text
-        _lib.cmark_parser_feed(self._parser, data, len(data))
-        self._root = _lib.cmark_parser_finish(self._parser)
+        pool, parser = _parser(options, extensions_needed(data) if extensions is None else extensions)
+        _lib.cmark_parser_feed(parser, data, len(data))
+        self._root = _lib.cmark_parser_finish(parser)  # which leaves the parser ready for the next text
+        self._extensions = _lib.cmark_parser_get_syntax_extensions(parser)  # lives as long as the parser, which is kept
+        pool.append(parser)
 
     def __enter__(self) -> Document:
         return self
@@ -99,8 +161,7 @@ class Document:
     def free(self) -> None:
         if self._root is not None:
             _lib.cmark_node_free(self._root)
-            _lib.cmark_parser_free(self._parser)
-            self._root = self._parser = None
+            self._root = None
 
     def raw_html(self) -> Iterator[RawHtml]:
         """Every HTML block and inline tag, in document order (a walk over every node: only for texts with '<')."""
@@ -126,9 +187,12 @@ class Document:
 
     def render_html(self, extra_options: int = 0) -> str:
         """The tree as HTML; `extra_options` such as SOURCEPOS apply to this render only."""
-        options = self.options | extra_options
-        raw = _lib.cmark_render_html(self._root, options, _lib.cmark_parser_get_syntax_extensions(self._parser))
+        return self.render_utf8(extra_options).decode("utf-8")
+
+    def render_utf8(self, extra_options: int = 0) -> bytes:
+        """The tree as HTML in UTF-8, as cmark writes it (the build keeps bodies as UTF-8)."""
+        raw = _lib.cmark_render_html(self._root, self.options | extra_options, self._extensions)
         try:
-            return _ffi.string(raw).decode("utf-8")
+            return _ffi.string(raw)
         finally:
             _free(raw)

@@ -1,0 +1,73 @@
+"""The Markdown stage's shortcuts change nothing in what it writes.
+
+cmark.py leaves out an extension a text cannot use and keeps its parsers
+for the next text; markdown.py reads cmark's UTF-8 without decoding it and
+takes an item's body as the bytes it is kept in. Each is checked here
+against the long way round, on the CommonMark and GFM spec examples and on
+texts made to sit at the edge of each shortcut. (The speed itself is shown
+by benchmarks/markdown_stage.py, never asserted.)
+"""
+
+from __future__ import annotations
+
+import pytest
+from test_spec_examples import NO_TARGETS, URLS, commonmark_examples, gfm_examples
+
+from newpower_site.load import cmark
+
+EDGES = [
+    # the autolink extension: `www.`, `://` outside a <…> autolink, `@` written or as an entity
+    "www.example.org", "see WWW.example.org", "(www.example.org)", "a@b.example", "a&#64;b.example", "a&#x40;b.example",
+    "a&commat;b.example", "mailto:a@b.example", "xmpp:a@b.example/home", "https://example.org/x", "ftp://example.org",
+    "<https://example.org>", "\\<https://example.org>", "\\\\<https://example.org>", "<https://a<https://example.org>",
+    "<https://example.org>://example.net", "<https://example.org> and https://example.net", "<https://example.org/ü>",
+    "<https://exa mple.org>", "`https://example.org`", "[<https://example.org>](x.md)", "<a href='https://example.org'>x</a>",
+    "*<https://example.org>*", "~~<https://example.org>~~", "x://", "://", "<x:>://",
+    # strikethrough and tables
+    "~a~ ~~b~~ ~~~c~~~", "a\n:--\n", "a\n--:\nb\n", "a | b\n-|-\n1 | 2\n", "| a |\n|---|\n| ~~b~~ |\n",
+    # headings with links and strikethrough inside, footnotes, a voice's questions
+    "## ~~Old~~ [new](x.md) ![pic](x.png)\n\ntext[^1]\n\n[^1]: the note www.example.org\n",
+    "## Why?\n\nBecause.\n\n## Why?\n\n> ## Not a question\n\nAgain -- and --- and ...\n",
+]
+
+
+def _both_ways(text: str) -> list[tuple[bytes, bytes]]:
+    data = text.encode("utf-8")
+    found = []
+    for options in (cmark.UNSAFE | cmark.FOOTNOTES, cmark.UNSAFE | cmark.FOOTNOTES | cmark.SMART):
+        for extra in (0, cmark.SOURCEPOS):
+            with cmark.Document(data, options) as chosen, cmark.Document(data, options, cmark.EXTENSIONS) as every:
+                found.append((chosen.render_utf8(extra), every.render_utf8(extra)))
+    return found
+
+
+def test_leaving_out_an_extension_the_text_cannot_use_changes_nothing() -> None:
+    texts = [markdown for _, markdown, _ in commonmark_examples() + gfm_examples()] + EDGES
+    differ = [text for text in texts for chosen, every in _both_ways(text) if chosen != every]
+    assert differ == []
+
+
+@pytest.mark.parametrize(("text", "autolink"), [
+    ("plain words, no links at all", False),
+    ("an autolink <https://example.org/x> alone", False),
+    ("two <https://example.org> <http://example.net/a?b=c>", False),
+    ("escaped \\<https://example.org>", True),
+    ("bare https://example.org", True),
+    ("www.example.org", True),
+    ("a@b.example", True),
+    ("a&#64;b.example", True),
+    ("not a link: a&amp;b", False),
+    ("<https://a b>", True),
+])
+def test_the_autolink_extension_is_attached_exactly_where_it_could_link(text: str, autolink: bool) -> None:
+    assert (b"autolink" in cmark.extensions_needed(text.encode("utf-8"))) is autolink
+    assert b"table" in cmark.extensions_needed(text.encode("utf-8"))  # a table needs no `|`: always there
+
+
+def test_a_kept_parser_reads_each_text_as_a_fresh_one_would() -> None:
+    texts = ["[a]: https://example.org\n\n[a]", "text[^n]\n\n[^n]: note", "[a]", "text[^n]", "# Same\n\n# Same"]
+    first = [_both_ways(text) for text in texts]
+    again = [_both_ways(text) for text in reversed(texts)][::-1]
+    assert first == again
+    with cmark.Document(texts[2], cmark.UNSAFE) as document:  # the definition of [a] above is not remembered
+        assert document.render_html() == "<p>[a]</p>\n"
