@@ -14,6 +14,7 @@ import pytest
 from test_spec_examples import NO_TARGETS, URLS, commonmark_examples, gfm_examples
 
 from newpower_site.load import cmark
+from newpower_site.load.markdown import MarkdownRenderer
 
 EDGES = [
     # the autolink extension: `www.`, `://` outside a <…> autolink, `@` written or as an entity
@@ -71,3 +72,12 @@ def test_a_kept_parser_reads_each_text_as_a_fresh_one_would() -> None:
     assert first == again
     with cmark.Document(texts[2], cmark.UNSAFE) as document:  # the definition of [a] above is not remembered
         assert document.render_html() == "<p>[a]</p>\n"
+
+
+@pytest.mark.parametrize("kind", ["article", "voice", "newsletter", "page"])
+def test_a_body_given_as_utf8_renders_as_the_same_text_would(kind: str) -> None:
+    renderer = MarkdownRenderer.create()
+    for text in EDGES + ["<!-- a note -->\nText <b>bold</b> \x01 \ue000 end [broken](nowhere.md)"]:
+        as_text = renderer.render(kind, text, "content/articles/x.md", 5, NO_TARGETS, URLS)
+        as_bytes = renderer.render(kind, text.encode("utf-8"), "content/articles/x.md", 5, NO_TARGETS, URLS)
+        assert as_text == as_bytes

@@ -57,10 +57,11 @@ class Body:
     fragment_links: tuple[tuple[int, str, str, str], ...]  # (file line, href, target source or "" for this page, fragment)
 
     def __init__(
-        self, html: str = "", first_paragraph: str = "", headings: tuple[Heading, ...] = (),
+        self, html: str | bytes = "", first_paragraph: str = "", headings: tuple[Heading, ...] = (),
         anchors: tuple[str, ...] = (), fragment_links: tuple[tuple[int, str, str, str], ...] = (),
     ):
-        object.__setattr__(self, "utf8", html.encode("utf-8"))
+        """`html` as text, or as UTF-8 already (the Markdown stage's, as cmark writes it)."""
+        object.__setattr__(self, "utf8", html if isinstance(html, bytes) else html.encode("utf-8"))
         object.__setattr__(self, "first_paragraph", first_paragraph)
         object.__setattr__(self, "headings", headings)
         object.__setattr__(self, "anchors", anchors)

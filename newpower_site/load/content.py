@@ -394,7 +394,7 @@ def _check_aliases(items: list[Item], assets: list[Asset]) -> list[Diagnostic]:
 
 def _render_item(item: Item, renderer: MarkdownRenderer, targets: LinkTargets, urls: Urls) -> tuple[Item, list[Diagnostic]]:
     body, problems = renderer.render(
-        item.kind, item.markdown.decode("utf-8"), item.source, item.body_line, targets, urls, typographic=item.typographic
+        item.kind, item.markdown, item.source, item.body_line, targets, urls, typographic=item.typographic
     )
     changes: dict[str, Any] = {"body": body, "markdown": b""}  # the source is not needed again: rendering starts from the parsed item
     if not item.summary and item.kind != "voice":

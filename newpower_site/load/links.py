@@ -121,8 +121,13 @@ def _edits(a: str, b: str) -> int:
 
 def locate(target: str, source: str, targets: LinkTargets, image: bool = False) -> Location:
     """Find what `target`, written in the file at site path `source`, points at (`image`: in an image's src)."""
+    return locate_in(target, posixpath.dirname(source), targets, image)
+
+
+def locate_in(target: str, folder: str, targets: LinkTargets, image: bool = False) -> Location:
+    """locate() for a link written in `folder` (the Markdown stage works it out once a body, not once a link)."""
     target = target.strip()
-    kind, path, suffix = _read_target(target, posixpath.dirname(source), image)
+    kind, path, suffix = _read_target(target, folder, image)
     if kind == "external":
         return Location("external", target)
     if kind == "file":

@@ -22,10 +22,10 @@ from __future__ import annotations
 
 import bisect
 import html
+import posixpath
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from urllib.parse import unquote
@@ -37,38 +37,53 @@ from newpower_site.core.model import Body, Heading
 from newpower_site.core.urls import Urls
 from newpower_site.load import cmark
 from newpower_site.load.comments import strip_comments
-from newpower_site.load.links import LinkProblem, LinkTargets, TargetFailed, TypoScheme, locate, resolve_image
+from newpower_site.load.links import LinkProblem, LinkTargets, TargetFailed, TypoScheme, locate_in, resolve_image
 from newpower_site.load.rawhtml import html_problems, markup_left_open
 
 TRUSTED_KINDS = frozenset({"article", "page"})
 
 # Raw HTML is taken out of the tree as \ue000N\ue001<its line breaks> while the rendered HTML is read back.
 _OPEN, _CLOSE = "\ue000", "\ue001"
+_OPEN_UTF8 = _OPEN.encode("utf-8")
+_PRIVATE_USE_UTF8 = _OPEN_UTF8[:2]  # the first two bytes of U+E000 to U+E03F, the two markers among them
 # Without a match cmark can find no raw HTML, and the walk over the tree is skipped (`<https://…>` is an autolink).
-_MAYBE_RAW_HTML = re.compile(r"<(?:[A-Za-z][A-Za-z0-9-]*(?:[\s/>]|$)|/[A-Za-z]|[!?])")
+_MAYBE_RAW_HTML = re.compile(rb"<(?:[A-Za-z][A-Za-z0-9-]*(?:[\s/>]|$)|/[A-Za-z]|[!?])")
 _NOT_IN_ASCII_IDS = re.compile(r"[^a-z0-9_\- ]")
 # Control characters XML cannot carry (feeds would not parse), and the two private-use characters that
 # mark raw HTML here: each becomes U+FFFD, as cmark already does with NUL.
 _UNSHOWABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ue000\ue001]")
 _CONTROL_BYTES = bytes([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
+# A table that changes only those bytes and 0xEE (the markers' first): bytes.translate returns its argument
+# itself when nothing changed, so one pass at C speed tells a clean body, which most are.
+_SUSPECT = bytes(byte + 1 if byte in _CONTROL_BYTES or byte == 0xEE else byte for byte in range(256))
 _PLACEHOLDER = re.compile(f"{_OPEN}(\\d+){_CLOSE}(\\n*)")  # the line breaks after it: the markup's own, then cmark's
+_PLACEHOLDER_UTF8 = re.compile(_PLACEHOLDER.pattern.encode("utf-8"))
 
-# What cmark writes, read back: text is escaped by cmark and raw HTML is out, so each '<' here starts cmark's markup.
-# Each pattern starts with a literal, which re searches for in C: a pass costs little more than a str.find.
-_LINK_OR_IMAGE = re.compile(r'<(?:a href="(?P<href>[^"]*)"(?P<title> title="[^"]*")?>|img src="(?P<src>[^"]*)" alt="(?P<alt>[^"]*)"(?P<imgtitle> title="[^"]*")? />)')
-_HEADING = re.compile(r"<h(?P<level>[1-6])>(?P<inner>.*?)</h(?P=level)>", re.DOTALL)
-_SOURCEPOS_MARK = ' data-sourcepos="'
+# What cmark writes, read back as the UTF-8 it is written in (the body is kept so, and bytes are read
+# faster than text): text is escaped by cmark and raw HTML is out, so each '<' here starts cmark's markup.
+# Each pattern starts with a literal, which re searches for in C: a pass costs little more than a find.
+_LINK = rb'a href="([^"]*)"( title="[^"]*")?>'  # groups 1, 2
+_IMAGE = rb'img src="([^"]*)" alt="([^"]*)"( title="[^"]*")? />'  # groups 3, 4, 5
+_LINK_OR_IMAGE = re.compile(rb"<(?:%s|%s)" % (_LINK, _IMAGE))
+# A wide table scrolls inside its own box; a scrolling box must take keyboard focus (WCAG 2.1.1).
+_TABLE_OPEN_MARKUP = b'<div class="table-scroll" role="region" tabindex="0" aria-label="Table">\n<table>'
+_TABLE_CLOSE_MARKUP = b"</table>\n</div>\n"
+# Everything the stage changes in cmark's HTML, found in one pass: links, images, headings (group 6: they get
+# ids), tables (a scrolling box) and strikethrough (<s>, as before: the text is no longer accurate). The
+# lookahead turns away most of the other tags at their first letter.
+_FIXED = {
+    b"<table>\n": _TABLE_OPEN_MARKUP + b"\n", b"</table>\n": _TABLE_CLOSE_MARKUP,
+    b"<del>": b"<s>", b"</del>": b"</s>",
+}
+_MARKUP = re.compile(rb"<(?=[aihtd/])(?:%s|%s|h([1-6])>|/?table>\n|/?del>)" % (_LINK, _IMAGE))
+_SOURCEPOS_MARK = b' data-sourcepos="'
 _NEEDS_ESCAPING = re.compile("[&<>\"']")
-_QUESTION = re.compile(r'<h2 id="([^"]*)">')
-_FOOTNOTES = '<section class="footnotes" data-footnotes>'
-_TAGS = re.compile(r"<[^>]*>")
-_FOOTNOTE_REF = re.compile(r'<sup class="footnote-ref">.*?</sup>')
-_FOOTNOTE_IDS = re.compile(r' id="(fn(?:ref)?-[^"]*)"')
+_QUESTION = re.compile(rb'<h2 id="([^"]*)">')
+_FOOTNOTES = b'<section class="footnotes" data-footnotes>'
+_TAGS = re.compile(rb'<sup class="footnote-ref">.*?</sup>|<[^>]*>')  # a footnote mark goes with its number
+_FOOTNOTE_IDS = re.compile(rb' id="(fn(?:ref)?-[^"]*)"')
 _RAW_IDS = re.compile(r"""\s(?:id|name)\s*=\s*["']?([^"'\s>]+)""", re.IGNORECASE)
 _REFERENCE_DEFINITION = re.compile(r"^ {0,3}\[[^\]]+\]:[ \t]*<?([^\s>]+)", re.MULTILINE)
-# A wide table scrolls inside its own box; a scrolling box must take keyboard focus (WCAG 2.1.1).
-_TABLE_OPEN = '<div class="table-scroll" role="region" tabindex="0" aria-label="Table">\n<table>'
-_TABLE_CLOSE = "</table>\n</div>\n"
 
 # -- newsletters: raw HTML through an allowlist fit for email ---------------------------------------
 
@@ -108,14 +123,21 @@ class RenderState:
     body_line: int  # file line of the body's first line
     targets: LinkTargets
     urls: Urls
-    text: str  # the body as parsed (comments cut)
+    data: bytes  # the body as parsed (comments cut), in UTF-8
     typographic: bool = True
+    folder: str = ""  # of the source: relative links start there
+    raw_html: bool = False  # whether raw HTML was taken out (its placeholders are in the HTML)
     lines: _SourceLines | None = None
     problems: list[Diagnostic] = field(default_factory=list)
     fragment_links: list[tuple[int, str, str, str]] = field(default_factory=list)  # (line, href, target source, fragment)
 
     def file_line(self, line: int) -> int:
         return self.body_line + line - 1
+
+    def link_line(self, index: int) -> int:
+        """The file line of the body's index-th link or image."""
+        assert self.lines is not None
+        return self.file_line(self.lines.link(index))
 
     def report(self, line: int, message: str, follows: bool = False) -> None:
         self.problems.append(error(self.source, line, message, follows=follows))
@@ -130,34 +152,48 @@ class MarkdownRenderer:
         return cls()
 
     def render(
-        self, kind: str, markdown: str, source: str, body_line: int, targets: LinkTargets, urls: Urls,
+        self, kind: str, markdown: str | bytes, source: str, body_line: int, targets: LinkTargets, urls: Urls,
         typographic: bool = True,
     ) -> tuple[Body, list[Diagnostic]]:
-        text, comment_problems = strip_comments(markdown)
-        data = text.encode("utf-8")
-        if len(data.translate(None, _CONTROL_BYTES)) != len(data) or _OPEN in text or _CLOSE in text:  # each at C speed
-            text = _UNSHOWABLE.sub("\ufffd", text)
+        """`markdown` as text, or as the UTF-8 an item keeps it in (then it is never decoded unless it must be)."""
+        data = markdown if isinstance(markdown, bytes) else markdown.encode("utf-8")
+        comment_problems: list[tuple[int, str]] = []
+        # Single bytes first: `in` finds one with memchr, ten times faster than a longer string.
+        if b"<" in data and b"<!--" in data:
+            text, comment_problems = strip_comments(data.decode("utf-8"))
             data = text.encode("utf-8")
-        state = RenderState(source, body_line, targets, urls, text, typographic)
-        state.problems += [error(source, body_line + line - 1, message) for line, message in comment_problems]
-        options = cmark.UNSAFE | cmark.FOOTNOTES | (cmark.SMART if typographic else 0)
+        if data.translate(_SUSPECT) is not data and (_PRIVATE_USE_UTF8 in data or len(data.translate(None, _CONTROL_BYTES)) != len(data)):
+            data = _UNSHOWABLE.sub("\ufffd", data.decode("utf-8")).encode("utf-8")
+        state = RenderState(source, body_line, targets, urls, data, typographic, posixpath.dirname(source))
+        if comment_problems:
+            state.problems += [error(source, body_line + line - 1, message) for line, message in comment_problems]
+        options = _TYPOGRAPHIC if typographic else _PLAIN
         with cmark.Document(data, options) as document:
-            raw = _take_raw_html(document) if _MAYBE_RAW_HTML.search(text) else []
-            state.lines = _SourceLines(lambda: document.render_html(cmark.SOURCEPOS))
-            rendered = document.render_html()
-            if "<del>" in rendered:  # as before: <s>, text no longer accurate
-                rendered = rendered.replace("<del>", "<s>").replace("</del>", "</s>")
-            body_html, headings, first_paragraph = _read_back(rendered, kind, state)
+            raw = _take_raw_html(document) if b"<" in data and _MAYBE_RAW_HTML.search(data) else []
+            state.raw_html = bool(raw)
+            state.lines = _SourceLines(document)
+            body_html, headings, first_paragraph, notes = _read_back(document.render_utf8(), kind, state)
             raw_lines = state.lines.raw() if raw else {}
-        body_html, anchors = _put_raw_html_back(body_html, kind, raw, raw_lines, state)
-        notes = body_html.find(_FOOTNOTES)
-        footnote_ids = tuple(dict.fromkeys(_FOOTNOTE_IDS.findall(body_html))) if notes >= 0 else ()
-        anchors = tuple(h.id for h in headings) + anchors + footnote_ids
+        anchors: tuple[str, ...] = ()
+        if raw:
+            restored, anchors = _put_raw_html_back(body_html.decode("utf-8"), kind, raw, raw_lines, state)
+            body_html = restored.encode("utf-8")
+            notes = body_html.find(_FOOTNOTES)  # raw HTML may hold the same words: the first, as ever
+        footnote_ids = ()
+        if notes >= 0:
+            footnote_ids = tuple(dict.fromkeys(found.decode("utf-8") for found in _FOOTNOTE_IDS.findall(body_html)))
+        if headings:
+            anchors = tuple([h.id for h in headings]) + anchors
+        anchors += footnote_ids
         body = Body(
             html=body_html, first_paragraph=first_paragraph, headings=headings,
             anchors=anchors, fragment_links=tuple(state.fragment_links),
         )
         return body, state.problems
+
+
+_PLAIN = cmark.UNSAFE | cmark.FOOTNOTES
+_TYPOGRAPHIC = _PLAIN | cmark.SMART
 
 
 def _reference_definitions(text: str) -> dict[str, int]:
@@ -190,16 +226,18 @@ class _SourceLines:
     the n-th link of one is the n-th link of the other.
     """
 
-    def __init__(self, render_with_positions: Callable[[], str]) -> None:
-        self._render = render_with_positions
+    __slots__ = ("_document", "_links", "_raw")
+
+    def __init__(self, document: cmark.Document) -> None:
+        self._document = document
         self._links: list[int] | None = None
         self._raw: dict[int, int] = {}
 
     def _read(self) -> list[int]:
         if self._links is None:
-            rendered = self._render()
+            rendered = self._document.render_utf8(cmark.SOURCEPOS)
             self._links = [_line_at(rendered, m.start()) for m in _LINK_OR_IMAGE.finditer(rendered)]
-            self._raw = {int(m[1]): _line_at(rendered, m.start()) for m in _PLACEHOLDER.finditer(rendered)}
+            self._raw = {int(m[1]): _line_at(rendered, m.start()) for m in _PLACEHOLDER_UTF8.finditer(rendered)}
         return self._links
 
     def link(self, index: int) -> int:
@@ -210,43 +248,50 @@ class _SourceLines:
         return self._raw
 
 
-def _read_back(rendered: str, kind: str, state: RenderState) -> tuple[str, tuple[Heading, ...], str]:
-    """(HTML, headings, first paragraph) from cmark's HTML."""
-    count = iter(range(1 << 30))
-    html_out = _LINK_OR_IMAGE.sub(lambda m: _rewrite_link_or_image(m, next(count), state), rendered)
+def _read_back(rendered: bytes, kind: str, state: RenderState) -> tuple[bytes, tuple[Heading, ...], str, int]:
+    """(HTML, headings, first paragraph, offset of the footnotes or -1) from cmark's HTML, read in one pass."""
+    links = iter(range(1 << 30))
     headings: list[Heading] = []
     taken: dict[str, int] = {}
 
-    def give_id(match: re.Match[str]) -> str:
-        text = _plain_text(match["inner"])
+    def rewrite(match: re.Match[bytes]) -> bytes:
+        href = match[1]
+        if href is not None:
+            resolved = _resolve_link(_unescape(href.decode("utf-8")), next(links), state)
+            return b'<a href="%s"%s>' % (_escape(resolved).encode("utf-8"), match[2] or b"")
+        src = match[3]
+        if src is not None:
+            return _resolve_image(_unescape(src.decode("utf-8")), match[4], match[5] or b"", next(links), state)
+        level = match[6]
+        if level is None:
+            return _FIXED[match[0]]
+        # The heading's text is read up to its end tag; its links and strikethrough are met by this same pass.
+        start = match.end()
+        text = _plain_text(rendered[start : rendered.index(b"</h%s>" % level, start)], state.raw_html)
         anchor = _unique(github_slug(_as_typed(text) if state.typographic else text), taken)
-        headings.append(Heading(int(match["level"]), anchor, text))
-        return f'<h{match["level"]} id="{_escape(anchor)}">{match["inner"]}</h{match["level"]}>'
+        headings.append(Heading(int(level), anchor, text))
+        return b'<h%s id="%s">' % (level, _escape(anchor).encode("utf-8"))
 
-    if "<h" in html_out:
-        html_out = _HEADING.sub(give_id, html_out)
-    if "<table>" in html_out:
-        html_out = html_out.replace("<table>\n", _TABLE_OPEN + "\n").replace("</table>\n", _TABLE_CLOSE)
-    if kind == "voice" and "<h2" in html_out:
-        html_out = _interview_sections(html_out)
-    return html_out, tuple(headings), _first_paragraph(html_out)
+    html_out = _MARKUP.sub(rewrite, rendered)
+    notes = _footnotes_at(html_out)
+    if kind == "voice" and any(heading.level == 2 for heading in headings):
+        html_out = _interview_sections(html_out, notes)
+        notes = _footnotes_at(html_out)
+    return html_out, tuple(headings), _first_paragraph(html_out, notes, state.raw_html), notes
 
 
-def _line_at(rendered: str, offset: int) -> int:
+def _footnotes_at(markup: bytes) -> int:
+    """Where cmark's footnotes start, or -1: they come last, so a body without `</section>` at its end has none."""
+    return markup.rfind(_FOOTNOTES) if markup.endswith(b"</section>\n") else -1
+
+
+def _line_at(rendered: bytes, offset: int) -> int:
     """The body line of `offset` in HTML cmark wrote with source positions: its block's first line, plus the line breaks before it."""
     mark = rendered.rfind(_SOURCEPOS_MARK, 0, offset)
     if mark < 0:
         return 1
     start = mark + len(_SOURCEPOS_MARK)
-    return int(rendered[start : rendered.index(":", start)]) + rendered.count("\n", mark, offset)
-
-
-def _rewrite_link_or_image(match: re.Match[str], index: int, state: RenderState) -> str:
-    line = lambda: state.file_line(state.lines.link(index))  # noqa: E731 (worked out only when needed)
-    if match["href"] is not None:
-        href = _resolve_link(_unescape(match["href"]), line, state)
-        return f'<a href="{_escape(href)}"{match["title"] or ""}>'
-    return _resolve_image(_unescape(match["src"]), match["alt"], match["imgtitle"] or "", line, state)
+    return int(rendered[start : rendered.index(b":", start)]) + rendered.count(b"\n", mark, offset)
 
 
 def _unescape(text: str) -> str:
@@ -257,30 +302,31 @@ def _escape(text: str) -> str:
     return html.escape(text) if _NEEDS_ESCAPING.search(text) else text
 
 
-def _depth(markup: str, offset: int) -> int:
+def _depth(markup: bytes, offset: int) -> int:
     """How many block quotes and lists are open at `offset` of cmark's HTML."""
-    opened = markup.count("<blockquote", 0, offset) + markup.count("<ul", 0, offset) + markup.count("<ol", 0, offset)
-    return opened - markup.count("</blockquote>", 0, offset) - markup.count("</ul>", 0, offset) - markup.count("</ol>", 0, offset)
+    if offset == 0:
+        return 0
+    opened = markup.count(b"<blockquote", 0, offset) + markup.count(b"<ul", 0, offset) + markup.count(b"<ol", 0, offset)
+    return opened - markup.count(b"</blockquote>", 0, offset) - markup.count(b"</ul>", 0, offset) - markup.count(b"</ol>", 0, offset)
 
 
-def _first_paragraph(markup: str) -> str:
-    """The text of the first top-level paragraph that has any, before the footnotes."""
-    end = markup.find(_FOOTNOTES)
-    end = len(markup) if end < 0 else end
-    start = markup.find("<p>", 0, end)
+def _first_paragraph(markup: bytes, notes: int, raw_html: bool) -> str:
+    """The text of the first top-level paragraph that has any, before the footnotes (at `notes`, or -1)."""
+    end = len(markup) if notes < 0 else notes
+    start = markup.find(b"<p>", 0, end)
     while start >= 0:
-        close = markup.find("</p>", start, end)
+        close = markup.find(b"</p>", start, end)
         if close < 0:
             break
         if _depth(markup, start) == 0:
-            text = _plain_text(markup[start + 3 : close])
+            text = _plain_text(markup[start + 3 : close], raw_html)
             if text:
                 return text
-        start = markup.find("<p>", close, end)
+        start = markup.find(b"<p>", close, end)
     return ""
 
 
-def _interview_sections(markup: str) -> str:
+def _interview_sections(markup: bytes, notes: int) -> bytes:
     """Wrap each top-level `##` question and the answer under it in its own section.
 
     The question is a real heading (so it is in the outline and has an id to
@@ -289,28 +335,27 @@ def _interview_sections(markup: str) -> str:
     answer; a heading inside a list or quote is not a question (its section
     could not close outside it).
     """
-    end = markup.find(_FOOTNOTES)
-    end = len(markup) if end < 0 else end
+    end = len(markup) if notes < 0 else notes
     starts = [m for m in _QUESTION.finditer(markup, 0, end) if _depth(markup, m.start()) == 0]
     if not starts:
         return markup
     out = [markup[: starts[0].start()]]
     for n, match in enumerate(starts):
         stop = starts[n + 1].start() if n + 1 < len(starts) else end
-        close = markup.index("</h2>\n", match.start()) + len("</h2>\n")
-        out.append(f'<section class="qa" aria-labelledby="{match[1]}">\n{markup[match.start() : close]}')
-        out.append(f'<div class="answer">\n{markup[close:stop]}</div>\n</section>\n')
+        close = markup.index(b"</h2>\n", match.start()) + len(b"</h2>\n")
+        out.append(b'<section class="qa" aria-labelledby="%s">\n%s' % (match[1], markup[match.start() : close]))
+        out.append(b'<div class="answer">\n%s</div>\n</section>\n' % markup[close:stop])
     out.append(markup[end:])
-    return "".join(out)
+    return b"".join(out)
 
 
-def _plain_text(markup: str) -> str:
-    """The text of rendered inline HTML, as a reader sees it (no footnote marks, no raw HTML)."""
-    if "<" in markup:
-        markup = _TAGS.sub("", _FOOTNOTE_REF.sub("", markup))
-    if _OPEN in markup:
-        markup = _PLACEHOLDER.sub("", markup)
-    return " ".join(_unescape(markup).split())
+def _plain_text(markup: bytes, raw_html: bool) -> str:
+    """The text of rendered inline HTML, as a reader sees it (no footnote marks, no raw HTML: `raw_html`, if the body has any)."""
+    if b"<" in markup:
+        markup = _TAGS.sub(b"", markup)
+    if raw_html and _OPEN_UTF8 in markup:
+        markup = _PLACEHOLDER_UTF8.sub(b"", markup)
+    return " ".join(_unescape(markup.decode("utf-8")).split())
 
 
 def _as_typed(text: str) -> str:
@@ -343,37 +388,39 @@ def _unique(slug: str, taken: dict[str, int]) -> str:
     return result
 
 
-def _resolve_link(href: str, line: Callable[[], int], state: RenderState) -> str:
-    """The URL to write for `href`; `line()` is its file line, worked out only when needed."""
+def _resolve_link(href: str, index: int, state: RenderState) -> str:
+    """The URL to write for `href`, the index-th link or image of the body (its line is worked out only when needed)."""
     try:
-        where = locate(href, state.source, state.targets)
+        where = locate_in(href, state.folder, state.targets)
     except TypoScheme as problem:
-        defined = _reference_definitions(state.text).get(unquote(href))
-        state.report(state.file_line(defined) if defined else line(), f"broken link: {problem}")
+        defined = _reference_definitions(state.data.decode("utf-8")).get(unquote(href))
+        state.report(state.file_line(defined) if defined else state.link_line(index), f"broken link: {problem}")
         return "#"
     except LinkProblem as problem:
-        state.report(line(), f"broken link: {problem}", follows=isinstance(problem, TargetFailed))
+        state.report(state.link_line(index), f"broken link: {problem}", follows=isinstance(problem, TargetFailed))
         return "#"
-    fragment = where.suffix.partition("#")[2]
-    if fragment and where.kind == "page":
-        state.fragment_links.append((line(), href, where.source, unquote(fragment)))
-    elif where.kind == "external" and href.startswith("#") and len(href) > 1:
-        state.fragment_links.append((line(), href, "", unquote(href[1:])))
-    if where.kind == "file":
-        return state.urls.for_output(where.target) + where.suffix
-    return where.target + where.suffix
+    kind, suffix = where.kind, where.suffix
+    if "#" in suffix and kind == "page":
+        fragment = suffix.partition("#")[2]
+        if fragment:
+            state.fragment_links.append((state.link_line(index), href, where.source, unquote(fragment)))
+    elif kind == "external" and href.startswith("#") and len(href) > 1:
+        state.fragment_links.append((state.link_line(index), href, "", unquote(href[1:])))
+    if kind == "file":
+        return state.urls.for_output(where.target) + suffix
+    return where.target + suffix if suffix else where.target
 
 
-def _resolve_image(src: str, alt: str, title: str, line: Callable[[], int], state: RenderState) -> str:
-    if not html.unescape(alt).strip():
-        state.report(line(), f"image {src!r} needs alt text: write ![what the image shows]({src})")
+def _resolve_image(src: str, alt: bytes, title: bytes, index: int, state: RenderState) -> bytes:
+    if not html.unescape(alt.decode("utf-8")).strip():
+        state.report(state.link_line(index), f"image {src!r} needs alt text: write ![what the image shows]({src})")
     try:
         path = resolve_image(src, state.source, state.targets)
         resolved = path if path.startswith(("http://", "https://", "data:")) else state.urls.for_output(path)
     except LinkProblem as problem:
-        state.report(line(), f"broken image: {problem}")
+        state.report(state.link_line(index), f"broken image: {problem}")
         resolved = ""
-    return f'<img src="{html.escape(resolved)}" alt="{alt}"{title} />'
+    return b'<img src="%s" alt="%s"%s />' % (html.escape(resolved).encode("utf-8"), alt, title)
 
 
 # -- raw HTML, by kind ------------------------------------------------------------------------------------
