@@ -5,7 +5,11 @@ about 5 KB each) with the stage as it was (markdown-it-py, in
 benchmarks/old_markdown_stage.py; needs `pip install -e '.[bench]'`) and as
 it is (cmark-gfm, load/markdown.py), links resolved against the site's items
 as a build does, and prints milliseconds per document and per 5 KB for each:
-the best of R runs, so that other work on the machine counts least.
+the best of R runs, so that other work on the machine counts least, and the
+CPU time of that run. Each stage is given the body as a build gives it: the
+new one the UTF-8 bytes an item keeps (load/content.py), the old one text.
+The floor is cmark-gfm's own parse and render, with every extension
+attached (as before) and with those the stage attaches to each text.
 """
 
 from __future__ import annotations
@@ -44,21 +48,22 @@ def corpus(n: int, folder: Path) -> tuple[list[Document], LinkTargets]:
     return documents, LinkTargets(pages=pages, unpublished=frozenset(), assets={}, static_paths=frozenset())
 
 
-def _parse_and_render(body: str) -> str:
-    """The floor: cmark-gfm's own work, with the stage's options and nothing read back."""
-    with cmark.Document(body, cmark.UNSAFE | cmark.FOOTNOTES | cmark.SMART) as document:
-        return document.render_html()
+def _parse_and_render(body: str | bytes, extensions: tuple[bytes, ...] | None = None) -> bytes:
+    """The floor: cmark-gfm's own work, with the stage's options and nothing read back (`extensions`: all, or those needed)."""
+    with cmark.Document(body, cmark.UNSAFE | cmark.FOOTNOTES | cmark.SMART, extensions) as document:
+        return document.render_utf8()
 
 
-def best_of(runs: int, render: Callable[[Document], object], documents: list[Document]) -> float:
-    """Seconds for one pass over `documents`, the best of `runs`."""
-    times = []
+def best_of(runs: int, render: Callable[[Document], object], documents: list[Document]) -> tuple[float, float]:
+    """(wall, CPU) seconds for one pass over `documents`, each the best of `runs`."""
+    walls, cpus = [], []
     for _ in range(runs):
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         for document in documents:
             render(document)
-        times.append(time.perf_counter() - started)
-    return min(times)
+        walls.append(time.perf_counter() - started)
+        cpus.append(time.process_time() - cpu)
+    return min(walls), min(cpus)
 
 
 def main(argv: list[str]) -> int:
@@ -71,9 +76,11 @@ def main(argv: list[str]) -> int:
         documents, targets = corpus(args.n, Path(folder))
     kilobytes = sum(len(body.encode("utf-8")) for _, body, _, _ in documents) / 1024 / len(documents)
     new = MarkdownRenderer.create()
+    utf8 = {id(d): d[1].encode("utf-8") for d in documents}  # as items keep their bodies
     stages: list[tuple[str, Callable[[Document], object]]] = [
-        ("cmark-gfm (load/markdown.py)", lambda d: new.render(d[0], d[1], d[2], d[3], targets, urls)),
-        ("cmark-gfm parse + render only", lambda d: _parse_and_render(d[1])),
+        ("cmark-gfm (load/markdown.py)", lambda d: new.render(d[0], utf8[id(d)], d[2], d[3], targets, urls)),
+        ("cmark-gfm parse + render, all ext", lambda d: _parse_and_render(utf8[id(d)], cmark.EXTENSIONS)),
+        ("cmark-gfm parse + render, as used", lambda d: _parse_and_render(utf8[id(d)])),
     ]
     try:
         from old_markdown_stage import MarkdownRenderer as OldRenderer
@@ -85,11 +92,13 @@ def main(argv: list[str]) -> int:
     print(f"{len(documents)} documents, {kilobytes:.1f} KB each on average; best of {args.runs} runs")
     per_document = {}
     for name, render in stages:
-        seconds = best_of(args.runs, render, documents)
+        seconds, cpu = best_of(args.runs, render, documents)
         per_document[name] = seconds / len(documents) * 1000
-        print(f"{name:32} {per_document[name]:.3f} ms per document, {per_document[name] * 5 / kilobytes:.3f} ms per 5 KB")
-    if len(per_document) == 3:
-        before, after, _ = per_document.values()
+        cpu_ms = cpu / len(documents) * 1000
+        print(f"{name:34} {per_document[name]:.3f} ms per document, {per_document[name] * 5 / kilobytes:.3f} ms per 5 KB"
+              f" (CPU {cpu_ms:.3f} ms per document)")
+    if len(per_document) == 4:
+        before, after = list(per_document.values())[:2]
         print(f"speed-up: {before / after:.1f}x")
     return 0
 
