@@ -37,7 +37,8 @@ def copy_site(source: Path, target: Path) -> Path:
 def build(code: Path, site: Path, out: Path, *extra: str) -> None:
     env = dict(os.environ, PYTHONPATH=str(code))
     command = [sys.executable, "-m", "newpower_site", "build", "--site", str(site), "--out", str(out), "--quiet", *extra]
-    done = subprocess.run(command, env=env, capture_output=True, text=True)
+    # cwd=code: `python -m` puts the working folder first on sys.path, ahead of PYTHONPATH
+    done = subprocess.run(command, env=env, cwd=code, capture_output=True, text=True)
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(command)} (code {code}) failed:\n{done.stdout}{done.stderr}")
 
