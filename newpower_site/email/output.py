@@ -28,11 +28,44 @@ def email_html(email: EmailIssue, render: RenderTemplate) -> str:
     return email.unsubscribe.write_tag(neutralise_html(inline_css(render(EMAIL_TEMPLATE, {"email": email}))))
 
 
-def render_email_output(output: Any, urls: Urls, render: RenderTemplate) -> bytes:
-    email = email_for(output.context, urls)
+class EmailParts:
+    """One issue's email, its HTML and its text, each made once for the issue's three files.
+
+    The .eml holds the HTML and the text again; rendered one after the other
+    (plan/outputs.py puts them so), the three files share the work. It keeps
+    the last issue only, and lives as long as one render loop.
+    """
+
+    def __init__(self) -> None:
+        self.context: Any = None
+        self.email: EmailIssue | None = None
+        self.html: str | None = None
+        self.text: str | None = None
+
+    def of(self, context: Any, urls: Urls) -> EmailParts:
+        if context is not self.context:
+            self.context, self.email, self.html, self.text = context, email_for(context, urls), None, None
+        return self
+
+    def html_of(self, render: RenderTemplate) -> str:
+        if self.html is None:
+            assert self.email is not None
+            self.html = email_html(self.email, render)
+        return self.html
+
+    def text_of(self) -> str:
+        if self.text is None:
+            assert self.email is not None
+            self.text = render_email_text(self.email)
+        return self.text
+
+
+def render_email_output(output: Any, urls: Urls, render: RenderTemplate, parts: EmailParts | None = None) -> bytes:
+    issue = (parts or EmailParts()).of(output.context, urls)
     if output.producer == "email-text":
-        return render_email_text(email).encode("utf-8")
-    html = email_html(email, render)
+        return issue.text_of().encode("utf-8")
+    html = issue.html_of(render)
     if output.producer == "email-html":
         return html.encode("utf-8")
-    return render_eml(email, html, render_email_text(email))
+    assert issue.email is not None
+    return render_eml(issue.email, html, issue.text_of())

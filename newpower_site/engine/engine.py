@@ -139,7 +139,8 @@ class Engine:
         try:
             code_cache = cache.code_cache if cache is not None else None
             for output, data in render_outputs(changes.changed, urls, options.site_dir, problems, code_cache=code_cache,
-                                               image_cache=cache is not None, parallel=self.parallel, progress=progress):
+                                               image_cache=cache is not None, parallel=self.parallel, progress=progress,
+                                               sink=writer.sink()):
                 writer.put(output, data)
             if not has_errors(problems):
                 writer.link_unchanged(changes)

@@ -13,7 +13,7 @@ from pathlib import Path
 import jinja2
 
 from newpower_site.core.urls import Urls
-from newpower_site.email.output import render_email_output
+from newpower_site.email.output import EmailParts, render_email_output
 from newpower_site.plan.images import render_variant
 from newpower_site.plan.outputs import Output
 from newpower_site.plan.sharing import render_manifest
@@ -30,6 +30,7 @@ class Rendering:
     urls: Urls
     site_dir: Path
     image_cache: bool = True  # resized images kept in and taken from .newpower-cache/images/ (not by --no-cache)
+    email: EmailParts | None = None  # an issue's email made once for its .html, .txt and .eml (one render loop's)
 
     def template(self, name: str, context, output_path: str) -> str:
         return render_named(name, context, output_path, self.env, self.site_dir)
@@ -46,7 +47,7 @@ def _copy(output: Output, r: Rendering) -> bytes:
 
 
 def _email(output: Output, r: Rendering) -> bytes:
-    return render_email_output(output, r.urls, lambda name, context: r.template(name, context, output.path))
+    return render_email_output(output, r.urls, lambda name, context: r.template(name, context, output.path), r.email)
 
 
 PRODUCERS: dict[str, Callable[[Output, Rendering], bytes]] = {
@@ -64,6 +65,7 @@ PRODUCERS: dict[str, Callable[[Output, Rendering], bytes]] = {
 }
 
 
-def render_output(output: Output, env: jinja2.Environment, urls: Urls, site_dir: Path, image_cache: bool = True) -> bytes:
+def render_output(output: Output, env: jinja2.Environment, urls: Urls, site_dir: Path, image_cache: bool = True,
+                  email: EmailParts | None = None) -> bytes:
     """The bytes of one planned output; raises RenderError (a located template problem) or OSError."""
-    return PRODUCERS[output.producer](output, Rendering(env, urls, site_dir, image_cache))
+    return PRODUCERS[output.producer](output, Rendering(env, urls, site_dir, image_cache, email))

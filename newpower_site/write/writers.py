@@ -136,6 +136,15 @@ class Writer:
     def put(self, output: Output, data: bytes) -> None:
         raise NotImplementedError
 
+    def sink(self) -> FileSink | None:
+        """Where render workers may write each file themselves (None: the bytes come back to `put`).
+
+        Sending every page back through a pipe for this process to write made
+        it the bottleneck of a cold build; a worker writing into the staging
+        folder sends back nothing.
+        """
+        return None
+
     def link_unchanged(self, changes: Changes) -> None:
         """Carry over the previous output's unchanged files (once every changed one is rendered)."""
 
@@ -349,6 +358,11 @@ class Staged(Writer):
             assert self.stage is not None
             _target(self.stage, output.path, self.made).write_bytes(data)
 
+    def sink(self) -> FileSink | None:
+        if self.few or self.stage is None:
+            return None  # a few files are kept in memory and committed in place through the journal
+        return FileSink(os.fspath(self.stage))
+
     def view(self) -> Mapping[str, bytes]:
         if self.few:
             return PendingFiles(self.out, self.paths, self.rendered)
@@ -508,6 +522,48 @@ class Staged(Writer):
             touched.add("")
         for folder in touched:
             marks.folders[folder] = os.stat(self.out / folder).st_mtime_ns
+
+
+@dataclass(slots=True)
+class FileSink:
+    """Writes rendered files under a staging folder, in whichever process rendered them.
+
+    It never creates the staging folder itself: a worker still writing after
+    its build was killed and the folder removed must not bring it back.
+    """
+
+    root: str
+    made: set[str] = field(default_factory=set)
+
+    def __call__(self, relative: str, data: bytes) -> None:
+        path = f"{self.root}/{relative}"
+        folder = path.rpartition("/")[0]
+        if folder not in self.made:
+            _make_below(self.root, folder)
+            self.made.add(folder)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o666)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(descriptor, view):]
+        finally:
+            os.close(descriptor)
+
+
+def _make_below(root: str, folder: str) -> None:
+    """mkdir -p of `folder`, which is `root` or inside it; `root` itself must exist."""
+    if folder == root:
+        return
+    try:
+        os.mkdir(folder)
+    except FileExistsError:
+        return
+    except FileNotFoundError:
+        _make_below(root, folder.rpartition("/")[0])
+        try:
+            os.mkdir(folder)
+        except FileExistsError:  # another worker made it meanwhile
+            pass
 
 
 # -- helpers -------------------------------------------------------------------------------------------
