@@ -9,7 +9,7 @@ import pytest
 
 from newpower_site.core import pool
 from newpower_site.engine.engine import plan
-from newpower_site.engine.options import BuildOptions
+from newpower_site.core.options import BuildOptions
 from newpower_site.render.renderer import render_outputs
 from newpower_site.write.writers import FileSink
 from tests.conftest import copy_site
