@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from newpower_site.cache.heads import is_collection
 from newpower_site.cache.state import BuildCache
 from newpower_site.engine.engine import Engine, plan
-from newpower_site.engine.options import BuildOptions
+from newpower_site.core.options import BuildOptions
 from newpower_site.plan.outputs import plan_collections, site_planner
 from newpower_site.write.folder import MANIFEST
 from newpower_site.write.writers import Staged

@@ -57,7 +57,7 @@ from newpower_site.plan.outputs import SHARED_CONTEXT, Output, plan_collections,
 
 if TYPE_CHECKING:
     from newpower_site.cache.state import BuildCache, Look
-    from newpower_site.engine.options import BuildOptions
+    from newpower_site.core.options import BuildOptions
 
 # What the rest of the site reads of an item besides its head as listings show it: a change to any of
 # these (a new address, a picture the catalog measures, an anchor another item links to) takes the full path.
