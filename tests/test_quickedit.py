@@ -86,9 +86,9 @@ def test_edits_in_a_row_each_match_a_cold_build(site: Path, tmp_path: Path) -> N
         path, after = engine(site)
         assert path == "quick"
         assert pages(after) == cold(site, tmp_path)
-    edit(article, "title:", "title: Retitled,")  # a head change: the full path, from a store the quick path kept
+    edit(article, "title:", "title: Retitled,")  # a head change: the head path, from a store the quick path kept
     path, after = engine(site)
-    assert path == "incremental"
+    assert path == "head"
     assert pages(after) == cold(site, tmp_path)
     append(article, "\nAnd after the retitle.\n")
     assert engine(site)[0] == "quick"
@@ -100,10 +100,11 @@ def test_edits_in_a_row_each_match_a_cold_build(site: Path, tmp_path: Path) -> N
     ("content/articles/council-listens.md", "date: 2026-", "date: 2025-"),  # the order of every listing
     ("content/voices/dee-okafor.md", "quote:", "quote: Newly,"),
 ])
-def test_a_head_edit_takes_the_full_path(site: Path, tmp_path: Path, source: str, old: str, new: str) -> None:
+def test_a_head_edit_takes_the_head_path(site: Path, tmp_path: Path, source: str, old: str, new: str) -> None:
+    """cache/heads.py; tests/test_incremental_heads.py has sequences of them."""
     edit(site / source, old, new)
     path, after = engine(site)
-    assert path == "incremental"
+    assert path == "head"
     assert pages(after) == cold(site, tmp_path)
 
 
@@ -252,7 +253,7 @@ def test_a_head_edit_commits_its_few_changed_files_in_place(site: Path, tmp_path
     in a new folder of hard links: untouched files keep their inode, and the result is still a cold build's."""
     untouched = site / "output/voices/sam-hughes/index.html"
     inode = untouched.stat().st_ino
-    edit(site / "content/articles/bakery-buyout.md", "title:", "title: Committed,")
+    edit(site / "content/newsletters/march-2026.md", "title: \"", "title: \"Committed, ")  # an issue's head: not the head path's
     path, after = engine(site)
     assert path == "incremental"
     assert untouched.stat().st_ino == inode

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -154,18 +155,44 @@ def test_two_builds_make_the_same_index(site: Path, tmp_path: Path) -> None:
     assert index == {p: d for p, d in tree_bytes(other / "output").items() if p.startswith(search.INDEX_FOLDER)}
 
 
-def test_a_title_edit_takes_the_full_path_and_remakes_the_shards_of_the_pages_it_changes(site: Path) -> None:
+def cold_copy(site: Path, where: Path) -> dict[str, bytes]:
+    """The output a cold build of `site`'s content makes: what any incremental build must equal."""
+    other = where / "cold"
+    other.mkdir()
+    for name in ("site.yaml", "content"):
+        source = site / name
+        if source.is_dir():
+            shutil.copytree(source, other / name)
+        else:
+            shutil.copy2(source, other / name)
+    build(other)
+    return tree_bytes(other / "output")
+
+
+def test_a_title_edit_takes_the_head_path_and_remakes_only_its_shard(site: Path, tmp_path: Path) -> None:
     out = site / "output"
     path = site / "content/voices/sam-hughes.md"
     path.write_text(path.read_text(encoding="utf-8").replace("name: Sam Hughes", f"name: Sam {NEW_WORD.title()}"), encoding="utf-8")
     before = shard_stats(out)
-    builder = build(site)
-    assert builder.stats.path == "incremental"
     edited = shard_of(out, "voices/sam-hughes/index.html")
+    builder = build(site)
+    assert builder.stats.path == "head", "a title edit replans only what shows the item, index included"
     assert NEW_WORD.title().encode() in shard_text(out, edited)
     after = shard_stats(out)
-    assert any(after[name] == before[name] for name in before), "a shard with no changed page is kept"
+    assert {name for name in before if after[name] != before[name]} == {edited}
     assert set(read_manifest(out)) == set(tree_bytes(out)) - {MANIFEST}
+    assert tree_bytes(out) == cold_copy(site, tmp_path), "the same output, search index included, as a cold build"
+
+
+def test_a_date_edit_that_moves_a_page_to_another_shard_takes_the_full_path(site: Path, tmp_path: Path) -> None:
+    out = site / "output"
+    path = site / "content/voices/sam-hughes.md"
+    path.write_text(path.read_text(encoding="utf-8").replace("date: 2026-02-20", "date: 2019-02-20"), encoding="utf-8")
+    before = shard_of(out, "voices/sam-hughes/index.html")
+    builder = build(site)
+    assert builder.stats.path == "incremental"
+    assert shard_of(out, "voices/sam-hughes/index.html") != before
+    assert tree_bytes(out) == cold_copy(site, tmp_path)
 
 
 def test_a_shard_swap_that_fails_after_the_pages_are_committed_falls_back_to_a_whole_build(site: Path, monkeypatch: pytest.MonkeyPatch) -> None:

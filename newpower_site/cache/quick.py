@@ -20,12 +20,13 @@ give what the full one gives.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from newpower_site.cache.fingerprint import Fingerprinter
 from newpower_site.cache.keys import item_key, url_key, value_fingerprint
+from newpower_site.cache.overlay import overlay_after_quick
 from newpower_site.cache.snapshots import ItemRecord, SnapshotMissing, SnapshotReader, head_digest
 from newpower_site.cache.store import RACY_SIGNATURE
 from newpower_site.core.diagnostics import Diagnostic, has_errors
@@ -54,10 +55,34 @@ class QuickEdit:
     urls: Urls
     shared: dict[str, Any]  # the values every page shares, as the store keeps them
     problems: tuple[Diagnostic, ...]  # what the last full build reported (this edit changed none of it)
+    path: str = "quick"  # which path planned it (Stats.path): "quick", or "head" (cache/heads.py)
+    stored: tuple[Output, ...] = ()  # replanned outputs whose rows the store must replace (a head edit)
+    dependents: dict[str, list[str]] = field(default_factory=dict)  # sources whose dependents changed -> the new list
+    meta: dict[str, Any] = field(default_factory=dict)  # rows of the store's meta table to replace (a head edit's overlay)
 
 
 def plan_quick_edit(cache: BuildCache, look: Look, search_index: bool, base_url: str | None) -> QuickEdit | None:
     """The quick path's plan after edits to item bodies only; None when the full path must run instead."""
+    edited = edited_sources(cache, look)
+    if edited is None:
+        return None
+    state = cache.state
+    assert state is not None
+    try:
+        reader = cache.snapshots().reader(state.snapshot)
+    except SnapshotMissing:
+        return None
+    try:
+        return _plan(cache, reader, edited, search_index, base_url)
+    except SnapshotMissing:
+        return None
+    finally:
+        reader.close()
+
+
+def edited_sources(cache: BuildCache, look: Look) -> dict[str, str] | None:
+    """The content files edited since the last build (path -> content hash), when the theme, site.yaml and
+    the set of files are as they were and the last build's plan is kept; else None."""
     if look.frame.links or look.sources.links or look.frame.racy:
         return None  # a link's target may change unseen; a theme or site.yaml saved just now proves nothing
     state = cache.state
@@ -78,16 +103,7 @@ def plan_quick_edit(cache: BuildCache, look: Look, search_index: bool, base_url:
                 edited[path] = content_hash
     if len(edited) > MAX_EDITED:
         return None
-    try:
-        reader = cache.snapshots().reader(state.snapshot)
-    except SnapshotMissing:
-        return None
-    try:
-        return _plan(cache, reader, edited, search_index, base_url)
-    except SnapshotMissing:
-        return None
-    finally:
-        reader.close()
+    return edited
 
 
 def _plan(cache: BuildCache, reader: SnapshotReader, edited: dict[str, str], search_index: bool, base_url: str | None) -> QuickEdit | None:
@@ -142,7 +158,7 @@ def _plan(cache: BuildCache, reader: SnapshotReader, edited: dict[str, str], sea
     new_prints = cache.fingerprints(outputs, walker, cache.theme_digest(), reader.meta("assets"))
     changed = [o for o in outputs if new_prints.get(o.path) is None or new_prints[o.path] != state.outputs.get(o.path)]
     return QuickEdit(changed, {o.path: new_prints.get(o.path) for o in changed}, records, edited, urls,
-                     reader.shared, tuple(reader.meta("problems")))
+                     reader.shared, tuple(reader.meta("problems")), meta=overlay_after_quick(reader, records))
 
 
 def record_quick_edit(cache: BuildCache, quick: QuickEdit, look: Look, written: list[str],
@@ -162,7 +178,7 @@ def record_quick_edit(cache: BuildCache, quick: QuickEdit, look: Look, written: 
     if any(path.endswith(".html") for path in written):
         state.pages_key = "stale"  # a search index made before is out of date (only builds without one come here)
     remark(state.marks, written)
-    if not cache.snapshots().save_items(state.snapshot, quick.records, quick.shared):
+    if not cache.snapshots().save_items(state.snapshot, quick.records, quick.shared, quick.stored, quick.dependents, quick.meta):
         state.snapshot = ""
     cache.save()
     cache.write_state()

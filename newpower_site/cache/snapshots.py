@@ -231,8 +231,11 @@ class Snapshots:
         connection.close()
         return True
 
-    def save_items(self, build_id: str, records: Iterable[ItemRecord], shared_names: Mapping[str, Any]) -> bool:
-        """Replace the rows of edited items (after a quick rebuild); False if the store moved on."""
+    def save_items(self, build_id: str, records: Iterable[ItemRecord], shared_names: Mapping[str, Any],
+                   outputs: Iterable[Output] = (), dependents: Mapping[str, list[str]] | None = None,
+                   meta: Mapping[str, Any] | None = None) -> bool:
+        """Replace the rows of edited items (after a quick rebuild), and those of replanned `outputs` and the
+        `dependents` of sources whose list changed (after a head edit); False if the store moved on."""
         shared_ids = _shared_ids(shared_names)
         try:
             connection = self._connect()
@@ -244,11 +247,15 @@ class Snapshots:
                 connection.executemany("INSERT OR REPLACE INTO items VALUES (?, ?, ?)", [
                     (r.item.source, r.fingerprint, _sealed(r, shared_ids, root=r.item)) for r in records
                 ])
+                connection.executemany("INSERT OR REPLACE INTO outputs VALUES (?, ?)", [(o.path, _sealed(o, shared_ids)) for o in outputs])
+                connection.executemany("INSERT OR REPLACE INTO dependents VALUES (?, ?)",
+                                       [(source, "\n".join(paths)) for source, paths in (dependents or {}).items()])
+                connection.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", [(k, _plain(v)) for k, v in (meta or {}).items()])
                 connection.execute("COMMIT")
                 return True
             finally:
                 connection.close()
-        except sqlite3.Error:
+        except (sqlite3.Error, pickle.PicklingError, TypeError, AttributeError):
             self.discard()
             return False
 
@@ -334,6 +341,24 @@ class SnapshotReader:
     def replace(self, source: str, item: Item) -> None:
         """From now on, every reference to `source` loads `item` (the edited version)."""
         self.replaced[source] = item
+
+    def resolve(self, output: Output) -> Output:
+        """`output` with every item in it taken from this store (the edited ones as replaced): an output
+        planned from head-only items (cache/heads.py) becomes the one a full build plans."""
+        payload = unseal(_sealed(output, _shared_ids(self.shared)))
+        assert payload is not None
+        _LOADING.append(self)
+        try:
+            found = pickle.loads(payload)
+        except SnapshotMissing:
+            raise
+        except Exception as exc:
+            raise SnapshotMissing(f"output {output.path}: {exc}") from exc
+        finally:
+            _LOADING.pop()
+        if not isinstance(found, Output):
+            raise SnapshotMissing(f"output {output.path}")
+        return found
 
     def output(self, path: str) -> Output:
         found = self._load("outputs", "path", path)

@@ -282,6 +282,9 @@ class BuildCache:
         page = next((o for o in outputs if o.path == "404.html" and o.producer == "template"), None)
         if page is None or self.items.targets is None:
             store.discard()
+            from newpower_site.cache.heads import save_heads
+
+            save_heads(self, None)
             return ""
         published = {item.source: item for item in site.library.all_items()}
         items = []
@@ -292,9 +295,14 @@ class BuildCache:
         build_id = os.urandom(8).hex()
         state = self.state
         in_step = state.snapshot if changes.previous is not None and state is not None else None
-        meta: Mapping[str, Any] = {"targets": self.items.targets, "assets": self.assets_digest(site), "problems": tuple(problems)}
+        from newpower_site.cache.heads import make_heads, save_heads
+        from newpower_site.cache.overlay import OVERLAY, Overlay
+
+        meta: Mapping[str, Any] = {"targets": self.items.targets, "assets": self.assets_digest(site), "problems": tuple(problems),
+                                   OVERLAY: Overlay()}  # the head snapshot saved below, as it is: no head edit yet
         snapshots = [o for o in outputs if o.producer not in ("copy", "image", "sitemap")]
         changed = {o.path for o in changes.changed}
         saved = store.save_build(build_id, in_step, {key: page.context[key] for key in SHARED_CONTEXT}, items, snapshots, changed, meta)
+        save_heads(self, make_heads(build_id, site.library, self.items.fingerprints, outputs) if saved else None)
         return build_id if saved else ""
 

@@ -42,7 +42,7 @@ class BuildOptions:
 class Stats:
     """What one build did, for tests and benchmarks."""
 
-    path: str = ""  # "unchanged", "quick", "incremental" or "cold"
+    path: str = ""  # "unchanged", "quick", "head", "incremental" or "cold"
     items_read: int = 0
     items_rendered: int = 0
     outputs_rendered: int = 0

@@ -96,6 +96,10 @@ class Engine:
                 from newpower_site.cache.quick import plan_quick_edit
 
                 quick = plan_quick_edit(cache, look, writer.search_index, options.base_url)
+                if quick is None:  # a head edit (a title, a date): the head path replans only what shows the item
+                    from newpower_site.cache.heads import plan_head_edit
+
+                    quick = plan_head_edit(cache, look, options, writer.search_index)
                 if quick is not None:
                     result = self._quick(quick, look, problems, started)
                     if result is not None:
@@ -211,7 +215,7 @@ class Engine:
         record_quick_edit(cache, quick, look, written, writer.remark)
         state = cache.state
         assert state is not None
-        self.stats = Stats("quick", len(quick.records), len(quick.records), len(quick.outputs))
+        self.stats = Stats(quick.path, len(quick.records), len(quick.records), len(quick.outputs))
         return self._result(None, problems + list(quick.problems), state.files, started, state.counts, written)
 
     def _result(self, site: Site | None, problems: list[Diagnostic], files: int, started: float | None,

@@ -127,8 +127,7 @@ def plan_site(site: Site, urls: Urls, static: Mapping[str, Path], site_dir: Path
         "menu": menu_links(config, urls, library.pages),
         "signup": signup_form(config.subscribe),
     }
-    site_feeds = (FeedLink(f"{config.title} (RSS)", urls.feed()), FeedLink(f"{config.title} (Atom)", urls.atom()))
-    planner = SitePlanner(site, urls, common, site_feeds, FeedLink(f"Newsletter: {config.title}", urls.newsletter_feed()))
+    planner = site_planner(site, urls, common)
     outputs = [
         plan_home(planner),
         *plan_item_pages(planner),
@@ -137,12 +136,29 @@ def plan_site(site: Site, urls: Urls, static: Mapping[str, Path], site_dir: Path
         planner.page(urls.search_output(), "search.html", planner.meta("Search", f"Search {config.title}.", urls.search_output(), "search", "search"), []),
         *plan_topics(planner),
         Output("404.html", "template", "404.html", {**common, "meta": PageMeta(
-            "Page not found", config.description, urls.absolute(urls.home()), "404", noindex=True, feeds=site_feeds)}, inputs=(CONFIG_FILE,)),
+            "Page not found", config.description, urls.absolute(urls.home()), "404", noindex=True, feeds=planner.site_feeds)}, inputs=(CONFIG_FILE,)),
         *plan_feeds(planner),
         *email_outputs(library.newsletters, common, urls, email_provider),
         *plan_files(site, static, site_dir, images),
     ]
     return outputs + plan_discovery(outputs, urls)
+
+
+def site_planner(site: Site, urls: Urls, common: Mapping[str, Any]) -> SitePlanner:
+    config = site.config
+    site_feeds = (FeedLink(f"{config.title} (RSS)", urls.feed()), FeedLink(f"{config.title} (Atom)", urls.atom()))
+    return SitePlanner(site, urls, common, site_feeds, FeedLink(f"Newsletter: {config.title}", urls.newsletter_feed()))
+
+
+# The producers of plan_site whose outputs show many items, chosen by their order, dates, topics or
+# movements: the head path (cache/heads.py) plans these again after a head edit, and no others but
+# the edited items' own pages.
+COLLECTIONS = ("home", "listings", "voice filters", "topics", "feeds")
+
+
+def plan_collections(planner: SitePlanner) -> list[Output]:
+    """The outputs of COLLECTIONS, as plan_site plans them."""
+    return [plan_home(planner), *plan_listings(planner), *plan_voice_filters(planner), *plan_topics(planner), *plan_feeds(planner)]
 
 
 def plan_home(planner: SitePlanner) -> Output:
@@ -160,30 +176,36 @@ def plan_home(planner: SitePlanner) -> Output:
 
 def plan_item_pages(planner: SitePlanner) -> list[Output]:
     """One page per published item; a draft shown by --drafts says so and asks search engines to leave it."""
-    library, config, urls = planner.site.library, planner.site.config, planner.urls
+    library = planner.site.library
     neighbours = issue_neighbours(library.newsletters)
     outputs = []
     for item in library.all_items():
-        path = urls.item_output(item)
-        section = {"article": "articles", "voice": "voices", "newsletter": "newsletter"}.get(item.kind, item.slug)
-        feeds = tuple(FeedLink(f"{t.label}: {config.title}", urls.topic_feed(t.key)) for t in item.topics)
-        if item.kind == "newsletter":
-            feeds = (planner.newsletter_feed,)
-        description = item.description or config.description
-        name = {"article": "article", "voice": "voice", "newsletter": "issue", "page": "page"}[item.kind]
-        extra = {name: item}
-        inputs = [item, *getattr(item, "featured", ())]
-        if item.kind == "newsletter":
-            older, newer = neighbours[item.slug]
-            extra.update(previous_issue=older, next_issue=newer)
-            inputs += [i for i in (older, newer) if i is not None]
-        item_meta = replace(
-            planner.meta(item.title, description, path, item.kind, section, feeds, getattr(item, "image", None) or getattr(item, "portrait", None)),
-            noindex=item.draft, draft=item.draft,
-        )
-        outputs.append(planner.page(path, f"{item.kind}.html", item_meta, inputs, lastmod=getattr(item, "updated", None) or item.date, **extra))
-        outputs += redirect_outputs(item, planner.urls, planner.common)
+        outputs += plan_item_page(planner, item, neighbours.get(item.slug) if item.kind == "newsletter" else None)
     return outputs
+
+
+def plan_item_page(planner: SitePlanner, item: Item, neighbours: tuple[Item | None, Item | None] | None = None) -> list[Output]:
+    """One item's page and its redirects; a newsletter's `neighbours` are its (older, newer) issues."""
+    config, urls = planner.site.config, planner.urls
+    path = urls.item_output(item)
+    section = {"article": "articles", "voice": "voices", "newsletter": "newsletter"}.get(item.kind, item.slug)
+    feeds = tuple(FeedLink(f"{t.label}: {config.title}", urls.topic_feed(t.key)) for t in item.topics)
+    if item.kind == "newsletter":
+        feeds = (planner.newsletter_feed,)
+    description = item.description or config.description
+    name = {"article": "article", "voice": "voice", "newsletter": "issue", "page": "page"}[item.kind]
+    extra = {name: item}
+    inputs = [item, *getattr(item, "featured", ())]
+    if item.kind == "newsletter":
+        older, newer = neighbours or (None, None)
+        extra.update(previous_issue=older, next_issue=newer)
+        inputs += [i for i in (older, newer) if i is not None]
+    item_meta = replace(
+        planner.meta(item.title, description, path, item.kind, section, feeds, getattr(item, "image", None) or getattr(item, "portrait", None)),
+        noindex=item.draft, draft=item.draft,
+    )
+    page = planner.page(path, f"{item.kind}.html", item_meta, inputs, lastmod=getattr(item, "updated", None) or item.date, **extra)
+    return [page, *redirect_outputs(item, planner.urls, planner.common)]
 
 
 def plan_listings(planner: SitePlanner) -> list[Output]:
