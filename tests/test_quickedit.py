@@ -2,8 +2,7 @@
 can, give byte for byte what a cold build gives, and step aside whenever it cannot.
 
 Builds here leave out the Pagefind index, as `serve` and benchmarks/engine_build.py
-do: with the index, any changed page sends a build down the full path, which remakes
-the index from every page.
+do (tests/test_search.py covers the quick path with the index's shards).
 """
 
 from __future__ import annotations
@@ -117,6 +116,20 @@ def test_a_new_first_paragraph_takes_the_full_path(site: Path, tmp_path: Path) -
     path, after = engine(site)
     assert path == "incremental"
     assert pages(after) == cold(site, tmp_path)
+
+
+@pytest.mark.parametrize("source", ["content/articles/bakery-buyout.md", "content/voices/dee-okafor.md"])
+def test_a_body_edit_that_leaves_scaffold_text_in_is_warned_about(site: Path, source: str) -> None:
+    """The warning for text `newpower new` wrote is the build's, not the last build's kept."""
+    from newpower_site.load.placeholders import ARTICLE_BODY
+
+    append(site / source, f"\n{ARTICLE_BODY}\n")
+    result = cached_engine(BuildOptions(site)).build()
+    assert [d.format() for d in result.diagnostics if "newpower new" in d.message] == \
+        [f"{source}:{len((site / source).read_text(encoding='utf-8').splitlines())}: warning: still has the text `newpower new` wrote ({ARTICLE_BODY!r}): replace it with your own before publishing"]
+    edit(site / source, f"\n{ARTICLE_BODY}\n", "\n")
+    result = cached_engine(BuildOptions(site)).build()
+    assert not [d for d in result.diagnostics if "newpower new" in d.message], "taken out, the warning goes too"
 
 
 def test_an_added_file_takes_the_full_path(site: Path, tmp_path: Path) -> None:

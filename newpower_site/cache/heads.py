@@ -247,8 +247,8 @@ def _read_edited(cache: BuildCache, reader: SnapshotReader, edited: dict[str, st
         if (item.body.anchors, item.body.fragment_links, body_images(item.html)) != \
                 (old.item.body.anchors, old.item.body.fragment_links, body_images(old.item.html)):
             return None  # other items' #fragment links are checked against the anchors; the catalog reads the pictures
-        if item_placeholder_warnings(site_dir, [item]) != item_placeholder_warnings(site_dir, [old.item]):
-            return None
+        if item_placeholder_warnings(site_dir, [item, old.item]):
+            return None  # its warnings (and their lines) are the full path's to report
         key = item_key(cache.generator, config_digest, kind.name, source, content_hash)
         records.append(ItemRecord(item, True, value_fingerprint(key, urls_key), old.problems))
     return records

@@ -33,6 +33,7 @@ from newpower_site.core.diagnostics import Diagnostic, has_errors
 from newpower_site.core.model import Newsletter
 from newpower_site.core.urls import Urls
 from newpower_site.load import content
+from newpower_site.load.placeholders import item_placeholder_warnings
 from newpower_site.load.markdown import MarkdownRenderer
 from newpower_site.load.schema import KIND_BY_FOLDER
 from newpower_site.plan.outputs import Output
@@ -142,6 +143,8 @@ def _plan(cache: BuildCache, reader: SnapshotReader, edited: dict[str, str], sea
                 item = replace(item, featured=tuple(reader.item(f.source) for f in old.item.featured))
         if tuple(problems) != old.problems or head_digest(item) != head_digest(old.item):
             return None
+        if old.published and item_placeholder_warnings(site_dir, [item, old.item]):
+            return None  # text `newpower new` wrote, left or taken out: its warnings (and their lines) are the full path's to report
         key = item_key(cache.generator, config_digest, kind.name, source, edited[path])
         fingerprint = None if isinstance(item, Newsletter) or not old.published else value_fingerprint(key, urls_key)
         records.append(ItemRecord(item, old.published, fingerprint, old.problems))
