@@ -81,3 +81,34 @@ def test_a_body_given_as_utf8_renders_as_the_same_text_would(kind: str) -> None:
         as_text = renderer.render(kind, text, "content/articles/x.md", 5, NO_TARGETS, URLS)
         as_bytes = renderer.render(kind, text.encode("utf-8"), "content/articles/x.md", 5, NO_TARGETS, URLS)
         assert as_text == as_bytes
+
+
+SUSPECT_BYTES = [*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F]
+
+
+def test_the_control_character_check_finds_each_control_byte_and_marker_wherever_it_is() -> None:
+    """The strcspn shortcut (two halves of the set, SSE-sized) tells what the full byte table tells, at every offset."""
+    from newpower_site.load import markdown
+
+    for byte in range(256):
+        for offset in (0, 1, 15, 16, 17, 31, 32, 33, 4095):
+            data = b"a" * offset + bytes([byte]) + b"b" * 40
+            assert markdown._may_be_unshowable(data) == (byte in SUSPECT_BYTES or byte == 0xEE), (byte, offset)
+    assert not markdown._may_be_unshowable(b"")
+
+
+@pytest.mark.parametrize("byte", SUSPECT_BYTES)
+def test_a_control_character_anywhere_in_a_body_becomes_a_replacement_character(byte: int) -> None:
+    renderer = MarkdownRenderer.create()
+    char = chr(byte)
+    for text in (f"{char}start", f"Some words and {char} more of them, past sixteen bytes.", f"end{char}", f"# Heading {char} x\n"):
+        body, _ = renderer.render("article", text.encode("utf-8"), "content/articles/x.md", 1, NO_TARGETS, URLS)
+        html = body.utf8.decode("utf-8")
+        assert char not in html
+        assert "\ufffd" in html, (byte, text)
+
+
+def test_the_raw_html_markers_in_a_body_become_replacement_characters() -> None:
+    body, _ = MarkdownRenderer.create().render(
+        "article", "a \ue000 b \ue0010\ue001 c \ue03f".encode("utf-8"), "content/articles/x.md", 1, NO_TARGETS, URLS)
+    assert body.utf8.decode("utf-8") == "<p>a \ufffd b \ufffd0\ufffd c \ue03f</p>\n"
