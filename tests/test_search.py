@@ -70,6 +70,20 @@ def shard_text(out: Path, name: str) -> bytes:
     return b"".join(gzip.decompress(p.read_bytes()) for p in (out / search.INDEX_FOLDER / name / "fragment").glob("*.pf_fragment"))
 
 
+def indexed_text(out: Path, page_path: str) -> bytes:
+    """What the index holds of a page's shard: its year shard's fragments, and the edits shard's."""
+    return shard_text(out, shard_of(out, page_path)) + shard_text(out, search.EDITS)
+
+
+def edits_stats(out: Path) -> dict[str, tuple[int, int]]:
+    root = out / search.INDEX_FOLDER / search.EDITS
+    return {p.relative_to(root).as_posix(): (p.stat().st_ino, p.stat().st_mtime_ns) for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def drop_list(out: Path) -> dict:
+    return json.loads((out / search.INDEX_FOLDER / search.EDITS / search.DROP_FILE).read_text(encoding="utf-8"))
+
+
 def shard_of(out: Path, page_path: str) -> str:
     records = search.read_shard_records(out / search.INDEX_FOLDER)
     return next(name for name, pages in records.items() if page_path in pages)
@@ -97,24 +111,56 @@ def test_every_item_page_is_in_one_shard_and_every_index_file_in_the_manifest(si
     ("content/articles/bakery-buyout.md", "articles/bakery-buyout/index.html"),
     ("content/voices/sam-hughes.md", "voices/sam-hughes/index.html"),
 ])
-def test_a_body_edit_makes_only_its_shard_again(site: Path, source: str, page_path: str) -> None:
+def test_a_body_edit_makes_only_the_edits_shard_again_and_drops_the_stale_copy(site: Path, source: str, page_path: str) -> None:
     out = site / "output"
     before = shard_stats(out)
-    edited = shard_of(out, page_path)
-    assert NEW_WORD.encode() not in shard_text(out, edited)
+    year = shard_of(out, page_path)
+    assert drop_list(out) == {"pages": 0, "drop": []}, "a whole build leaves the edits shard empty"
+    stale_id = search.read_ids(out / search.INDEX_FOLDER / year)[page_path]
+    assert (out / search.INDEX_FOLDER / year / "fragment" / f"{stale_id}.pf_fragment").exists()
     with (site / source).open("a", encoding="utf-8") as handle:
         handle.write(f"\nThe {NEW_WORD} line.\n")
     assert build(site).stats.path == "quick", "a body edit takes the quick path, index included"
     after = shard_stats(out)
-    assert after.keys() == before.keys()
-    for name in before:
-        if name != edited:
-            assert after[name] == before[name], f"shard {name} was left as it was"
-    assert after[edited] != before[edited]
-    assert NEW_WORD.encode() in shard_text(out, edited)
+    assert after == before, "every year shard is left as it was (same inodes, same mtimes)"
+    assert NEW_WORD.encode() not in shard_text(out, year)
+    assert NEW_WORD.encode() in shard_text(out, search.EDITS)
+    edited = search.read_edits(out / search.INDEX_FOLDER)
+    assert page_path in edited, "the page (and any page showing it, re-rendered with it) is in the edits shard"
+    assert drop_list(out)["pages"] == len(edited) and stale_id in drop_list(out)["drop"], "the year shard's copy is named to drop"
     assert set(read_manifest(out)) == set(tree_bytes(out)) - {MANIFEST}, "the manifest names the new shard's files, not the old"
+    edits = edits_stats(out)
     build(site)  # and the next build trusts the output it left
-    assert shard_stats(out) == after
+    assert shard_stats(out) == after and edits_stats(out) == edits
+
+
+def test_edits_accumulate_then_fold_back_into_their_year_shards(site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    out = site / "output"
+    before = shard_stats(out)
+    pages = {"content/articles/bakery-buyout.md": "articles/bakery-buyout/index.html", "content/voices/sam-hughes.md": "voices/sam-hughes/index.html"}
+    first, second = pages
+    with (site / first).open("a", encoding="utf-8") as handle:
+        handle.write(f"\nThe {NEW_WORD} line.\n")
+    build(site)
+    with (site / second).open("a", encoding="utf-8") as handle:
+        handle.write("\nThe wombatish line.\n")
+    build(site)
+    assert set(pages.values()) <= set(search.read_edits(out / search.INDEX_FOLDER)), "the edits shard holds both, made whole"
+    assert NEW_WORD.encode() in shard_text(out, search.EDITS) and b"wombatish" in shard_text(out, search.EDITS)
+    assert len(drop_list(out)["drop"]) >= 2
+    assert shard_stats(out) == before
+    monkeypatch.setattr(search, "EDITS_MAX", 2)
+    with (site / first).open("a", encoding="utf-8") as handle:
+        handle.write("\nThe numbatty line.\n")
+    build(site)
+    assert search.read_edits(out / search.INDEX_FOLDER) == (), "past EDITS_MAX the edits are folded back"
+    assert drop_list(out) == {"pages": 0, "drop": []}
+    after = shard_stats(out)
+    folded = {shard_of(out, p) for p in pages.values()}
+    for name in before:
+        assert (after[name] != before[name]) == (name in folded), name
+    assert b"numbatty" in shard_text(out, shard_of(out, pages[first])) and b"wombatish" in shard_text(out, shard_of(out, pages[second]))
+    assert set(read_manifest(out)) == set(tree_bytes(out)) - {MANIFEST}
 
 
 def test_an_index_that_fails_after_a_body_edit_leaves_the_output_as_it_was(site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -134,7 +180,7 @@ def test_an_index_that_fails_after_a_body_edit_leaves_the_output_as_it_was(site:
     assert not [p for p in site.iterdir() if p.name.startswith(".output.")], "no staging folder is left behind"
     monkeypatch.undo()
     build(site)
-    assert NEW_WORD.encode() in shard_text(out, shard_of(out, "articles/bakery-buyout/index.html"))
+    assert NEW_WORD.encode() in indexed_text(out, "articles/bakery-buyout/index.html")
 
 
 def test_a_page_rewritten_without_the_index_is_indexed_again(site: Path) -> None:
@@ -144,7 +190,7 @@ def test_a_page_rewritten_without_the_index_is_indexed_again(site: Path) -> None
         handle.write(f"\nThe {NEW_WORD} line.\n")
     Engine(BuildOptions(site), Staged(out, False), BuildCache(site)).build()
     build(site)
-    assert NEW_WORD.encode() in shard_text(out, shard_of(out, "articles/bakery-buyout/index.html"))
+    assert NEW_WORD.encode() in indexed_text(out, "articles/bakery-buyout/index.html")
 
 
 def test_two_builds_make_the_same_index(site: Path, tmp_path: Path) -> None:
@@ -154,15 +200,14 @@ def test_two_builds_make_the_same_index(site: Path, tmp_path: Path) -> None:
     assert index == {p: d for p, d in tree_bytes(other / "output").items() if p.startswith(search.INDEX_FOLDER)}
 
 
-def test_a_title_edit_takes_the_full_path_and_remakes_the_shards_of_the_pages_it_changes(site: Path) -> None:
+def test_a_title_edit_takes_the_full_path_and_indexes_the_pages_it_changes(site: Path) -> None:
     out = site / "output"
     path = site / "content/voices/sam-hughes.md"
     path.write_text(path.read_text(encoding="utf-8").replace("name: Sam Hughes", f"name: Sam {NEW_WORD.title()}"), encoding="utf-8")
     before = shard_stats(out)
     builder = build(site)
     assert builder.stats.path == "incremental"
-    edited = shard_of(out, "voices/sam-hughes/index.html")
-    assert NEW_WORD.title().encode() in shard_text(out, edited)
+    assert NEW_WORD.title().encode() in indexed_text(out, "voices/sam-hughes/index.html"), "in its year shard or the edits shard"
     after = shard_stats(out)
     assert any(after[name] == before[name] for name in before), "a shard with no changed page is kept"
     assert set(read_manifest(out)) == set(tree_bytes(out)) - {MANIFEST}
@@ -181,6 +226,6 @@ def test_a_shard_swap_that_fails_after_the_pages_are_committed_falls_back_to_a_w
     builder = build(site)
     assert builder.stats.path == "cold", "the output no longer matches what the cache noted"
     out = site / "output"
-    assert NEW_WORD.encode() in shard_text(out, shard_of(out, "articles/bakery-buyout/index.html"))
+    assert NEW_WORD.encode() in indexed_text(out, "articles/bakery-buyout/index.html")
     assert set(read_manifest(out)) == set(tree_bytes(out)) - {MANIFEST}
     assert not [p for p in site.iterdir() if p.name.startswith(".output.")]
