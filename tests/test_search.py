@@ -38,20 +38,30 @@ def day(year: int, month: int = 1, day_of_month: int = 1) -> datetime:
     return datetime(year, month, day_of_month, tzinfo=UTC)
 
 
-def test_shards_are_years_and_a_large_year_is_cut_in_runs_in_date_order() -> None:
+def test_shards_are_fixed_spans_of_years_about_size_pages_each_and_undated_pages_join_the_oldest() -> None:
+    outputs = [page(f"articles/a{y}-{m}/index.html", "article", day(y, m)) for y in range(2010, 2022) for m in (3, 1)]
+    outputs += [page("about/index.html", "page", None), page("articles/index.html", "listing", None),
+                page("feed.xml", "template", day(2024)), page("old/index.html", "redirect", day(2024))]
+    shards = search.plan_shards(outputs, size=6)  # 25 pages over 12 years: a span of 6 x 12 // 25 = 2 years
+    assert [s.name for s in shards] == ["2010-2011", "2012-2013", "2014-2015", "2016-2017", "2018-2019", "2020-2021"]
+    assert shards[0].pages == ("about/index.html", "articles/a2010-1/index.html", "articles/a2010-3/index.html",
+                               "articles/a2011-1/index.html", "articles/a2011-3/index.html"), "oldest first, undated pages first"
+    assert sum(len(s.pages) for s in shards) == 25, "listings, feeds and redirects carry no body to index"
+    again = search.plan_shards([*outputs, page("articles/new/index.html", "article", day(2021, 6))], size=6)
+    assert [s for s in again if s.name != "2020-2021"] == [s for s in shards if s.name != "2020-2021"], "a new item changes its span alone"
+
+
+def test_a_busy_span_is_cut_in_even_runs_in_date_order() -> None:
     outputs = [page(f"articles/a{m}/index.html", "article", day(2024, m)) for m in range(12, 0, -1)]
-    outputs += [page("voices/v/index.html", "voice", day(2023, 5)), page("about/index.html", "page", None),
-                page("articles/index.html", "listing", None), page("feed.xml", "template", day(2024)),
-                page("old/index.html", "redirect", day(2024))]
-    shards = search.plan_shards(outputs, size=5)
-    assert [s.name for s in shards] == ["2023", "2024-1", "2024-2", "2024-3", "pages"]
-    assert shards[0].pages == ("voices/v/index.html",)
-    assert [len(s.pages) for s in shards[1:4]] == [4, 4, 4], "a year's runs are as even as they can be"
+    outputs.append(page("voices/v/index.html", "voice", day(2023, 5)))
+    shards = search.plan_shards(outputs, size=3)  # a span of 1 year; more than 4 pages in one is cut
+    assert [s.name for s in shards] == ["2023", "2024-1", "2024-2", "2024-3"]
+    assert [len(s.pages) for s in shards[1:]] == [4, 4, 4], "a year's runs are as even as they can be"
     assert shards[1].pages == tuple(f"articles/a{m}/index.html" for m in (1, 2, 3, 4)), "oldest first"
-    assert shards[4].pages == ("about/index.html",), "listings, feeds and redirects carry no body to index"
+    assert search.plan_shards([page("about/index.html", "page", None)]) == [search.Shard("pages", ("about/index.html",))]
 
 
-def build(site: Path, shard_size: int = 3) -> Engine:
+def build(site: Path, shard_size: int = 2) -> Engine:
     builder = Engine(BuildOptions(site), Staged(site / "output", True, shard_size), BuildCache(site))
     result = builder.build()
     assert result.ok, [d.format() for d in result.diagnostics]
@@ -173,7 +183,7 @@ def test_an_index_that_fails_after_a_body_edit_leaves_the_output_as_it_was(site:
         raise search.SearchIndexError(search.error("(search)", 0, "pagefind failed: out of luck"))
 
     monkeypatch.setattr(search, "index_shards", fail)
-    builder = Engine(BuildOptions(site), Staged(out, True, 3), BuildCache(site))
+    builder = Engine(BuildOptions(site), Staged(out, True, 2), BuildCache(site))
     result = builder.build()
     assert not result.ok and any("out of luck" in d.format() for d in result.diagnostics)
     assert tree_bytes(out) == before

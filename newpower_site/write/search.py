@@ -48,8 +48,8 @@ DROP_FILE = "drop.json"  # in the edits shard: how many pages it holds, and the 
 EDITS_MAX = 40  # most pages the edits shard holds before they are folded back into their year shards (docs/performance.md)
 BODY_MARK = b"data-pagefind-body"
 ITEM_KINDS = ("article", "voice", "newsletter", "page")
-UNDATED = "pages"  # the shard of items without a date (stand-alone pages)
-SHARD_SIZE = 1000  # most items in one shard: a year with more is split in runs (docs/performance.md)
+UNDATED = "pages"  # the shard of a site whose items have no date (undated pages otherwise join the oldest span)
+SHARD_SIZE = 1800  # pages a shard, about: ~6 shards at 10,000 items, one Pagefind ~240 MB (docs/performance.md)
 JOBS = 1  # Pagefind processes at once: two took a cold 10,000-item build past its memory budget (docs/performance.md)
 UNUSED_PREFIXES = ("pagefind-ui", "pagefind-modular-ui", "pagefind-component-ui", "pagefind-highlight")
 
@@ -69,28 +69,46 @@ class Shard:
 
 
 def plan_shards(outputs: Iterable[Output], size: int = SHARD_SIZE) -> list[Shard]:
-    """Item pages grouped by year; a year with more than `size` items is cut in equal runs in date order.
+    """Item pages grouped in fixed spans of calendar years, about `size` pages a shard; undated pages join the oldest.
 
-    By year, an item's shard changes only when its year does: a back-dated
-    item, or a new one, re-indexes its year alone, not every shard after it
-    as fixed-size runs over the whole archive would.
+    The span is the archive's average pages per shard over its years
+    (`size` x years / items, at least one year), and spans start at a year
+    divisible by it (2010-2012, 2013-2015, ...), so a new item, a back-dated
+    one or a date change re-indexes only its span, and the span itself
+    changes only when the archive's density of items a year crosses a
+    threshold. A span of more than 1.5 x `size` pages (a busy year) is cut in
+    even runs in date order, which bounds Pagefind's memory.
     """
-    years: dict[str, list[tuple[Any, str]]] = {}
+    dated: list[tuple[int, float, str]] = []
+    undated: list[str] = []
     for output in outputs:
         item = _item_of(output)
         if item is None:
             continue
         when = getattr(item, "date", None)
-        years.setdefault(str(when.year) if when is not None else UNDATED, []).append((when.timestamp() if when else 0.0, output.path))
+        if when is None:
+            undated.append(output.path)
+        else:
+            dated.append((when.year, when.timestamp(), output.path))
+    if not dated:
+        return [Shard(UNDATED, tuple(sorted(undated)))] if undated else []
+    first, last = min(y for y, _, _ in dated), max(y for y, _, _ in dated)
+    span = max(1, size * (last - first + 1) // (len(dated) + len(undated)))
+    groups: dict[int, list[tuple[float, str]]] = {}
+    for year, stamp, path in dated:
+        groups.setdefault(year - year % span, []).append((stamp, path))
+    oldest = min(groups)
+    groups[oldest] += [(float("-inf"), path) for path in sorted(undated)]  # stand-alone pages change rarely: the oldest span
     shards = []
-    for year in sorted(years):
-        pages = [path for _, path in sorted(years[year])]
-        runs = -(-len(pages) // size)
+    for start in sorted(groups):
+        name = str(start) if span == 1 else f"{start}-{start + span - 1}"
+        pages = [path for _, path in sorted(groups[start])]
+        runs = -(-len(pages) // (size * 3 // 2 or 1))
         if runs <= 1:
-            shards.append(Shard(year, tuple(pages)))
+            shards.append(Shard(name, tuple(pages)))
             continue
         step = -(-len(pages) // runs)
-        shards += [Shard(f"{year}-{n + 1}", tuple(pages[n * step:(n + 1) * step])) for n in range(runs)]
+        shards += [Shard(f"{name}-{n + 1}", tuple(pages[n * step:(n + 1) * step])) for n in range(runs)]
     return shards
 
 
