@@ -176,9 +176,7 @@ def touched_pages(shard: Shard, file_stats: Mapping[str, tuple[int, int]], chang
     found = []
     for path in shard.pages:
         stat = file_stats.get(path)
-        if path in changed or stat is None:
-            found.append(path)
-        elif stat[1] > made[1] and not (path in held and edited is not None and stat[1] <= edited[1]):
+        if path in changed or stat is None or stat[1] > made[1] and not (path in held and edited is not None and stat[1] <= edited[1]):
             found.append(path)
     return found
 

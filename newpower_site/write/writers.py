@@ -332,6 +332,8 @@ class Staged(Writer):
         recorded = read_shard_records(self.out / INDEX_FOLDER)
         if [s.name for s in self.shards] != list(recorded):
             return False  # a shard comes or goes: the list the search page reads changes, so swap the whole output
+        if not _has_edits_shard(self.out):
+            return False  # an output from before the edits shard: its shards.json does not name one
         self._choose_edits(previous_edits=self._previous_edits)
         return len(self.stale) <= FEW_SHARDS
 
@@ -424,7 +426,15 @@ class Staged(Writer):
 
     def _index_staged(self, stage: Path) -> None:
         """The shards of the search index in the staging folder: the stale ones made, the others linked from the output."""
-        from newpower_site.write.search import EDITS, INDEX_FOLDER, index_shards, shard_files, write_edits, write_page_record, write_shard_list
+        from newpower_site.write.search import (
+            EDITS,
+            INDEX_FOLDER,
+            index_shards,
+            shard_files,
+            write_edits,
+            write_page_record,
+            write_shard_list,
+        )
 
         root, previous_root = stage / INDEX_FOLDER, self.out / INDEX_FOLDER
         stale = {s.name for s in self.stale}
@@ -460,7 +470,7 @@ class Staged(Writer):
         try:
             made = temporary / INDEX_FOLDER
             root = self.out / INDEX_FOLDER
-            read_page = lambda path: rendered[path] if path in rendered else (self.out / path).read_bytes()  # noqa: E731
+            read_page = lambda path: rendered[path] if path in rendered else (self.out / path).read_bytes()
             index_shards(self.stale, read_page, made)
             for shard in self.stale:
                 write_page_record(shard, made / shard.name)
@@ -543,6 +553,8 @@ class Staged(Writer):
             recorded = read_shard_records(root)
             previous_edits = read_edits(root)
             touched = {p for pages in recorded.values() for p in pages if p in rendered}
+            if touched and not _has_edits_shard(self.out):
+                return False  # an output from before the edits shard: its shards.json does not name one
             if touched:
                 self.shards = [Shard(name, pages) for name, pages in recorded.items()]
                 self.edit_candidates = touched | set(previous_edits)
@@ -569,6 +581,12 @@ class Staged(Writer):
 
 
 # -- helpers -------------------------------------------------------------------------------------------
+
+
+def _has_edits_shard(out: Path) -> bool:
+    from newpower_site.write.search import EDITS, INDEX_FOLDER, PAGES_FILE
+
+    return (out / INDEX_FOLDER / EDITS / PAGES_FILE).exists()
 
 
 def _signature(stat: os.stat_result) -> Signature:
