@@ -144,7 +144,7 @@ def main() -> None:
         name = next(n for n, pages in search.read_shard_records(out / search.INDEX_FOLDER).items() if page in pages)
         rows.append((f"re-index that article's shard ({name}, {len(shards[name])} pages)", *measured(index_command(out, work / "one", "one", 1, name))))
 
-        print(f"{args.n} items; shards of at most {search.SHARD_SIZE} (by year), {args.jobs} Pagefind processes at once")
+        print(f"{args.n} items; shards of about {search.SHARD_SIZE} pages (spans of years), {args.jobs} Pagefind processes at once")
         print(f"{'':<52} {'wall s':>8} {'CPU s':>8} {'peak MB':>8}")
         for label, seconds, cpu, peak in rows:
             print(f"{label:<52} {seconds:>8.2f} {cpu:>8.2f} {peak:>8.0f}")

@@ -39,20 +39,30 @@ def day(year: int, month: int = 1, day_of_month: int = 1) -> datetime:
     return datetime(year, month, day_of_month, tzinfo=UTC)
 
 
-def test_shards_are_years_and_a_large_year_is_cut_in_runs_in_date_order() -> None:
+def test_shards_are_fixed_spans_of_years_about_size_pages_each_and_undated_pages_join_the_oldest() -> None:
+    outputs = [page(f"articles/a{y}-{m}/index.html", "article", day(y, m)) for y in range(2010, 2022) for m in (3, 1)]
+    outputs += [page("about/index.html", "page", None), page("articles/index.html", "listing", None),
+                page("feed.xml", "template", day(2024)), page("old/index.html", "redirect", day(2024))]
+    shards = search.plan_shards(outputs, size=6)  # 25 pages over 12 years: a span of 6 x 12 // 25 = 2 years
+    assert [s.name for s in shards] == ["2010-2011", "2012-2013", "2014-2015", "2016-2017", "2018-2019", "2020-2021"]
+    assert shards[0].pages == ("about/index.html", "articles/a2010-1/index.html", "articles/a2010-3/index.html",
+                               "articles/a2011-1/index.html", "articles/a2011-3/index.html"), "oldest first, undated pages first"
+    assert sum(len(s.pages) for s in shards) == 25, "listings, feeds and redirects carry no body to index"
+    again = search.plan_shards([*outputs, page("articles/new/index.html", "article", day(2021, 6))], size=6)
+    assert [s for s in again if s.name != "2020-2021"] == [s for s in shards if s.name != "2020-2021"], "a new item changes its span alone"
+
+
+def test_a_busy_span_is_cut_in_even_runs_in_date_order() -> None:
     outputs = [page(f"articles/a{m}/index.html", "article", day(2024, m)) for m in range(12, 0, -1)]
-    outputs += [page("voices/v/index.html", "voice", day(2023, 5)), page("about/index.html", "page", None),
-                page("articles/index.html", "listing", None), page("feed.xml", "template", day(2024)),
-                page("old/index.html", "redirect", day(2024))]
-    shards = search.plan_shards(outputs, size=5)
-    assert [s.name for s in shards] == ["2023", "2024-1", "2024-2", "2024-3", "pages"]
-    assert shards[0].pages == ("voices/v/index.html",)
-    assert [len(s.pages) for s in shards[1:4]] == [4, 4, 4], "a year's runs are as even as they can be"
+    outputs.append(page("voices/v/index.html", "voice", day(2023, 5)))
+    shards = search.plan_shards(outputs, size=3)  # a span of 1 year; more than 4 pages in one is cut
+    assert [s.name for s in shards] == ["2023", "2024-1", "2024-2", "2024-3"]
+    assert [len(s.pages) for s in shards[1:]] == [4, 4, 4], "a year's runs are as even as they can be"
     assert shards[1].pages == tuple(f"articles/a{m}/index.html" for m in (1, 2, 3, 4)), "oldest first"
-    assert shards[4].pages == ("about/index.html",), "listings, feeds and redirects carry no body to index"
+    assert search.plan_shards([page("about/index.html", "page", None)]) == [search.Shard("pages", ("about/index.html",))]
 
 
-def build(site: Path, shard_size: int = 3) -> Engine:
+def build(site: Path, shard_size: int = 2) -> Engine:
     builder = Engine(BuildOptions(site), Staged(site / "output", True, shard_size), BuildCache(site))
     result = builder.build()
     assert result.ok, [d.format() for d in result.diagnostics]
@@ -69,6 +79,20 @@ def shard_stats(out: Path) -> dict[str, dict[str, tuple[int, int]]]:
 
 def shard_text(out: Path, name: str) -> bytes:
     return b"".join(gzip.decompress(p.read_bytes()) for p in (out / search.INDEX_FOLDER / name / "fragment").glob("*.pf_fragment"))
+
+
+def indexed_text(out: Path, page_path: str) -> bytes:
+    """What the index holds of a page's shard: its year shard's fragments, and the edits shard's."""
+    return shard_text(out, shard_of(out, page_path)) + shard_text(out, search.EDITS)
+
+
+def edits_stats(out: Path) -> dict[str, tuple[int, int]]:
+    root = out / search.INDEX_FOLDER / search.EDITS
+    return {p.relative_to(root).as_posix(): (p.stat().st_ino, p.stat().st_mtime_ns) for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def drop_list(out: Path) -> dict:
+    return json.loads((out / search.INDEX_FOLDER / search.EDITS / search.DROP_FILE).read_text(encoding="utf-8"))
 
 
 def shard_of(out: Path, page_path: str) -> str:
@@ -98,24 +122,56 @@ def test_every_item_page_is_in_one_shard_and_every_index_file_in_the_manifest(si
     ("content/articles/bakery-buyout.md", "articles/bakery-buyout/index.html"),
     ("content/voices/sam-hughes.md", "voices/sam-hughes/index.html"),
 ])
-def test_a_body_edit_makes_only_its_shard_again(site: Path, source: str, page_path: str) -> None:
+def test_a_body_edit_makes_only_the_edits_shard_again_and_drops_the_stale_copy(site: Path, source: str, page_path: str) -> None:
     out = site / "output"
     before = shard_stats(out)
-    edited = shard_of(out, page_path)
-    assert NEW_WORD.encode() not in shard_text(out, edited)
+    year = shard_of(out, page_path)
+    assert drop_list(out) == {"pages": 0, "drop": []}, "a whole build leaves the edits shard empty"
+    stale_id = search.read_ids(out / search.INDEX_FOLDER / year)[page_path]
+    assert (out / search.INDEX_FOLDER / year / "fragment" / f"{stale_id}.pf_fragment").exists()
     with (site / source).open("a", encoding="utf-8") as handle:
         handle.write(f"\nThe {NEW_WORD} line.\n")
     assert build(site).stats.path == "quick", "a body edit takes the quick path, index included"
     after = shard_stats(out)
-    assert after.keys() == before.keys()
-    for name in before:
-        if name != edited:
-            assert after[name] == before[name], f"shard {name} was left as it was"
-    assert after[edited] != before[edited]
-    assert NEW_WORD.encode() in shard_text(out, edited)
+    assert after == before, "every year shard is left as it was (same inodes, same mtimes)"
+    assert NEW_WORD.encode() not in shard_text(out, year)
+    assert NEW_WORD.encode() in shard_text(out, search.EDITS)
+    edited = search.read_edits(out / search.INDEX_FOLDER)
+    assert page_path in edited, "the page (and any page showing it, re-rendered with it) is in the edits shard"
+    assert drop_list(out)["pages"] == len(edited) and stale_id in drop_list(out)["drop"], "the year shard's copy is named to drop"
     assert set(read_manifest(out)) == set(tree_bytes(out)) - {MANIFEST}, "the manifest names the new shard's files, not the old"
+    edits = edits_stats(out)
     build(site)  # and the next build trusts the output it left
-    assert shard_stats(out) == after
+    assert shard_stats(out) == after and edits_stats(out) == edits
+
+
+def test_edits_accumulate_then_fold_back_into_their_year_shards(site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    out = site / "output"
+    before = shard_stats(out)
+    pages = {"content/articles/bakery-buyout.md": "articles/bakery-buyout/index.html", "content/voices/sam-hughes.md": "voices/sam-hughes/index.html"}
+    first, second = pages
+    with (site / first).open("a", encoding="utf-8") as handle:
+        handle.write(f"\nThe {NEW_WORD} line.\n")
+    build(site)
+    with (site / second).open("a", encoding="utf-8") as handle:
+        handle.write("\nThe wombatish line.\n")
+    build(site)
+    assert set(pages.values()) <= set(search.read_edits(out / search.INDEX_FOLDER)), "the edits shard holds both, made whole"
+    assert NEW_WORD.encode() in shard_text(out, search.EDITS) and b"wombatish" in shard_text(out, search.EDITS)
+    assert len(drop_list(out)["drop"]) >= 2
+    assert shard_stats(out) == before
+    monkeypatch.setattr(search, "EDITS_MAX", 2)
+    with (site / first).open("a", encoding="utf-8") as handle:
+        handle.write("\nThe numbatty line.\n")
+    build(site)
+    assert search.read_edits(out / search.INDEX_FOLDER) == (), "past EDITS_MAX the edits are folded back"
+    assert drop_list(out) == {"pages": 0, "drop": []}
+    after = shard_stats(out)
+    folded = {shard_of(out, p) for p in pages.values()}
+    for name in before:
+        assert (after[name] != before[name]) == (name in folded), name
+    assert b"numbatty" in shard_text(out, shard_of(out, pages[first])) and b"wombatish" in shard_text(out, shard_of(out, pages[second]))
+    assert set(read_manifest(out)) == set(tree_bytes(out)) - {MANIFEST}
 
 
 def test_an_index_that_fails_after_a_body_edit_leaves_the_output_as_it_was(site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -128,14 +184,14 @@ def test_an_index_that_fails_after_a_body_edit_leaves_the_output_as_it_was(site:
         raise search.SearchIndexError(search.error("(search)", 0, "pagefind failed: out of luck"))
 
     monkeypatch.setattr(search, "index_shards", fail)
-    builder = Engine(BuildOptions(site), Staged(out, True, 3), BuildCache(site))
+    builder = Engine(BuildOptions(site), Staged(out, True, 2), BuildCache(site))
     result = builder.build()
     assert not result.ok and any("out of luck" in d.format() for d in result.diagnostics)
     assert tree_bytes(out) == before
     assert not [p for p in site.iterdir() if p.name.startswith(".output.")], "no staging folder is left behind"
     monkeypatch.undo()
     build(site)
-    assert NEW_WORD.encode() in shard_text(out, shard_of(out, "articles/bakery-buyout/index.html"))
+    assert NEW_WORD.encode() in indexed_text(out, "articles/bakery-buyout/index.html")
 
 
 def test_a_page_rewritten_without_the_index_is_indexed_again(site: Path) -> None:
@@ -145,7 +201,7 @@ def test_a_page_rewritten_without_the_index_is_indexed_again(site: Path) -> None
         handle.write(f"\nThe {NEW_WORD} line.\n")
     Engine(BuildOptions(site), Staged(out, False), BuildCache(site)).build()
     build(site)
-    assert NEW_WORD.encode() in shard_text(out, shard_of(out, "articles/bakery-buyout/index.html"))
+    assert NEW_WORD.encode() in indexed_text(out, "articles/bakery-buyout/index.html")
 
 
 def test_two_builds_make_the_same_index(site: Path, tmp_path: Path) -> None:
@@ -153,6 +209,10 @@ def test_two_builds_make_the_same_index(site: Path, tmp_path: Path) -> None:
     build(other)
     index = {p: d for p, d in tree_bytes(site / "output").items() if p.startswith(search.INDEX_FOLDER)}
     assert index == {p: d for p, d in tree_bytes(other / "output").items() if p.startswith(search.INDEX_FOLDER)}
+
+
+def pages_only(files: dict[str, bytes]) -> dict[str, bytes]:
+    return {p: d for p, d in files.items() if not p.startswith(search.INDEX_FOLDER + "/") and p != MANIFEST}
 
 
 def cold_copy(site: Path, where: Path) -> dict[str, bytes]:
@@ -174,14 +234,14 @@ def test_a_title_edit_takes_the_head_path_and_remakes_only_its_shard(site: Path,
     path = site / "content/voices/sam-hughes.md"
     path.write_text(path.read_text(encoding="utf-8").replace("name: Sam Hughes", f"name: Sam {NEW_WORD.title()}"), encoding="utf-8")
     before = shard_stats(out)
-    edited = shard_of(out, "voices/sam-hughes/index.html")
     builder = build(site)
     assert builder.stats.path == "head", "a title edit replans only what shows the item, index included"
-    assert NEW_WORD.title().encode() in shard_text(out, edited)
+    assert NEW_WORD.title().encode() in indexed_text(out, "voices/sam-hughes/index.html"), "in the edits shard"
     after = shard_stats(out)
-    assert {name for name in before if after[name] != before[name]} == {edited}
+    assert {name for name in before if after[name] != before[name]} <= {search.EDITS}, "every span's shard is kept"
     assert set(read_manifest(out)) == set(tree_bytes(out)) - {MANIFEST}
-    assert tree_bytes(out) == cold_copy(site, tmp_path), "the same output, search index included, as a cold build"
+    cold = cold_copy(site, tmp_path)
+    assert pages_only(tree_bytes(out)) == pages_only(cold), "the same pages as a cold build"
 
 
 def test_a_date_edit_that_moves_a_page_to_another_shard_takes_the_full_path(site: Path, tmp_path: Path) -> None:
@@ -208,6 +268,6 @@ def test_a_shard_swap_that_fails_after_the_pages_are_committed_falls_back_to_a_w
     builder = build(site)
     assert builder.stats.path == "cold", "the output no longer matches what the cache noted"
     out = site / "output"
-    assert NEW_WORD.encode() in shard_text(out, shard_of(out, "articles/bakery-buyout/index.html"))
+    assert NEW_WORD.encode() in indexed_text(out, "articles/bakery-buyout/index.html")
     assert set(read_manifest(out)) == set(tree_bytes(out)) - {MANIFEST}
     assert not [p for p in site.iterdir() if p.name.startswith(".output.")]

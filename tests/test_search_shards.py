@@ -118,3 +118,50 @@ def test_each_result_shows_its_type_and_date_and_no_furniture(sites):
             assert all(query.lower() not in re.sub("<[^>]+>", "", r["excerpt"]).lower() for r in hits), query
     finally:
         page.close()
+
+
+OLD_WORD, NEW_WORD = "zebrafinchly", "quokkalicious"
+
+
+def test_a_body_edit_is_found_at_its_item_and_its_stale_copy_is_dropped(tmp_path: Path) -> None:
+    """The edit goes to the edits shard alone; the search page finds the new word, not the removed one, and counts as one index."""
+    from newpower_site.cache.state import BuildCache
+
+    if chromium_path() is None:
+        pytest.fail(MISSING_TOOLS)
+    site, out = tmp_path / "site", tmp_path / "out"
+    generate(60, site)
+    article = sorted((site / "content" / "articles").glob("*.md"))[3]
+    article.write_text(article.read_text(encoding="utf-8") + f"\nThe {OLD_WORD} power line.\n", encoding="utf-8")
+
+    def build_cached() -> Engine:
+        engine = Engine(BuildOptions(site_dir=site, out_dir=out), Staged(out, True, SHARD_SIZE), BuildCache(site))
+        result = engine.build()
+        assert result.ok, [d.format() for d in result.diagnostics]
+        return engine
+
+    build_cached()
+    root = out / search.INDEX_FOLDER
+    names = json.loads((root / search.SHARDS_FILE).read_text())["shards"]
+    years = {name: {p: (p.stat().st_ino, p.stat().st_mtime_ns) for p in (root / name).rglob("*")} for name in names}
+    article.write_text(article.read_text(encoding="utf-8").replace(OLD_WORD, NEW_WORD), encoding="utf-8")
+    assert build_cached().stats.path in ("quick", "incremental"), "not a whole build"  # reading time may change: the few-changes path
+    assert {name: {p: (p.stat().st_ino, p.stat().st_mtime_ns) for p in (root / name).rglob("*")} for name in names} == years, \
+        "only the edits shard is made again"
+    edited = [p for p in search.read_edits(root) if NEW_WORD.encode() in (out / p).read_bytes()]
+    assert len(edited) == 1, "the edited page is in the edits shard"
+    sharded, single = SiteServer(out), SiteServer(single_index_copy(out, tmp_path / "single"))
+    chromium = Browser()
+    page = chromium.new_page()
+    try:
+        status, found = shown(page, sharded, NEW_WORD)
+        assert status.startswith("1 result"), status
+        assert found[0]["url"].endswith(search._page_url(edited[0])), (found, edited)
+        status, found = shown(page, sharded, OLD_WORD)
+        assert status.startswith("Nothing found"), (status, found)
+        assert shown(page, sharded, "power")[0] == shown(page, single, "power")[0], "the same count as one index"
+    finally:
+        page.close()
+        chromium.close()
+        sharded.close()
+        single.close()

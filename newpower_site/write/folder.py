@@ -504,6 +504,9 @@ def swap_and_discard(stage: Path, out: Path) -> None:
 
 def replace_folder(new: Path, target: Path) -> None:
     """Put folder `new` where `target` is, in one step where the system can (the old one is left at `new`'s name)."""
+    if not target.exists():  # a first edits shard in an output made before there was one
+        os.rename(new, target)
+        return
     if _exchange(new, target):
         return
     aside = new.with_name(new.name + ".old")

@@ -23,6 +23,7 @@ published and the previous output stays as it was.
 from __future__ import annotations
 
 import base64
+import gzip
 import json
 import shutil
 import subprocess
@@ -41,10 +42,14 @@ if TYPE_CHECKING:
 INDEX_FOLDER = "pagefind"
 SHARDS_FILE = "shards.json"  # the shard names, for the search page
 PAGES_FILE = "pages.txt"  # a shard's pages, for the next build (written last: its mtime dates the shard)
+IDS_FILE = "ids.txt"  # each page's Pagefind id in its shard: what the edits shard names to drop a stale copy
+EDITS = "edits"  # the small shard of pages edited since their year shards were made (always present, maybe empty)
+DROP_FILE = "drop.json"  # in the edits shard: how many pages it holds, and the stale ids the search page drops
+EDITS_MAX = 40  # most pages the edits shard holds before they are folded back into their year shards (docs/performance.md)
 BODY_MARK = b"data-pagefind-body"
 ITEM_KINDS = ("article", "voice", "newsletter", "page")
-UNDATED = "pages"  # the shard of items without a date (stand-alone pages)
-SHARD_SIZE = 1000  # most items in one shard: a year with more is split in runs (docs/performance.md)
+UNDATED = "pages"  # the shard of a site whose items have no date (undated pages otherwise join the oldest span)
+SHARD_SIZE = 1800  # pages a shard, about: ~6 shards at 10,000 items, one Pagefind ~240 MB (docs/performance.md)
 JOBS = 1  # Pagefind processes at once: two took a cold 10,000-item build past its memory budget (docs/performance.md)
 UNUSED_PREFIXES = ("pagefind-ui", "pagefind-modular-ui", "pagefind-component-ui", "pagefind-highlight")
 
@@ -64,28 +69,46 @@ class Shard:
 
 
 def plan_shards(outputs: Iterable[Output], size: int = SHARD_SIZE) -> list[Shard]:
-    """Item pages grouped by year; a year with more than `size` items is cut in equal runs in date order.
+    """Item pages grouped in fixed spans of calendar years, about `size` pages a shard; undated pages join the oldest.
 
-    By year, an item's shard changes only when its year does: a back-dated
-    item, or a new one, re-indexes its year alone, not every shard after it
-    as fixed-size runs over the whole archive would.
+    The span is the archive's average pages per shard over its years
+    (`size` x years / items, at least one year), and spans start at a year
+    divisible by it (2010-2012, 2013-2015, ...), so a new item, a back-dated
+    one or a date change re-indexes only its span, and the span itself
+    changes only when the archive's density of items a year crosses a
+    threshold. A span of more than 1.5 x `size` pages (a busy year) is cut in
+    even runs in date order, which bounds Pagefind's memory.
     """
-    years: dict[str, list[tuple[Any, str]]] = {}
+    dated: list[tuple[int, float, str]] = []
+    undated: list[str] = []
     for output in outputs:
         item = _item_of(output)
         if item is None:
             continue
         when = getattr(item, "date", None)
-        years.setdefault(str(when.year) if when is not None else UNDATED, []).append((when.timestamp() if when else 0.0, output.path))
+        if when is None:
+            undated.append(output.path)
+        else:
+            dated.append((when.year, when.timestamp(), output.path))
+    if not dated:
+        return [Shard(UNDATED, tuple(sorted(undated)))] if undated else []
+    first, last = min(y for y, _, _ in dated), max(y for y, _, _ in dated)
+    span = max(1, size * (last - first + 1) // (len(dated) + len(undated)))
+    groups: dict[int, list[tuple[float, str]]] = {}
+    for year, stamp, path in dated:
+        groups.setdefault(year - year % span, []).append((stamp, path))
+    oldest = min(groups)
+    groups[oldest] += [(float("-inf"), path) for path in sorted(undated)]  # stand-alone pages change rarely: the oldest span
     shards = []
-    for year in sorted(years):
-        pages = [path for _, path in sorted(years[year])]
-        runs = -(-len(pages) // size)
+    for start in sorted(groups):
+        name = str(start) if span == 1 else f"{start}-{start + span - 1}"
+        pages = [path for _, path in sorted(groups[start])]
+        runs = -(-len(pages) // (size * 3 // 2 or 1))
         if runs <= 1:
-            shards.append(Shard(year, tuple(pages)))
+            shards.append(Shard(name, tuple(pages)))
             continue
         step = -(-len(pages) // runs)
-        shards += [Shard(f"{year}-{n + 1}", tuple(pages[n * step:(n + 1) * step])) for n in range(runs)]
+        shards += [Shard(f"{name}-{n + 1}", tuple(pages[n * step:(n + 1) * step])) for n in range(runs)]
     return shards
 
 
@@ -127,25 +150,41 @@ def write_page_record(shard: Shard, shard_folder: Path) -> None:
     (shard_folder / PAGES_FILE).write_text("".join(f"{path}\n" for path in shard.pages), encoding="utf-8")
 
 
-def still_good(shard: Shard, record: tuple[str, ...] | None, file_stats: Mapping[str, tuple[int, int]], changed: set[str]) -> bool:
+def still_good(shard: Shard, record: tuple[str, ...] | None, file_stats: Mapping[str, tuple[int, int]], changed: set[str],
+               edits: Iterable[str] = ()) -> bool:
     """Was the previous output's shard of this name made from exactly these pages, as they are now?
 
     `file_stats` are the previous output's (size, mtime) of each file, which
     the build has checked are still so. A page written after its shard's list
     (by a build without the index, say) is newer than the shard: it is made
-    again. The list holds no times, so two builds still give the same bytes.
+    again, unless the edits shard, made after it, holds it. The list holds no
+    times, so two builds still give the same bytes.
     """
     if record != shard.pages:
         return False
+    touched = touched_pages(shard, file_stats, changed, edits)
+    return touched is not None and not touched
+
+
+def touched_pages(shard: Shard, file_stats: Mapping[str, tuple[int, int]], changed: set[str], edits: Iterable[str] = ()) -> list[str] | None:
+    """The shard's pages changed since it (or the edits shard holding them) was made; None when its list is gone."""
     made = file_stats.get(f"{INDEX_FOLDER}/{shard.name}/{PAGES_FILE}")
     if made is None:
-        return False
-    return all(path not in changed and path in file_stats and file_stats[path][1] <= made[1] for path in shard.pages)
+        return None
+    edited = file_stats.get(f"{INDEX_FOLDER}/{EDITS}/{PAGES_FILE}")
+    held = set(edits) if edited is not None else set()
+    found = []
+    for path in shard.pages:
+        stat = file_stats.get(path)
+        if path in changed or stat is None or stat[1] > made[1] and not (path in held and edited is not None and stat[1] <= edited[1]):
+            found.append(path)
+    return found
 
 
 def write_shard_list(index_root: Path, shards: Sequence[Shard]) -> None:
+    """The shards the search page merges; the edits shard is always there (maybe empty), so an edit never rewrites this list."""
     index_root.mkdir(parents=True, exist_ok=True)
-    (index_root / SHARDS_FILE).write_text(json.dumps({"shards": [s.name for s in shards]}) + "\n", encoding="utf-8")
+    (index_root / SHARDS_FILE).write_text(json.dumps({"shards": [s.name for s in shards], "edits": EDITS}) + "\n", encoding="utf-8")
 
 
 def pagefind_executable() -> Path | None:
@@ -159,8 +198,9 @@ def pagefind_executable() -> Path | None:
         return None
 
 
-def index_shards(shards: Sequence[Shard], read_page: Callable[[str], bytes], index_root: Path, jobs: int | None = None) -> None:
-    """Write each shard's Pagefind index into `index_root/NAME/`, at most `jobs` (default JOBS) Pagefind processes at once."""
+def index_shards(shards: Sequence[Shard], read_page: Callable[[str], bytes], index_root: Path, jobs: int | None = None,
+                 only: Path | None = None) -> None:
+    """Write each shard's Pagefind index into `index_root/NAME/` (or `only`, for one shard), at most `jobs` (default JOBS) at once."""
     if not shards:
         return
     jobs = jobs or JOBS
@@ -177,7 +217,7 @@ def index_shards(shards: Sequence[Shard], read_page: Callable[[str], bytes], ind
                     return
                 shard = queue.pop(0)
             with PagefindService(executable) as service:  # a fresh process: its memory is one shard's, not the most it ever held
-                _index_one(service, shard, read_page, index_root / shard.name)
+                _index_one(service, shard, read_page, only or index_root / shard.name)
 
     with ThreadPoolExecutor(max_workers=max(1, min(jobs, len(shards)))) as pool:
         for future in [pool.submit(worker) for _ in range(max(1, min(jobs, len(shards))))]:
@@ -196,6 +236,9 @@ def _index_one(service: PagefindService, shard: Shard, read_page: Callable[[str]
     service.request({"type": "DeleteIndex", "index_id": index})  # its memory is freed before the next shard
     if target.exists():
         shutil.rmtree(target)
+    target.mkdir(parents=True, exist_ok=True)
+    paths_of = {_page_url(path): path for path in shard.pages}
+    ids = {}
     for file in sorted(files, key=lambda f: f["path"]):
         relative = Path(file["path"])
         if relative.is_absolute() or ".." in relative.parts:
@@ -203,7 +246,55 @@ def _index_one(service: PagefindService, shard: Shard, read_page: Callable[[str]
         if relative.name.startswith(UNUSED_PREFIXES):  # Pagefind's own search UIs: the theme has its own page
             continue
         (target / relative).parent.mkdir(parents=True, exist_ok=True)
-        (target / relative).write_bytes(base64.b64decode(file["content"]))
+        data = base64.b64decode(file["content"])
+        (target / relative).write_bytes(data)
+        if relative.parts[0] == "fragment" and relative.suffix == ".pf_fragment":
+            ids[paths_of.get(_fragment_url(data), "")] = relative.stem
+    (target / IDS_FILE).write_text("".join(f"{path} {ids[path]}\n" for path in shard.pages if path in ids), encoding="utf-8")
+
+
+def _fragment_url(data: bytes) -> str:
+    """The url in a Pagefind fragment (gzip of a signature and JSON): its file name is the page's result id."""
+    try:
+        text = gzip.decompress(data).removeprefix(b"pagefind_dcd")
+        return str(json.loads(text)["url"])
+    except (OSError, ValueError, KeyError, EOFError):
+        return ""
+
+
+def read_ids(shard_folder: Path) -> dict[str, str]:
+    """A written shard's page -> Pagefind result id; {} when it has none."""
+    try:
+        lines = (shard_folder / IDS_FILE).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return {}
+    return dict(line.split(" ", 1) for line in lines if " " in line)
+
+
+def read_edits(index_root: Path) -> tuple[str, ...]:
+    """The pages the previous output's edits shard holds (none when it has none or is unreadable)."""
+    try:
+        return tuple((index_root / EDITS / PAGES_FILE).read_text(encoding="utf-8").splitlines())
+    except (OSError, UnicodeDecodeError):
+        return ()
+
+
+def write_edits(pages: Sequence[str], read_page: Callable[[str], bytes], target: Path, stale_ids: Mapping[str, str]) -> None:
+    """Make the edits shard whole in `target`: the edited pages' index, and the ids of their stale copies in the year shards.
+
+    An id is a hash of the page as its shard holds it; a page edited back to
+    what its year shard holds has the same id in both, and is not dropped.
+    """
+    if target.exists():
+        shutil.rmtree(target)
+    target.mkdir(parents=True)
+    pages = tuple(sorted(pages))
+    if pages:
+        index_shards([Shard(EDITS, pages)], read_page, target.parent, only=target)
+    fresh = set(read_ids(target).values())
+    drop = sorted({stale_ids[p] for p in pages if p in stale_ids} - fresh)
+    (target / DROP_FILE).write_text(json.dumps({"pages": len(pages), "drop": drop}) + "\n", encoding="utf-8")
+    write_page_record(Shard(EDITS, pages), target)
 
 
 def _page_url(path: str) -> str:

@@ -270,6 +270,10 @@ class Staged(Writer):
         self.shard_size = shard_size  # None: search.SHARD_SIZE (tests make small shards)
         self.shards: list[Shard] = []
         self.stale: list[Shard] = []  # the shards this build makes again
+        self.edits: tuple[str, ...] | None = None  # the pages the edits shard will hold, when this build makes it again
+        self.edit_candidates: set[str] = set()  # edited pages of otherwise unchanged shards, the edits shard's included
+        self._edits_touched = False  # whether a page of the edits shard (or a new one for it) changed in this build
+        self._previous_edits: tuple[str, ...] = ()
         self.index_swapped: list[str] = []  # files of the index an in-place commit added
         self.index_dropped: list[str] = []  # and those it removed
         self.paths: list[str] = []
@@ -312,6 +316,8 @@ class Staged(Writer):
         self.rendered, self.made, self.linked, self._committed = {}, set(), 0, None
         self.paths = changes.paths
         self.few = self._few_changes(changes)
+        if self.search_index and not self.few:
+            self._choose_edits(self._previous_edits, fold=True)  # a whole build folds the edits back into their year shards
         if not self.few:
             remove_stale_staging(self.out)
             self.stage = staging_dir(self.out)
@@ -335,21 +341,49 @@ class Staged(Writer):
         recorded = read_shard_records(self.out / INDEX_FOLDER)
         if [s.name for s in self.shards] != list(recorded):
             return False  # a shard comes or goes: the list the search page reads changes, so swap the whole output
+        if not _has_edits_shard(self.out):
+            return False  # an output from before the edits shard: its shards.json does not name one
+        self._choose_edits(previous_edits=self._previous_edits)
         return len(self.stale) <= FEW_SHARDS
+
+    def _choose_edits(self, previous_edits: tuple[str, ...], fold: bool = False) -> None:
+        """Edited pages go to the edits shard, or, past EDITS_MAX (or when `fold`), their year shards are made again."""
+        from newpower_site.write.search import EDITS_MAX
+
+        pages = self.edit_candidates
+        if fold or len(pages) > EDITS_MAX:
+            names = {s.name for s in self.stale}
+            self.stale += [s for s in self.shards if s.name not in names and pages.intersection(s.pages)]
+            self.edits = () if (previous_edits or pages) else None
+        elif set(previous_edits) != pages or self._edits_touched:
+            self.edits = tuple(sorted(pages))
+        else:
+            self.edits = None
 
     def _plan_index(self, changes: Changes) -> None:
         """Which shards the output will hold, and which of them must be made again (the others are reused)."""
-        from newpower_site.write.search import INDEX_FOLDER, SHARD_SIZE, plan_shards, read_shard_records, still_good
+        from newpower_site.write.search import INDEX_FOLDER, SHARD_SIZE, plan_shards, read_edits, read_shard_records, touched_pages
 
         self.shards = plan_shards(changes.outputs, self.shard_size or SHARD_SIZE)
+        self.edits, self.edit_candidates, self._edits_touched, self._previous_edits = None, set(), False, ()
         previous = changes.previous
         if previous is None:
             self.stale = list(self.shards)
             return
         recorded = read_shard_records(self.out / INDEX_FOLDER)
+        self._previous_edits = read_edits(self.out / INDEX_FOLDER)
         changed = {o.path for o in changes.changed}
         stats = previous.marks.file_stats
-        self.stale = [s for s in self.shards if not still_good(s, recorded.get(s.name), stats, changed)]
+        self.stale = []
+        for shard in self.shards:
+            touched = touched_pages(shard, stats, changed, self._previous_edits) if recorded.get(shard.name) == shard.pages else None
+            if touched is None:
+                self.stale.append(shard)  # its pages are not those it was made from: made again whole
+                continue
+            self._edits_touched |= bool(touched)
+            self.edit_candidates.update(touched)
+            held = set(shard.pages)
+            self.edit_candidates.update(p for p in self._previous_edits if p in held)
 
     def put(self, output: Output, data: bytes) -> None:
         if self.few:
@@ -406,7 +440,15 @@ class Staged(Writer):
 
     def _index_staged(self, stage: Path) -> None:
         """The shards of the search index in the staging folder: the stale ones made, the others linked from the output."""
-        from newpower_site.write.search import INDEX_FOLDER, index_shards, shard_files, write_page_record, write_shard_list
+        from newpower_site.write.search import (
+            EDITS,
+            INDEX_FOLDER,
+            index_shards,
+            shard_files,
+            write_edits,
+            write_page_record,
+            write_shard_list,
+        )
 
         root, previous_root = stage / INDEX_FOLDER, self.out / INDEX_FOLDER
         stale = {s.name for s in self.stale}
@@ -417,6 +459,7 @@ class Staged(Writer):
         index_shards(self.stale, lambda path: (stage / path).read_bytes(), root)
         for shard in self.stale:
             write_page_record(shard, root / shard.name)
+        write_edits((), lambda path: b"", root / EDITS, {})  # folded: every year shard holding an edited page was made again
         write_shard_list(root, self.shards)
 
     def _commit_in_place(self, rendered: Mapping[str, bytes]) -> None:
@@ -430,9 +473,9 @@ class Staged(Writer):
         so a build killed in between leaves no file the next one would
         refuse as not ours (at worst a stale shard, which it makes again).
         """
-        from newpower_site.write.search import INDEX_FOLDER, index_shards, shard_files, write_page_record
+        from newpower_site.write.search import EDITS, INDEX_FOLDER, index_shards, read_ids, shard_files, write_edits, write_page_record
 
-        if not self.stale:
+        if not self.stale and self.edits is None:
             commit_files(self.out, rendered)
             return
         remove_stale_staging(self.out)
@@ -440,22 +483,40 @@ class Staged(Writer):
         start_staging(temporary)
         try:
             made = temporary / INDEX_FOLDER
-            index_shards(self.stale, lambda path: rendered[path] if path in rendered else (self.out / path).read_bytes(), made)
-            commit_files(self.out, rendered)
             root = self.out / INDEX_FOLDER
-            listed = read_manifest(self.out)
-            old = {f"{INDEX_FOLDER}/{s.name}/{name}" for s in self.stale for name in shard_files(root / s.name)}
+            read_page = lambda path: rendered[path] if path in rendered else (self.out / path).read_bytes()
+            index_shards(self.stale, read_page, made)
             for shard in self.stale:
                 write_page_record(shard, made / shard.name)
-            new = {f"{INDEX_FOLDER}/{s.name}/{name}" for s in self.stale for name in shard_files(made / s.name)}
+            names = [s.name for s in self.stale]
+            if self.edits is not None:
+                remade = {s.name for s in self.stale}
+                stale_ids: dict[str, str] = {}
+                for shard in self.shards_recorded():
+                    if shard.name not in remade and set(self.edits).intersection(shard.pages):
+                        stale_ids.update(read_ids(root / shard.name))
+                write_edits(self.edits, read_page, made / EDITS, stale_ids)
+                names.append(EDITS)
+            commit_files(self.out, rendered)
+            listed = read_manifest(self.out)
+            old = {f"{INDEX_FOLDER}/{name}/{file}" for name in names for file in shard_files(root / name)}
+            new = {f"{INDEX_FOLDER}/{name}/{file}" for name in names for file in shard_files(made / name)}
             write_manifest(self.out, listed | new)
-            for shard in self.stale:
-                replace_folder(made / shard.name, root / shard.name)
+            for name in names:
+                replace_folder(made / name, root / name)
             write_manifest(self.out, (listed - old) | new)
             self.index_swapped = sorted(new)
             self.index_dropped = sorted(old - new)
         finally:
             shutil.rmtree(temporary, ignore_errors=True)
+
+    def shards_recorded(self) -> list[Shard]:
+        """The year shards of the output (as planned, or as the previous build recorded them on the quick path)."""
+        if self.shards:
+            return self.shards
+        from newpower_site.write.search import INDEX_FOLDER, Shard, read_shard_records
+
+        return [Shard(name, pages) for name, pages in read_shard_records(self.out / INDEX_FOLDER).items()]
 
     def _restat_in_place(self, stats: dict[str, tuple[int, int]], written: list[str]) -> None:
         """After an in-place commit: the stats of the files written, and of the index files swapped in."""
@@ -498,14 +559,23 @@ class Staged(Writer):
 
     def commit_quick(self, rendered: Mapping[str, bytes]) -> bool:
         """A quick rebuild's files, and the shards their pages are in made again (a body edit moves no page between shards)."""
-        from newpower_site.write.search import INDEX_FOLDER, SearchIndexError, Shard, read_shard_records
+        from newpower_site.write.search import INDEX_FOLDER, SearchIndexError, Shard, read_edits, read_shard_records
 
-        self.stale, self.index_swapped, self.index_dropped = [], [], []
+        self.stale, self.index_swapped, self.index_dropped, self.shards, self.edits = [], [], [], [], None
         if self.search_index and any(path.endswith(".html") for path in rendered):
-            recorded = read_shard_records(self.out / INDEX_FOLDER)
-            self.stale = [Shard(name, pages) for name, pages in recorded.items() if any(p in rendered for p in pages)]
-            if len(self.stale) > FEW_SHARDS:
-                return False
+            root = self.out / INDEX_FOLDER
+            recorded = read_shard_records(root)
+            previous_edits = read_edits(root)
+            touched = {p for pages in recorded.values() for p in pages if p in rendered}
+            if touched and not _has_edits_shard(self.out):
+                return False  # an output from before the edits shard: its shards.json does not name one
+            if touched:
+                self.shards = [Shard(name, pages) for name, pages in recorded.items()]
+                self.edit_candidates = touched | set(previous_edits)
+                self._edits_touched = True
+                self._choose_edits(previous_edits)
+                if len(self.stale) > FEW_SHARDS:
+                    return False
         try:
             self._commit_in_place(rendered)
         except (OSError, SearchIndexError):
@@ -567,6 +637,12 @@ def _make_below(root: str, folder: str) -> None:
 
 
 # -- helpers -------------------------------------------------------------------------------------------
+
+
+def _has_edits_shard(out: Path) -> bool:
+    from newpower_site.write.search import EDITS, INDEX_FOLDER, PAGES_FILE
+
+    return (out / INDEX_FOLDER / EDITS / PAGES_FILE).exists()
 
 
 def _signature(stat: os.stat_result) -> Signature:

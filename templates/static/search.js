@@ -4,6 +4,9 @@
 // The index is in shards (pagefind/shards.json names them; write/search.py
 // says why): the first is loaded, every other is merged into it
 // (Pagefind's mergeIndex), and one search ranks the pages of all as one list.
+// Pages edited since their year shard was made are in the small edits
+// shard; its drop.json names the ids of their stale copies, which are left
+// out of the results before any fragment is fetched.
 (function () {
   "use strict";
   var form = document.querySelector(".search-form");
@@ -14,6 +17,7 @@
   var root = form.getAttribute("data-index");
   var base = form.getAttribute("data-base");
   var engine = null;
+  var dropped = {};
   var latest = 0;
 
   function load() {
@@ -26,7 +30,16 @@
         .then(function (index) {
           var shards = index.shards;
           if (!shards.length) return null; // a site with no items: nothing to find
-          return import(root + shards[0] + "/pagefind.js").then(function (pagefind) {
+          var edits = !index.edits ? Promise.resolve(null) : fetch(root + index.edits + "/drop.json")
+            .then(function (response) { return response.ok ? response.json() : null; })
+            .then(function (drop) {
+              if (!drop || !drop.pages) return null;
+              drop.drop.forEach(function (id) { dropped[id] = true; });
+              return index.edits;
+            });
+          return Promise.all([import(root + shards[0] + "/pagefind.js"), edits]).then(function (loaded) {
+            var pagefind = loaded[0];
+            if (loaded[1]) shards = shards.concat([loaded[1]]);
             return pagefind.options({ baseUrl: base })
               .then(function () {
                 return Promise.all(shards.slice(1).map(function (name) {
@@ -88,6 +101,7 @@
       .then(function (pagefind) { return pagefind ? pagefind.search(query) : { results: [] }; })
       .then(function (found) {
         if (ticket !== latest) return null;
+        found = { results: found.results.filter(function (r) { return !dropped[r.id]; }) };
         return Promise.all(found.results.slice(0, 20).map(function (r) { return r.data(); })).then(function (pages) {
           if (ticket !== latest) return;
           list.replaceChildren.apply(list, pages.map(result));
