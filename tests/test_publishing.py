@@ -60,14 +60,14 @@ def test_the_newpower_commands_are_ones_the_cli_accepts() -> None:
     steps = load()["jobs"]["build"]["steps"]
     parser = make_parser()
     commands = [step["run"] for step in steps if step.get("run", "").startswith("newpower ")]
-    assert len(commands) == 2
+    assert [shlex.split(c)[1] for c in commands] == ["cache", "check", "build", "cache"], "take the cache, check, build, keep the cache"
     for command in commands:
         # GitHub fills ${{ ... }} in before the shell runs: a Pages URL, or nothing on a pull request.
         for value in ("https://example.github.io/repo/", ""):
             args = parser.parse_args(shlex.split(re.sub(r"\$\{\{[^}]*\}\}", value, command))[1:])
-            assert args.run.__name__ in ("run_check", "run_build")
-    assert parser.parse_args(shlex.split(commands[0])[1:]).format == "github"
-    assert "--base-url" in commands[1]
+            assert args.run.__name__ in ("run_check", "run_build", "run_import", "run_export")
+    assert parser.parse_args(shlex.split(commands[1])[1:]).format == "github"
+    assert "--base-url" in commands[2]
 
 
 def test_deploy_publishes_the_uploaded_site_to_pages() -> None:
