@@ -35,17 +35,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from newpower_site.core.diagnostics import Diagnostic, error
+from newpower_site.core.layout import SEARCH_EDITS, SEARCH_INDEX, SEARCH_PAGES
 
 if TYPE_CHECKING:
     from newpower_site.plan.outputs import Output
 
-INDEX_FOLDER = "pagefind"
+INDEX_FOLDER = SEARCH_INDEX
 SHARDS_FILE = "shards.json"  # the shard names, for the search page
-PAGES_FILE = "pages.txt"  # a shard's pages, for the next build (written last: its mtime dates the shard)
+PAGES_FILE = SEARCH_PAGES  # a shard's pages, for the next build (written last: its mtime dates the shard)
 IDS_FILE = "ids.txt"  # each page's Pagefind id in its shard: what the edits shard names to drop a stale copy
-EDITS = "edits"  # the small shard of pages edited since their year shards were made (always present, maybe empty)
+EDITS = SEARCH_EDITS  # the small shard of pages edited since their year shards were made (always present, maybe empty)
 DROP_FILE = "drop.json"  # in the edits shard: how many pages it holds, and the stale ids the search page drops
-EDITS_MAX = 0  # most pages the edits shard holds before they are folded back; 0: every build folds (docs/performance.md)
+EDITS_MAX = 40  # under `build --quick-search`, the most pages the edits shard holds before they are folded back
 BODY_MARK = b"data-pagefind-body"
 ITEM_KINDS = ("article", "voice", "newsletter", "page")
 UNDATED = "pages"  # the shard of a site whose items have no date (undated pages otherwise join the oldest span)
