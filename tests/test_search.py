@@ -264,15 +264,25 @@ def cold_copy(site: Path, where: Path) -> dict[str, bytes]:
     return tree_bytes(other / "output")
 
 
-def test_a_title_edit_takes_the_head_path_and_remakes_only_its_shard(site: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("source, old, new, page_path, expected", [
+    ("content/voices/sam-hughes.md", "name: Sam Hughes", f"name: Sam {NEW_WORD.title()}", "voices/sam-hughes/index.html", "quick"),
+    ("content/articles/bakery-buyout.md", "topics: [workplace, community]", "topics: [workplace, public-services]",
+     "articles/bakery-buyout/index.html", "head"),
+])
+def test_a_head_edit_remakes_only_its_shard(site: Path, tmp_path: Path, source: str, old: str, new: str, page_path: str,
+                                            expected: str) -> None:
+    """A name alone takes the quick path, a topic the head path: either way, index included, only the page's shard is made again."""
     out = site / "output"
-    path = site / "content/voices/sam-hughes.md"
-    path.write_text(path.read_text(encoding="utf-8").replace("name: Sam Hughes", f"name: Sam {NEW_WORD.title()}"), encoding="utf-8")
+    path = site / source
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
     before = shard_stats(out)
-    edited = shard_of(out, "voices/sam-hughes/index.html")
+    edited = shard_of(out, page_path)
     builder = build(site)
-    assert builder.stats.path == "head", "a title edit replans only what shows the item, index included"
-    assert NEW_WORD.title().encode() in shard_text(out, edited)
+    assert builder.stats.path == expected, "a head edit replans only what shows the item, index included"
+    if expected == "quick":  # the name is indexed; a topic chip is page furniture (data-pagefind-ignore)
+        assert NEW_WORD.title().encode() in shard_text(out, edited)
     after = shard_stats(out)
     assert {name for name in before if after[name] != before[name]} == {edited}, "every other shard is kept"
     assert set(read_manifest(out)) == set(tree_bytes(out)) - {MANIFEST}
