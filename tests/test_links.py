@@ -261,7 +261,7 @@ def test_fragment_links_must_name_an_id_of_their_page() -> None:
 
 # -- the quick test for plain web links agrees with the full reading ------------------------------------
 
-from newpower_site.load.links import _plainly_web, _read_target  # noqa: E402
+from newpower_site.load.links import plainly_web, _read_target  # noqa: E402
 
 
 @pytest.mark.parametrize(
@@ -275,8 +275,8 @@ from newpower_site.load.links import _plainly_web, _read_target  # noqa: E402
     ],
 )
 def test_plain_web_links_are_told_as_the_full_reading_tells_them(target: str) -> None:
-    """_plainly_web is a shortcut: where it says yes, the full reading says 'external, as written'."""
-    if _plainly_web(target):
+    """plainly_web is a shortcut: where it says yes, the full reading says 'external, as written'."""
+    if plainly_web(target):
         assert _read_target(target, "content/articles", False) == ("external", target, "")
     for image in (False, True):
         try:
@@ -291,12 +291,12 @@ def test_plain_web_links_are_told_as_the_full_reading_tells_them(target: str) ->
         if full == ("external", target, ""):
             assert got == full
         else:
-            assert got != ("external", target, "") and not _plainly_web(target)
+            assert got != ("external", target, "") and not plainly_web(target)
 
 
 def test_plain_web_link_shortcut_is_taken_for_ordinary_links() -> None:
-    assert _plainly_web("https://docs.example.com/2012/12/residents-public-pay?x=1#top")
-    assert not _plainly_web("https://[::1")
-    assert not _plainly_web("https://exämple.org/")
+    assert plainly_web("https://docs.example.com/2012/12/residents-public-pay?x=1#top")
+    assert not plainly_web("https://[::1")
+    assert not plainly_web("https://exämple.org/")
     with pytest.raises(LinkProblem, match="not a valid URL"):
         locate("https://[::1", SOURCE, TARGETS)

@@ -127,7 +127,7 @@ def locate(target: str, source: str, targets: LinkTargets, image: bool = False) 
 def locate_in(target: str, folder: str, targets: LinkTargets, image: bool = False) -> Location:
     """locate() for a link written in `folder` (the Markdown stage works it out once a body, not once a link)."""
     target = target.strip()
-    if _plainly_web(target):
+    if plainly_web(target):
         return Location("external", target)
     kind, path, suffix = _read_target(target, folder, image)
     if kind == "external":
@@ -147,7 +147,7 @@ def locate_in(target: str, folder: str, targets: LinkTargets, image: bool = Fals
     raise LinkProblem(f"{target!r} links to {path}, which does not exist")
 
 
-def _plainly_web(target: str) -> bool:
+def plainly_web(target: str) -> bool:
     """A stripped `target` that _read_target would surely call a good external link, told in a few C-speed tests.
 
     A link newsletter's hundreds of links are almost all distinct web URLs,
