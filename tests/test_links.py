@@ -7,6 +7,7 @@ import re
 import pytest
 
 from newpower_site.load.links import LinkProblem, LinkTargets, Location, locate, resolve_image, resolve_link, unsafe_scheme
+from newpower_site.load.links import _read_target, plainly_web
 from newpower_site.core.urls import Urls
 
 TARGETS = LinkTargets(
@@ -260,8 +261,6 @@ def test_fragment_links_must_name_an_id_of_their_page() -> None:
 
 
 # -- the quick test for plain web links agrees with the full reading ------------------------------------
-
-from newpower_site.load.links import plainly_web, _read_target  # noqa: E402
 
 
 @pytest.mark.parametrize(
