@@ -316,3 +316,34 @@ def test_a_shard_swap_that_fails_after_the_pages_are_committed_falls_back_to_a_w
     assert NEW_WORD.encode() in indexed_text(out, "articles/bakery-buyout/index.html")
     assert set(read_manifest(out)) == set(tree_bytes(out)) - {MANIFEST}
     assert not [p for p in site.iterdir() if p.name.startswith(".output.")]
+
+
+def shard_of_the_output(site: Path) -> tuple[search.Shard, Path]:
+    out = site / "output"
+    pages = tuple(sorted(str(p.relative_to(out)) for p in out.glob("*/*/index.html") if search.BODY_MARK in p.read_bytes()))
+    assert len(pages) > search.IN_FLIGHT  # more pages than requests in flight, so the window fills and drains
+    return search.Shard("all", pages), out
+
+
+def test_requests_sent_ahead_make_the_index_that_one_at_a_time_makes(site: Path, tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    shard, out = shard_of_the_output(site)
+    search.index_shards([shard], lambda path: (out / path).read_bytes(), tmp_path / "ahead")
+    monkeypatch.setattr(search, "IN_FLIGHT", 1)
+    search.index_shards([shard], lambda path: (out / path).read_bytes(), tmp_path / "one")
+    ahead, one = tree_bytes(tmp_path / "ahead"), tree_bytes(tmp_path / "one")
+    assert ahead == one and any(name.startswith("all/fragment/") for name in ahead)
+
+
+def test_a_page_that_cannot_be_read_is_named_while_requests_are_in_flight(site: Path, tmp_path: Path) -> None:
+    shard, out = shard_of_the_output(site)
+    missing = shard.pages[search.IN_FLIGHT + 1]
+
+    def read(path: str) -> bytes:
+        if path == missing:
+            raise OSError("gone")
+        return (out / path).read_bytes()
+
+    with pytest.raises(search.SearchIndexError) as caught:
+        search.index_shards([shard], read, tmp_path / "index")
+    assert caught.value.diagnostic.path == missing and "cannot read the page" in caught.value.diagnostic.message
