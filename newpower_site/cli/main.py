@@ -11,7 +11,6 @@ import argparse
 import os
 import sys
 import time
-import traceback
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -41,6 +40,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     except Exception as exc:  # a bug of ours: say so briefly, in full only with --debug
         if args.debug:
+            import traceback
+
             traceback.print_exc()
         else:
             print(f"newpower: internal error: {type(exc).__name__}: {exc} (run again with --debug for details)", file=sys.stderr)
