@@ -39,6 +39,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second complaint at exit
         return 0
     except Exception as exc:  # a bug of ours: say so briefly, in full only with --debug
+        if isinstance(exc, ModuleNotFoundError):  # a library missing (a system Python): say what to run instead
+            from newpower_site.cli.needs import what_is_missing
+
+            missing = what_is_missing()
+            if missing is not None:
+                print(missing, file=sys.stderr)
+                return 2
         if args.debug:
             import traceback
 
