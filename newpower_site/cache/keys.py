@@ -8,9 +8,9 @@ way, the quick path would silently disagree with a full build.
 from __future__ import annotations
 
 import hashlib
+import os
 import sys
-from collections.abc import Callable
-from importlib import metadata
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -32,19 +32,43 @@ def digest_text(*parts: str) -> str:
     return digest("\x00".join(parts).encode("utf-8", "surrogatepass"))
 
 
-def generator_fingerprint(package: Path = PACKAGE) -> str:
+def generator_fingerprint(package: Path = PACKAGE, search_path: Iterable[str] | None = None) -> str:
     """The generator's code (every module of every sub-package) and the libraries that shape
     its output: any change invalidates every entry."""
     parts = [sys.version]
     for path in sorted(package.rglob("*.py")):
         parts.append(path.relative_to(package).as_posix())
         parts.append(digest(path.read_bytes()))
-    for name in OUTPUT_LIBRARIES:
-        try:
-            parts.append(f"{name}={metadata.version(name)}")
-        except metadata.PackageNotFoundError:
-            parts.append(f"{name}=-")
+    installed = library_versions(sys.path if search_path is None else search_path)
+    parts += [f"{name}={installed.get(name, '-')}" for name in OUTPUT_LIBRARIES]
     return digest_text(*parts)
+
+
+def library_versions(search_path: Iterable[str]) -> dict[str, str]:
+    """OUTPUT_LIBRARIES name -> the name of its installed metadata folder (`Jinja2-3.1.4`), the first
+    on the path as importlib.metadata finds it. Every installer names that folder NAME-VERSION.dist-info
+    (.egg-info for older ones), so the listing alone tells a version apart: importing importlib.metadata
+    and reading each METADATA file cost a build with nothing to do more than the rest of its start."""
+    wanted = {_normal(name): name for name in OUTPUT_LIBRARIES}
+    found: dict[str, str] = {}
+    for folder in search_path:
+        try:
+            names = sorted(os.listdir(folder or "."))
+        except OSError:  # a zip file or a missing folder on the path: no library of ours is installed there
+            continue
+        for entry in names:
+            stem, dot, suffix = entry.rpartition(".")
+            if not dot or suffix not in ("dist-info", "egg-info"):
+                continue
+            name = wanted.get(_normal(stem.partition("-")[0]))
+            if name is not None and name not in found:
+                found[name] = stem
+    return found
+
+
+def _normal(name: str) -> str:
+    """A distribution's name as installers compare them: case and runs of `-`, `_`, `.` do not matter."""
+    return "_".join(part for part in name.lower().replace("-", "_").replace(".", "_").split("_") if part)
 
 
 def item_key(generator: str, config_digest: str, kind: str, source: str, content_hash: str) -> str:

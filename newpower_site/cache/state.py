@@ -25,7 +25,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from newpower_site.cache.fingerprint import Fingerprinter, Unfingerprintable
 from newpower_site.cache.keys import (
     assets_digest,
     config_digest,
@@ -38,13 +37,15 @@ from newpower_site.cache.keys import (
 from newpower_site.cache.store import FileHashes, Signature, TreeLook, look_at_tree, read_checked, write_checked
 from newpower_site.core.diagnostics import Diagnostic
 from newpower_site.core.layout import CACHE_BUILD, CACHE_TEMPLATES, CONFIG_FILE, CONTENT_ROOT, cache_folder
-from newpower_site.core.model import Counts, Site
 from newpower_site.core.theme import theme_dirs
 from newpower_site.write.writers import Changes, OutputMarks, Previous
 
 if TYPE_CHECKING:  # the stages load when there is something to build: a build with nothing to do starts quicker
+    from newpower_site.cache.fingerprint import Fingerprinter
     from newpower_site.cache.items import ItemCache
     from newpower_site.cache.snapshots import Snapshots
+    from newpower_site.core.counts import Counts
+    from newpower_site.core.model import Site
     from newpower_site.core.options import BuildOptions
     from newpower_site.plan.outputs import Output
 
@@ -99,7 +100,7 @@ class BuildCache:
         self.folder = cache_folder(site_dir, CACHE_BUILD)
         self.code_cache = None if read_only else cache_folder(site_dir, CACHE_TEMPLATES)  # Jinja writes it as it reads
         self.parallel = parallel
-        self.hashes = FileHashes()
+        self._hashes: FileHashes | None = None  # read on first use (`hashes`)
         self.items: ItemCache | None = None
         self.state: OutputState | None = None
         self.generator = ""
@@ -113,14 +114,22 @@ class BuildCache:
         state_file = self.folder / f"output-{state_name(out, writer_kind)}.pickle"
         if not self.generator:
             self.generator = generator_fingerprint()
-            loaded = read_checked(self.folder / "hashes.pickle")
-            if isinstance(loaded, dict):
-                self.hashes.known = loaded
         if self.state is None or state_file != self._state_file:
             loaded = read_checked(state_file)
             ours = isinstance(loaded, OutputState) and getattr(loaded, "generator", None) == self.generator
             self.state = loaded if ours else None  # another generator's state may lack fields this one reads
         self._state_file = state_file
+
+    @property
+    def hashes(self) -> FileHashes:
+        """The content hashes earlier builds took, read when first asked for: a build with nothing to do
+        compares stat signatures only, and need not unpickle 10,000 of them."""
+        if self._hashes is None:
+            self._hashes = FileHashes()
+            loaded = read_checked(self.folder / "hashes.pickle")
+            if isinstance(loaded, dict):
+                self._hashes.known = loaded
+        return self._hashes
 
     def state_missing(self) -> bool:
         """No build into this output folder is on record (serve then clears files of an unknown preview)."""
@@ -173,6 +182,8 @@ class BuildCache:
 
     def changes(self, outputs: list[Output], site: Site, previous: Previous | None) -> Changes:
         """The outputs whose fingerprint differs from the last build's (all of them without a trusted one)."""
+        from newpower_site.cache.fingerprint import Fingerprinter
+
         assert self.items is not None
         walker = Fingerprinter(self.items.fingerprints)
         theme, assets = self.theme_digest(), self.assets_digest(site)
@@ -188,6 +199,8 @@ class BuildCache:
 
     def fingerprints(self, outputs: list[Output], walker: Fingerprinter, theme: str, assets: str) -> dict[str, str]:
         """Output path -> fingerprint; an output that cannot be fingerprinted is left out (rendered every time)."""
+        from newpower_site.cache.fingerprint import Unfingerprintable
+
         result: dict[str, str] = {}
         for output in outputs:
             try:

@@ -22,6 +22,7 @@ import os
 import pickle
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from operator import attrgetter
 from pathlib import Path
 from stat import S_ISREG
 from types import MappingProxyType
@@ -143,51 +144,68 @@ class TreeLook:
 def look_at_tree(roots: Iterable[Path], files: Iterable[Path] = ()) -> TreeLook:
     """Walk `roots` (and stat `files`). Everything counts in the digest; `files` of the
     result leaves out names a build skips (`_drafts/`, `.x.swp`), as content.walk_sources does."""
-    racy_after = _now_ns() - RACY_NS
-    look = TreeLook("", False, {}, False)
-    seen: list[tuple[str, int, int, int]] = []
-    found: list[tuple[str, os.stat_result | None, bool, bool]] = []
+    walk = _Walk(_now_ns() - RACY_NS)
     for root in roots:
-        _walk_stats(os.fspath(root), False, found)
+        walk.folder(os.fspath(root), False)
     for path in files:
         try:
-            found.append((os.fspath(path), os.stat(path), False, False))
+            walk.note(os.fspath(path), os.stat(path), False, False)
         except OSError:
-            seen.append((os.fspath(path), -1, -1, -1))
-    for path, stat, link, skipped in found:
-        look.links = look.links or link
-        if stat is None:  # a link loop, a file gone since the listing: never proves "unchanged"
-            seen.append((path, -2, -2, -2))
-            look.racy = True
-            continue
-        seen.append((path, stat.st_size, stat.st_mtime_ns, stat.st_ino))
-        racy = stat.st_mtime_ns >= racy_after
-        look.racy = look.racy or racy
-        if not skipped and not path.endswith("/"):
-            look.files[path] = RACY_SIGNATURE if racy else (stat.st_size, stat.st_mtime_ns, stat.st_ino)
-    look.digest = digest(repr(seen).encode("utf-8", "surrogatepass"))
+            walk.seen.append((os.fspath(path), -1, -1, -1))
+    look = walk.look
+    look.digest = digest(repr(walk.seen).encode("utf-8", "surrogatepass"))
     return look
 
 
-def _walk_stats(root: str, skipped: bool, found: list[tuple[str, os.stat_result | None, bool, bool]]) -> None:
-    """Append (path, stat, is a link, under a skipped name) for everything under `root`; folders end in '/'."""
-    try:
-        with os.scandir(root) as listing:
-            entries = sorted(listing, key=lambda e: e.name)
-    except OSError:
-        return
-    for entry in entries:
-        skip = skipped or entry.name[:1] in ("_", ".")
+class _Walk:
+    """One pass over the stat signatures of some folders: each entry is stat'ed and noted as it is listed.
+
+    A build with nothing to do spends most of its time here and in the output's
+    check (write/marks.py), so the loop does no more per entry than it must:
+    the entry's type comes with the listing, and one stat gives the rest.
+    """
+
+    def __init__(self, racy_after: int):
+        self.racy_after = racy_after
+        self.look = TreeLook("", False, {}, False)
+        self.seen: list[tuple[str, int, int, int]] = []
+
+    def folder(self, root: str, skipped: bool) -> None:
+        """Note everything under `root`, sorted by name; folders end in '/' and come before what they hold."""
         try:
-            if entry.is_dir(follow_symlinks=False):
-                found.append((entry.path + "/", entry.stat(follow_symlinks=False), False, skip))
-                _walk_stats(entry.path, skip, found)
-            elif entry.is_symlink():
-                found.append((entry.path, entry.stat(follow_symlinks=True), True, skip))
-            else:
-                found.append((entry.path, entry.stat(follow_symlinks=False), False, skip))
+            with os.scandir(root) as listing:
+                entries = sorted(listing, key=_NAME)
         except OSError:
-            found.append((entry.path, None, True, skip))
+            return
+        note = self.note
+        for entry in entries:
+            skip = skipped or entry.name[:1] in ("_", ".")
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    note(entry.path + "/", entry.stat(follow_symlinks=False), False, skip)
+                    self.folder(entry.path, skip)
+                elif entry.is_symlink():
+                    note(entry.path, entry.stat(follow_symlinks=True), True, skip)
+                else:
+                    note(entry.path, entry.stat(follow_symlinks=False), False, skip)
+            except OSError:  # a link loop, a file gone since the listing: never proves "unchanged"
+                self.seen.append((entry.path, -2, -2, -2))
+                self.look.racy = self.look.links = True
+
+    def note(self, path: str, stat: os.stat_result, link: bool, skipped: bool) -> None:
+        look = self.look
+        size, mtime, inode = stat.st_size, stat.st_mtime_ns, stat.st_ino
+        self.seen.append((path, size, mtime, inode))
+        if link:
+            look.links = True
+        racy = mtime >= self.racy_after
+        if racy:
+            look.racy = True
+        if not skipped and path[-1:] != "/":
+            look.files[path] = RACY_SIGNATURE if racy else (size, mtime, inode)
+
+
+_NAME = attrgetter("name")
 
 
 def _now_ns() -> int:

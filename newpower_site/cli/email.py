@@ -14,7 +14,6 @@ import sys
 import unicodedata
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from email.utils import formataddr, getaddresses, parseaddr
 from typing import TYPE_CHECKING
 
 from newpower_site.core.diagnostics import Diagnostic, error
@@ -120,6 +119,8 @@ def deadline_option(text: str) -> float:
 
 def one_address(text: str, option: str) -> str:
     """One mailbox, `a@b.org` or `Name <a@b.org>`; anything else (a list, a line break) is refused."""
+    from email.utils import formataddr, getaddresses, parseaddr
+
     from newpower_site.email.send import SendError
 
     control = next((c for c in text if unicodedata.category(c) in ("Cc", "Zl", "Zp")), None)

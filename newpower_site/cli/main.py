@@ -11,7 +11,6 @@ import argparse
 import os
 import sys
 import time
-import traceback
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -40,7 +39,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second complaint at exit
         return 0
     except Exception as exc:  # a bug of ours: say so briefly, in full only with --debug
+        if isinstance(exc, ModuleNotFoundError):  # a library missing (a system Python): say what to run instead
+            from newpower_site.cli.needs import what_is_missing
+
+            missing = what_is_missing()
+            if missing is not None:
+                print(missing, file=sys.stderr)
+                return 2
         if args.debug:
+            import traceback
+
             traceback.print_exc()
         else:
             print(f"newpower: internal error: {type(exc).__name__}: {exc} (run again with --debug for details)", file=sys.stderr)

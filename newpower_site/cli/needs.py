@@ -59,11 +59,19 @@ def missing_dependencies() -> list[str]:
     return missing
 
 
-def what_is_missing() -> str | None:
-    """One message naming what this Python lacks, or None when the generator can run."""
+def python_too_old() -> str | None:
+    """The message for a Python older than the generator's, or None."""
     if sys.version_info < MINIMUM_PYTHON:
         wanted = ".".join(map(str, MINIMUM_PYTHON))
         return f"newpower: needs Python {wanted} or newer; this is {sys.version.split()[0]} ({sys.executable}). {HOW_TO_INSTALL}"
+    return None
+
+
+def what_is_missing() -> str | None:
+    """One message naming what this Python lacks, or None when the generator can run."""
+    too_old = python_too_old()
+    if too_old is not None:
+        return too_old
     missing = missing_dependencies()
     if missing:
         return (f"newpower: this Python ({sys.executable}) does not have the libraries newpower-site needs "
@@ -74,6 +82,16 @@ def what_is_missing() -> str | None:
 def exit_unless_ready() -> None:
     """Print what to run instead and exit 2, when the generator cannot run here."""
     message = what_is_missing()
+    if message is not None:
+        print(message, file=sys.stderr)
+        sys.exit(2)
+
+
+def exit_unless_python_fits() -> None:
+    """The check to run first: the Python's version only. Looking up every library's metadata cost a
+    build with nothing to do (which imports none of them) more than the build; a library missing is
+    reported when its import fails (cli/main.py asks what_is_missing then)."""
+    message = python_too_old()
     if message is not None:
         print(message, file=sys.stderr)
         sys.exit(2)

@@ -12,6 +12,8 @@ from datetime import datetime
 
 from typing import TYPE_CHECKING
 
+from newpower_site.core.counts import Counts
+
 if TYPE_CHECKING:
     from newpower_site.core.siteconfig import SiteConfig
 
@@ -165,17 +167,6 @@ class Asset:
 
     source: str  # site-relative path
     path: str  # output-relative path
-
-
-@dataclass(frozen=True, slots=True)
-class Counts:
-    """How many items of each kind a build published, and how many it held back: the summary line's figures."""
-
-    articles: int = 0
-    voices: int = 0
-    newsletters: int = 0
-    pages: int = 0
-    held_back: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from newpower_site.core.diagnostics import Diagnostic, has_errors
-from newpower_site.core.model import Counts
+from newpower_site.core.counts import Counts
 
 if TYPE_CHECKING:
     from newpower_site.core.model import Site

@@ -7,12 +7,12 @@ back as a SendError with a sentence an editor can act on, never a traceback.
 from __future__ import annotations
 
 import os
-import smtplib
-import socket
-import ssl
 import threading
 from dataclasses import dataclass
-from email.message import EmailMessage
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the network and MIME modules load when a message is sent: `newpower build` parses --timeout's default
+    from email.message import EmailMessage
 
 USER_VARIABLE = "NEWPOWER_SMTP_USER"
 PASSWORD_VARIABLE = "NEWPOWER_SMTP_PASSWORD"
@@ -58,6 +58,10 @@ def send(message: EmailMessage, server: SmtpServer, sender: str, recipient: str,
     command for minutes. When it passes, a timer shuts the socket, which ends
     whatever read or write is waiting.
     """
+    import smtplib
+    import socket
+    import ssl
+
     user, password = os.environ.get(USER_VARIABLE), os.environ.get(PASSWORD_VARIABLE)
     where = f"{server.host}:{server.port}"
     if password and not user:
@@ -107,6 +111,10 @@ def send(message: EmailMessage, server: SmtpServer, sender: str, recipient: str,
 
 def _send_error(exc: Exception, where: str, user: str | None, sender: str, recipient: str) -> Exception:
     """The sentence for a failed send; anything unforeseen is passed on as it is."""
+    import smtplib
+    import socket
+    import ssl
+
     host = where.rpartition(":")[0]
     if isinstance(exc, ConnectionRefusedError):
         return SendError(f"cannot connect to the SMTP server {where}: connection refused (is it running? see --smtp)")

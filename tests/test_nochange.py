@@ -1,0 +1,192 @@
+"""A build with nothing to do: it loads no stage and reads no more of the cache than it needs, and
+still notices everything a cold build would see differently (an output file edited or added by
+hand, a template, site.yaml, a content file saved within the racy window)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import REPO, copy_site, tree_bytes
+
+from newpower_site.cache.keys import OUTPUT_LIBRARIES, generator_fingerprint, library_versions
+from newpower_site.cache.store import read_checked, write_checked
+from newpower_site.core.options import BuildOptions
+from newpower_site.engine.engine import build_site
+from newpower_site.write.marks import OutputMarks, as_noted
+
+# What a build with nothing to do must not import: the stages and the libraries behind them.
+STAGE_MODULES = ("jinja2", "cmarkgfm", "yaml", "feedgen", "lxml", "PIL", "nh3", "html5lib", "sqlite3", "smtplib", "ssl",
+                 "importlib.metadata", "newpower_site.load.content", "newpower_site.render.renderer", "newpower_site.cache.items",
+                 "newpower_site.cache.snapshots", "newpower_site.email.checks")
+
+
+def settled(site: Path) -> Path:
+    """Every source dated a minute ago: a file saved within 2 s of a build makes the next one take the full path."""
+    past = time.time() - 60
+    for path in [site / "site.yaml", *(site / "content").rglob("*"), *(site / "templates").rglob("*")]:
+        os.utime(path, (past, past), follow_symlinks=False)
+    return site
+
+
+def build(site: Path, out: Path):
+    result = build_site(BuildOptions(site, out_dir=out), search_index=False)
+    assert result.ok, [d.format() for d in result.diagnostics]
+    return result
+
+
+def cold(site: Path, out: Path) -> dict[str, bytes]:
+    result = build_site(BuildOptions(site, out_dir=out), cached=False, search_index=False)
+    assert result.ok
+    return tree_bytes(out)
+
+
+@pytest.fixture()
+def site(tmp_path: Path) -> Path:
+    site = settled(copy_site("realistic", tmp_path))
+    build(site, site / "output")
+    assert build(site, site / "output").stats.path == "unchanged"
+    return site
+
+
+def test_a_build_with_nothing_to_do_loads_no_stage(tmp_path: Path) -> None:
+    site = settled(copy_site("realistic", tmp_path))
+    script = (
+        "import json, sys\nfrom newpower_site.cli.main import main\n"
+        f"for _ in range(2): assert main(['build', '--quiet', '--site', {str(site)!r}]) == 0\n"
+        "print(json.dumps(sorted(sys.modules)))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=REPO)
+    assert done.returncode == 0, done.stderr
+    first = set(json.loads(done.stdout))
+    assert "jinja2" in first, "the first build (cold) loads the stages"
+    script = (
+        "import json, sys\nfrom newpower_site.cli.main import main\n"
+        f"assert main(['build', '--site', {str(site)!r}]) == 0\n"
+        "print(json.dumps(sorted(sys.modules)))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=REPO)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0].endswith("(nothing changed)"), lines[0]
+    loaded = set(json.loads(lines[1]))
+    assert not loaded & set(STAGE_MODULES), sorted(loaded & set(STAGE_MODULES))
+
+    # `python -m newpower_site` (what the benchmarks run) checks the libraries only when one fails to import
+    done = subprocess.run([sys.executable, "-X", "importtime", "-m", "newpower_site", "build", "--site", str(site)],
+                          capture_output=True, text=True, cwd=REPO)
+    assert done.returncode == 0 and done.stdout.rstrip().endswith("(nothing changed)"), done.stderr[-2000:]
+    imported = {line.split("|")[-1].strip() for line in done.stderr.splitlines() if line.startswith("import time:")}
+    assert "newpower_site.cli.main" in imported
+    assert not imported & set(STAGE_MODULES), sorted(imported & set(STAGE_MODULES))
+
+
+def test_an_output_file_edited_by_hand_after_a_build_with_nothing_to_do_is_noticed(site: Path, tmp_path: Path) -> None:
+    page = site / "output/voices/dee-okafor/index.html"
+    stat = page.stat()
+    original = page.read_bytes()
+    page.write_bytes(original.replace(b"<html", b"<HTML", 1))  # the same size, a new mtime
+    assert page.stat().st_size == stat.st_size
+    assert build(site, site / "output").stats.path != "unchanged"
+    assert tree_bytes(site / "output") == cold(site, tmp_path / "cold")
+    assert page.read_bytes() == original
+
+
+def test_a_file_added_to_the_output_after_a_build_with_nothing_to_do_is_refused(site: Path) -> None:
+    (site / "output/voices/dee-okafor/notes.txt").write_text("mine\n")
+    result = build_site(BuildOptions(site), search_index=False)
+    assert not result.ok and any("voices/dee-okafor/notes.txt" in d.message for d in result.diagnostics)
+    assert (site / "output/voices/dee-okafor/notes.txt").read_text() == "mine\n"
+
+
+def test_a_template_or_site_yaml_edited_after_a_build_with_nothing_to_do_is_noticed(site: Path, tmp_path: Path) -> None:
+    (site / "templates").mkdir()
+    theme = REPO / "templates"
+    (site / "templates/voice.html").write_text((theme / "voice.html").read_text(encoding="utf-8").replace(
+        "</article>", "<p>Own theme</p></article>", 1), encoding="utf-8")
+    settled(site)
+    assert build(site, site / "output").stats.path != "unchanged"
+    assert b"Own theme" in (site / "output/voices/dee-okafor/index.html").read_bytes()
+    assert build(site, site / "output").stats.path == "unchanged"
+    config = site / "site.yaml"
+    config.write_text(config.read_text(encoding="utf-8").replace("title: ", "title: Renamed ", 1), encoding="utf-8")
+    settled(site)
+    assert build(site, site / "output").stats.path != "unchanged"
+    assert tree_bytes(site / "output") == cold(site, tmp_path / "cold")
+
+
+def test_a_content_edit_within_the_racy_window_is_noticed(site: Path, tmp_path: Path) -> None:
+    """A file saved just before a build, then again with the same size and (a coarse clock) the same
+    mtime: its signature cannot tell, so a build that saw it this new does not trust it later."""
+    source = site / "content/articles/bakery-buyout.md"
+    text = source.read_text(encoding="utf-8")
+    assert "twelve bakers" in text
+    saved = time.time_ns()
+    source.write_text(text, encoding="utf-8")
+    os.utime(source, ns=(saved, saved))
+    assert build(site, site / "output").stats.path != "unchanged", "a file saved within 2 s of the look proves nothing"
+    source.write_text(text.replace("twelve bakers", "TWELVE BAKERS", 1), encoding="utf-8")
+    os.utime(source, ns=(saved, saved))
+    time.sleep(2.1)  # no longer racy itself: only what the last build noted tells
+    assert build(site, site / "output").stats.path != "unchanged"
+    assert b"TWELVE BAKERS" in (site / "output/articles/bakery-buyout/index.html").read_bytes()
+    assert tree_bytes(site / "output") == cold(site, tmp_path / "cold")
+
+
+def test_output_marks_are_kept_packed_and_still_notice_every_touch(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    (out / "a/b").mkdir(parents=True)
+    (out / "a/b/index.html").write_text("page")
+    (out / "feed.xml").write_text("feed")
+
+    def marks() -> OutputMarks:
+        folders = {name: os.stat(out / name).st_mtime_ns for name in ("", "a", "a/b")}
+        files = {name: (os.stat(out / name).st_size, os.stat(out / name).st_mtime_ns) for name in ("a/b/index.html", "feed.xml")}
+        return OutputMarks((1, 2, 3), folders, files)
+
+    noted = marks()
+    write_checked(tmp_path / "marks.pickle", noted)
+    kept = read_checked(tmp_path / "marks.pickle")
+    assert isinstance(kept, OutputMarks) and kept == noted and kept.manifest == (1, 2, 3)
+    root = os.fspath(out) + os.sep
+    assert as_noted(root, kept)
+    kept.file_stats["feed.xml"] = (0, 0)  # unpacked, changed, packed again
+    assert read_checked(tmp_path / "marks.pickle") == noted
+    write_checked(tmp_path / "changed.pickle", kept)
+    assert read_checked(tmp_path / "changed.pickle").file_stats["feed.xml"] == (0, 0)
+    assert not as_noted(root, kept)
+
+    old = os.stat(out / "a/b/index.html").st_mtime_ns
+    (out / "a/b/index.html").write_text("edit")  # same size
+    os.utime(out / "a/b/index.html", ns=(old + 1, old + 1))
+    assert not as_noted(root, noted)
+    noted = marks()
+    (out / "a/b/extra.html").write_text("x")
+    assert not as_noted(root, noted), "a file added to a folder changes the folder's mtime"
+    noted = marks()
+    (out / "feed.xml").unlink()
+    assert not as_noted(root, noted)
+
+
+def test_library_versions_come_from_the_installed_metadata_folders(tmp_path: Path) -> None:
+    first, second = tmp_path / "first", tmp_path / "second"
+    for folder, names in ((first, ["Jinja2-3.1.4.dist-info", "css_inline-0.24.0.dist-info", "jinja2_extras-1.0.dist-info"]),
+                          (second, ["jinja2-2.0.dist-info", "PyYAML-6.0-py3.11.egg-info", "lxml-5.0.dist-info"])):
+        for name in names:
+            (folder / name).mkdir(parents=True)
+    found = library_versions([str(first), str(tmp_path / "missing"), str(second)])
+    assert found == {"jinja2": "Jinja2-3.1.4", "css-inline": "css_inline-0.24.0", "PyYAML": "PyYAML-6.0-py3.11", "lxml": "lxml-5.0"}
+    before = generator_fingerprint(search_path=[str(first), str(second)])
+    (first / "lxml-5.1.dist-info").mkdir()  # an upgrade (first on the path)
+    assert generator_fingerprint(search_path=[str(first), str(second)]) != before
+
+    from importlib import metadata
+
+    for name, stem in library_versions(sys.path).items():  # this Python's: the versions importlib.metadata reads
+        assert stem.endswith("-" + metadata.version(name)), (name, stem)
+    assert set(library_versions(sys.path)) == set(OUTPUT_LIBRARIES)
