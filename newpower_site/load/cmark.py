@@ -36,6 +36,8 @@ from dataclasses import dataclass
 import cffi
 from cmarkgfm import _cmark
 
+from newpower_site.load import cstring
+
 _ffi = cffi.FFI()
 _ffi.cdef(
     """
@@ -121,10 +123,13 @@ def extensions_needed(data: bytes) -> tuple[bytes, ...]:
     # One byte first where it can: find() looks for a single byte with memchr, several times faster than for a
     # longer string. Not `needle in data`: on bytes it tries the needle as an int first, and raises and clears
     # a TypeError (as many instructions as a search of 5 KB).
+    # The longer ones that look through the whole text with the C library's strstr, which a NUL would stop.
     find = data.find
+    nul_free = find(b"\x00") < 0
     autolink = (
         find(b"@") >= 0 or (find(b"&") >= 0 and (find(b"&#") >= 0 or find(b"&commat;") >= 0))
-        or find(b"www.") >= 0 or (find(b":") >= 0 and _bare_scheme(data))
+        or (cstring.has(data, b"www.") if nul_free else find(b"www.") >= 0)
+        or (find(b":") >= 0 and _bare_scheme(data, cstring.first(data, b"://") if nul_free else find(b"://")))
     )
     strikethrough = find(b"~") >= 0
     if autolink and strikethrough:
@@ -132,14 +137,13 @@ def extensions_needed(data: bytes) -> tuple[bytes, ...]:
     return (b"table",) + ((b"strikethrough",) if strikethrough else ()) + ((b"autolink",) if autolink else ())
 
 
-def _bare_scheme(data: bytes) -> bool:
+def _bare_scheme(data: bytes, at: int) -> bool:
     """Whether some `://` in `data` is outside every `<scheme:…>` autolink (so the extension could link it).
 
     Such an autolink holds no `<` or `>` but its own, so the one a `://` may
     be in starts at the last `<` before it and ends at the first `>` after.
     """
-    at = data.find(b"://")
-    while at >= 0:
+    while at >= 0:  # `at`: the first `://`
         start, end = data.rfind(b"<", 0, at), data.find(b">", at)
         if start < 0 or end < 0 or (start > 0 and data[start - 1] == 0x5C) or not _POINTY_AUTOLINK.fullmatch(data, start, end + 1):
             return True  # not inside one, or after a \ (so `<` is text)

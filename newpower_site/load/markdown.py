@@ -26,18 +26,16 @@ import posixpath
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from urllib.parse import unquote
 
-import cffi
 import nh3
 
 from newpower_site.core.diagnostics import Diagnostic, error, warning
 from newpower_site.core.model import Body, Heading
 from newpower_site.core.urls import Urls
-from newpower_site.load import cmark
+from newpower_site.load import cmark, cstring
 from newpower_site.load.comments import strip_comments
 from newpower_site.load.links import LinkProblem, LinkTargets, TargetFailed, TypoScheme, locate_in, resolve_image
 from newpower_site.load.rawhtml import html_problems, markup_left_open
@@ -63,17 +61,7 @@ _SUSPECT = bytes(byte + 1 if byte in _CONTROL_BYTES or byte == 0xEE else byte fo
 _SUSPECT_HALVES = (bytes([*_CONTROL_BYTES[1:], 0xEE])[:15], bytes([*_CONTROL_BYTES[1:], 0xEE])[15:])
 
 
-def _load_strcspn() -> Callable[[bytes, bytes], int] | None:
-    """libc's strcspn through cffi (cmarkgfm's dependency), or None where there is no C library to open (Windows)."""
-    try:
-        ffi = cffi.FFI()
-        ffi.cdef("size_t strcspn(const char *, const char *);")
-        return ffi.dlopen(None).strcspn  # type: ignore[no-any-return]
-    except (OSError, AttributeError):
-        return None
-
-
-_STRCSPN = _load_strcspn()
+_STRCSPN = cstring.strcspn
 
 
 def _may_be_unshowable(data: bytes) -> bool:
@@ -295,23 +283,24 @@ def _read_back(rendered: bytes, kind: str, state: RenderState) -> tuple[bytes, t
     """
     headings = _headings(rendered, state)
     edits = _links_and_images(rendered, state)
-    if headings:
-        edits = sorted(edits + [(at, at + 4, b'<h%c id="%s">' % (rendered[at + 2], _escape(h.id).encode("utf-8")))
-                                for at, h in headings])
+    edits += [(at, at + 4, b'<h%c id="%s">' % (rendered[at + 2], _escape(h.id).encode("utf-8"))) for at, h in headings]
+    for old, new in _FIXED:
+        found_here = cstring.offsets(rendered, old)
+        if not found_here:
+            break  # no table: then no end of one either
+        edits += [(at, at + len(old), new) for at in found_here]
+    if state.data.find(b"~") >= 0:  # the only texts the strikethrough extension is attached for
+        for old, new in _STRUCK:
+            edits += [(at, at + len(old), new) for at in cstring.offsets(rendered, old)]
     html_out = rendered
     if edits:
+        edits.sort()  # by offset: no two start at the same one
         parts, cursor = [], 0
         for start, end, replacement in edits:
             parts += (rendered[cursor:start], replacement)
             cursor = end
         parts.append(rendered[cursor:])
         html_out = b"".join(parts)
-    if html_out.find(_FIXED[0][0]) >= 0:
-        for old, new in _FIXED:
-            html_out = html_out.replace(old, new)
-    if state.data.find(b"~") >= 0:  # the only texts the strikethrough extension is attached for
-        for old, new in _STRUCK:
-            html_out = html_out.replace(old, new)
     notes = _footnotes_at(html_out)
     found = tuple([h for _, h in headings])
     if kind == "voice" and any(heading.level == 2 for heading in found):
@@ -324,23 +313,21 @@ def _headings(rendered: bytes, state: RenderState) -> list[tuple[int, Heading]]:
     """(offset of its `<hN>`, heading) of each heading, with GitHub's ids, in order: its text is read up to its end tag."""
     found: list[tuple[int, Heading]] = []
     taken: dict[str, int] = {}
-    at = rendered.find(b"<h")
-    while at >= 0:
+    for at in cstring.offsets(rendered, b"<h"):
         level = rendered[at + 2 : at + 3]
         if level in _HEADING_LEVELS and rendered[at + 3 : at + 4] == b">":
             start = at + 4
             text = _plain_text(rendered[start : rendered.index(_HEADING_END[level], start)], state.raw_html)
             anchor = _unique(github_slug(_as_typed(text) if state.typographic else text), taken)
             found.append((at, Heading(int(level), anchor, text)))
-        at = rendered.find(b"<h", at + 2)
     return found
 
 
 def _links_and_images(rendered: bytes, state: RenderState) -> list[tuple[int, int, bytes]]:
     """(start, end, what to write instead) for each link and image, resolved in document order (one count for both)."""
     found = [(at, _LINK_AT) for at in _offsets(rendered, _LINK_START)]
-    if state.data.find(b"!") >= 0 and rendered.find(_IMAGE_START) >= 0:  # an image is written `![`
-        found = sorted(found + [(at, _IMAGE_AT) for at in _offsets(rendered, _IMAGE_START)], key=lambda pair: pair[0])
+    if state.data.find(b"!") >= 0 and cstring.has(rendered, _IMAGE_START):  # an image is written `![`
+        found = sorted(found + [(at, _IMAGE_AT) for at in cstring.offsets(rendered, _IMAGE_START)], key=lambda pair: pair[0])
     edits: list[tuple[int, int, bytes]] = []
     index = 0
     for at, pattern in found:
@@ -358,7 +345,8 @@ def _links_and_images(rendered: bytes, state: RenderState) -> list[tuple[int, in
 
 
 def _offsets(markup: bytes, literal: bytes) -> list[int]:
-    """Where `literal` starts in `markup`, each time."""
+    """Where `literal` starts in `markup`, each time: bytes.find, for literals with several hits a body (each
+    call of cstring.offsets costs more than bytes.find takes to reach the next)."""
     found = []
     at = markup.find(literal)
     while at >= 0:
@@ -368,21 +356,20 @@ def _offsets(markup: bytes, literal: bytes) -> list[int]:
 
 
 def _footnote_ids(markup: bytes) -> tuple[str, ...]:
-    """The `fn-…` and `fnref-…` ids in `markup`, each once, in order (bytes.find rather than a regex, whose
-    search for a text starting with a space stops at every space)."""
+    """The `fn-…` and `fnref-…` ids in `markup`, each once, in order (not a regex, whose search for a text
+    that starts with a space stops at every space)."""
     found: dict[str, None] = {}
-    at = markup.find(_FOOTNOTE_ID)
-    while at >= 0:
-        start = at + 5  # the id itself, after ` id="`
+    after_last = 0
+    for at in _offsets(markup, _FOOTNOTE_ID):
+        if at < after_last:
+            continue  # inside the last id's quotes
         after = at + len(_FOOTNOTE_ID)
         if markup.startswith(b"-", after) or markup.startswith(b"ref-", after):
             end = markup.find(b'"', after)
             if end < 0:
                 break
-            found[markup[start:end].decode("utf-8")] = None
-            at = markup.find(_FOOTNOTE_ID, end + 1)
-        else:
-            at = markup.find(_FOOTNOTE_ID, after)
+            found[markup[at + 5 : end].decode("utf-8")] = None  # the id itself, after ` id="`
+            after_last = end + 1
     return tuple(found)
 
 
@@ -471,10 +458,22 @@ def _plain_text(markup: bytes, raw_html: bool) -> str:
     if raw_html and markup.find(_OPEN_UTF8) >= 0:
         markup = _PLACEHOLDER_UTF8.sub(b"", markup)
     text = _unescape(markup.decode("utf-8"))
-    # Printable ASCII holds no space str.split() splits on but ' ', so single spaces inside mean nothing to tidy.
-    if text.isascii() and text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " ":
+    # ASCII with no space str.split() splits on but ' ' (strcspn looks at 16 bytes at once, isprintable() at one
+    # character a call), so single spaces inside mean nothing to tidy.
+    if text.isascii() and "  " not in text and text[:1] != " " and text[-1:] != " " and _no_line_breaks(text):
         return text
     return " ".join(text.split())
+
+
+_ASCII_SPACES_BUT_SPACE = b"\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f"  # what str.split() splits ASCII text on, less ' '
+
+
+def _no_line_breaks(text: str) -> bool:
+    """Whether ASCII `text` holds none of the spaces str.split() splits on but ' ' (tabs, line breaks, ...)."""
+    if _STRCSPN is None or len(text) < 256:  # a C call costs as much as isprintable() on a few hundred characters
+        return text.isprintable()
+    data = text.encode("ascii")
+    return _STRCSPN(data, _ASCII_SPACES_BUT_SPACE) == len(data)  # a NUL stops it short too: then the long way
 
 
 def _as_typed(text: str) -> str:
