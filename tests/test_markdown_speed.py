@@ -112,3 +112,82 @@ def test_the_raw_html_markers_in_a_body_become_replacement_characters() -> None:
     body, _ = MarkdownRenderer.create().render(
         "article", "a \ue000 b \ue0010\ue001 c \ue03f".encode("utf-8"), "content/articles/x.md", 1, NO_TARGETS, URLS)
     assert body.utf8.decode("utf-8") == "<p>a \ufffd b \ufffd0\ufffd c \ue03f</p>\n"
+
+
+def test_a_document_in_the_arena_renders_as_one_made_with_malloc() -> None:
+    texts = [markdown for _, markdown, _ in commonmark_examples() + gfm_examples()] + EDGES
+    options = cmark.UNSAFE | cmark.FOOTNOTES | cmark.SMART
+    differ = []
+    for text in texts:
+        with cmark.Document(text, options) as usual, cmark.Document(text, options, arena=True) as arena:
+            for extra in (0, cmark.SOURCEPOS):
+                if usual.render_utf8(extra) != arena.render_utf8(extra):
+                    differ.append(text)
+    assert differ == []
+
+
+def test_documents_in_the_arena_are_freed_last_made_first() -> None:
+    outer = cmark.Document("*outer*", cmark.UNSAFE, arena=True)
+    inner = cmark.Document("**inner**", cmark.UNSAFE, arena=True)
+    with pytest.raises(RuntimeError, match="reverse order"):
+        outer.free()
+    assert inner.render_html() == "<p><strong>inner</strong></p>\n"
+    inner.free()
+    assert outer.render_html() == "<p><em>outer</em></p>\n"  # still whole after the inner one went
+    outer.free()
+
+
+def test_threads_take_turns_at_the_arena() -> None:
+    """The arena is one for the process and cffi lets go of the GIL in C: each thread's HTML must be its own."""
+    import threading
+
+    texts = [f"# Title {n}\n\n" + f"words [link {n}](https://example.org/{n}) " * 200 for n in range(8)]
+    expected = [MarkdownRenderer.create().render("article", text, "content/articles/x.md", 1, NO_TARGETS, URLS)[0].utf8 for text in texts]
+    got: dict[int, list[bytes]] = {}
+
+    def work(n: int) -> None:
+        renderer = MarkdownRenderer.create()
+        got[n] = [renderer.render("article", texts[n], "content/articles/x.md", 1, NO_TARGETS, URLS)[0].utf8 for _ in range(20)]
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert all(got[n] == [expected[n]] * 20 for n in range(8))
+
+
+@pytest.mark.parametrize("text", [
+    b"", b"<h", b"a<h1>b<h2>c<hr", b"<h<h<h", b"xx<hx", b"\xc3\xa9<h1>\xe2\x80\x9c<h2>",
+])
+def test_the_c_library_finds_what_bytes_find_finds(text: bytes) -> None:
+    from newpower_site.load import cstring
+
+    for literal in (b"<h", b"h<", b"<", b"zz", b"<h1>"):
+        expected, at = [], text.find(literal)
+        while at >= 0:
+            expected.append(at)
+            at = text.find(literal, at + len(literal))
+        assert cstring.offsets(text, literal) == expected
+        assert cstring.first(text, literal) == text.find(literal)
+        assert cstring.has(text, literal) is (text.find(literal) >= 0)
+
+
+def test_footnote_ids_are_those_the_regex_found() -> None:
+    """ids starting `fn-` or `fnref-` anywhere (a heading's too), each once, in order, as `' id="(fn(?:ref)?-[^"]*)"'` finds them."""
+    import re
+
+    from newpower_site.load import markdown
+
+    pattern = re.compile(rb' id="(fn(?:ref)?-[^"]*)"')
+    texts = [
+        "a[^1] b[^2] a again[^1]\n\n[^1]: one\n[^2]: two\n", "# Fn one\n\n## fnref x\n\nt[^x]\n\n[^x]: n\n",
+        "# fn\n\nt[^fn-a]\n\n[^fn-a]: n\n", "t[^a]\n\n[^a]: <span id=\"fn-raw\">x</span> <i id=\"fnrefz\">y</i>\n",
+    ]
+    renderer = MarkdownRenderer.create()
+    for text in texts:
+        body, _ = renderer.render("article", text, "content/articles/x.md", 1, NO_TARGETS, URLS)
+        expected = tuple(dict.fromkeys(found.decode() for found in pattern.findall(body.utf8)))
+        assert markdown._footnote_ids(body.utf8) == expected
+        assert expected and set(expected) <= set(body.anchors)
+    assert markdown._footnote_ids(b'<li id="fn-1">x<a id="fn-2') == ("fn-1",)  # an unclosed quote ends the search

@@ -5,10 +5,16 @@ object it builds holds the whole cmark-gfm C API (cmark.h: the node tree,
 iterators, setters), so this module declares the few functions the build
 needs and calls them with cffi's ABI mode. Nothing is compiled here.
 
-Two savings that leave the output as it was, byte for byte:
+Savings that leave the output as it was, byte for byte:
 
 - a parser is kept and used again (cmark_parser_finish resets it for the
   next text), rather than made and freed per document;
+- or, for a document freed before the next is made (the Markdown stage's),
+  its parser and tree are put in cmark's own arena (arena.c): each
+  allocation is a step along a block and the whole document is given back
+  at once, where malloc and free took a quarter of cmark's instructions.
+  The arena is one for the process, so a lock lets one thread at a time
+  use it, and documents in it are freed in the reverse order they are made;
 - an extension is attached only when the text could use it. The autolink
   extension stops the inline parser at every `w` and `:` and reads every
   text node again for `@`, a third of the parse; it can only make a link
@@ -23,11 +29,14 @@ tests/test_markdown_speed.py renders the spec examples and more both ways.
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import cffi
 from cmarkgfm import _cmark
+
+from newpower_site.load import cstring
 
 _ffi = cffi.FFI()
 _ffi.cdef(
@@ -46,6 +55,10 @@ _ffi.cdef(
     void cmark_gfm_core_extensions_ensure_registered(void);
     cmark_syntax_extension *cmark_find_syntax_extension(const char *name);
     cmark_parser *cmark_parser_new(int options);
+    cmark_parser *cmark_parser_new_with_mem(int options, cmark_mem *mem);
+    cmark_mem *cmark_get_arena_mem_allocator(void);
+    void cmark_arena_push(void);
+    int cmark_arena_pop(void);
     void cmark_parser_free(cmark_parser *parser);
     int cmark_parser_attach_syntax_extension(cmark_parser *parser, cmark_syntax_extension *extension);
     cmark_llist *cmark_parser_get_syntax_extensions(cmark_parser *parser);
@@ -67,6 +80,12 @@ _ffi.cdef(
 _lib = _ffi.dlopen(_cmark.__file__)
 _lib.cmark_gfm_core_extensions_ensure_registered()
 _free = _lib.cmark_get_default_mem_allocator().free
+_ARENA = _lib.cmark_get_arena_mem_allocator()
+# The arena's first block, never given back: cmark_arena_push marks where a document starts only once a block
+# exists (else cmark_arena_pop would give back every block, and the next document map fresh pages again).
+_ARENA.calloc(1, 1)
+_ARENA_LOCK = threading.RLock()
+_ARENA_DOCUMENTS: list[Document] = []  # those in the arena now, all the lock holder's: freed last first
 
 SOURCEPOS = _cmark.lib.CMARK_OPT_SOURCEPOS
 UNSAFE = _cmark.lib.CMARK_OPT_UNSAFE  # raw HTML is copied out; markdown.py decides what each kind does with it
@@ -101,25 +120,30 @@ _POINTY_AUTOLINK = re.compile(rb"<[A-Za-z][A-Za-z0-9+.-]{1,31}:[\x21-\x3b=\x3f-\
 
 def extensions_needed(data: bytes) -> tuple[bytes, ...]:
     """The extensions that could change how `data` (UTF-8) renders; leaving out the others changes nothing."""
-    # One byte first where it can: `in` finds a single byte with memchr, a longer string ten times slower.
+    # One byte first where it can: find() looks for a single byte with memchr, several times faster than for a
+    # longer string. Not `needle in data`: on bytes it tries the needle as an int first, and raises and clears
+    # a TypeError (as many instructions as a search of 5 KB).
+    # The longer ones that look through the whole text with the C library's strstr, which a NUL would stop.
+    find = data.find
+    nul_free = find(b"\x00") < 0
     autolink = (
-        b"@" in data or (b"&" in data and (b"&#" in data or b"&commat;" in data))
-        or b"www." in data or (b":" in data and _bare_scheme(data))
+        find(b"@") >= 0 or (find(b"&") >= 0 and (find(b"&#") >= 0 or find(b"&commat;") >= 0))
+        or (cstring.has(data, b"www.") if nul_free else find(b"www.") >= 0)
+        or (find(b":") >= 0 and _bare_scheme(data, cstring.first(data, b"://") if nul_free else find(b"://")))
     )
-    strikethrough = b"~" in data
+    strikethrough = find(b"~") >= 0
     if autolink and strikethrough:
         return EXTENSIONS
     return (b"table",) + ((b"strikethrough",) if strikethrough else ()) + ((b"autolink",) if autolink else ())
 
 
-def _bare_scheme(data: bytes) -> bool:
+def _bare_scheme(data: bytes, at: int) -> bool:
     """Whether some `://` in `data` is outside every `<scheme:…>` autolink (so the extension could link it).
 
     Such an autolink holds no `<` or `>` but its own, so the one a `://` may
     be in starts at the last `<` before it and ends at the first `>` after.
     """
-    at = data.find(b"://")
-    while at >= 0:
+    while at >= 0:  # `at`: the first `://`
         start, end = data.rfind(b"<", 0, at), data.find(b">", at)
         if start < 0 or end < 0 or (start > 0 and data[start - 1] == 0x5C) or not _POINTY_AUTOLINK.fullmatch(data, start, end + 1):
             return True  # not inside one, or after a \ (so `<` is text)
@@ -142,11 +166,30 @@ def _parser(options: int, extensions: tuple[bytes, ...]) -> tuple[list[object], 
 class Document:
     """A parsed Markdown text; free() it (or use `with`) when done."""
 
-    def __init__(self, text: str | bytes, options: int, extensions: tuple[bytes, ...] | None = None) -> None:
-        """`text` as str, or already encoded as UTF-8; `extensions` by default those the text needs."""
+    def __init__(
+        self, text: str | bytes, options: int, extensions: tuple[bytes, ...] | None = None, arena: bool = False
+    ) -> None:
+        """`text` as str, or already encoded as UTF-8; `extensions` by default those the text needs.
+
+        `arena`: in cmark's arena, for a document freed before the next is
+        made; another thread's arena document waits until this one is freed.
+        """
         self.options = options
+        self._arena = arena
         data = text.encode("utf-8") if isinstance(text, str) else text
-        pool, parser = _parser(options, extensions_needed(data) if extensions is None else extensions)
+        names = extensions_needed(data) if extensions is None else extensions
+        if arena:
+            _ARENA_LOCK.acquire()
+            _lib.cmark_arena_push()
+            _ARENA_DOCUMENTS.append(self)
+            parser = _lib.cmark_parser_new_with_mem(options, _ARENA)  # given back with the tree, never freed alone
+            for name in names:
+                _lib.cmark_parser_attach_syntax_extension(parser, _EXTENSION[name])
+            _lib.cmark_parser_feed(parser, data, len(data))
+            self._root = _lib.cmark_parser_finish(parser)
+            self._extensions = _lib.cmark_parser_get_syntax_extensions(parser)
+            return
+        pool, parser = _parser(options, names)
         _lib.cmark_parser_feed(parser, data, len(data))
         self._root = _lib.cmark_parser_finish(parser)  # which leaves the parser ready for the next text
         self._extensions = _lib.cmark_parser_get_syntax_extensions(parser)  # lives as long as the parser, which is kept
@@ -159,9 +202,17 @@ class Document:
         self.free()
 
     def free(self) -> None:
-        if self._root is not None:
+        if self._root is None:
+            return
+        if not self._arena:
             _lib.cmark_node_free(self._root)
-            self._root = None
+        elif _ARENA_DOCUMENTS[-1] is not self:
+            raise RuntimeError("documents in cmark's arena are freed in the reverse order they were made")
+        else:
+            _ARENA_DOCUMENTS.pop()
+            _lib.cmark_arena_pop()  # the parser, the tree and every render of it, at once
+            _ARENA_LOCK.release()
+        self._root = None
 
     def raw_html(self) -> Iterator[RawHtml]:
         """Every HTML block and inline tag, in document order (a walk over every node: only for texts with '<')."""
@@ -192,6 +243,8 @@ class Document:
     def render_utf8(self, extra_options: int = 0) -> bytes:
         """The tree as HTML in UTF-8, as cmark writes it (the build keeps bodies as UTF-8)."""
         raw = _lib.cmark_render_html(self._root, self.options | extra_options, self._extensions)
+        if self._arena:
+            return _ffi.string(raw)  # in the arena, with the tree
         try:
             return _ffi.string(raw)
         finally:

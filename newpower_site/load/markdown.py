@@ -26,18 +26,16 @@ import posixpath
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from urllib.parse import unquote
 
-import cffi
 import nh3
 
 from newpower_site.core.diagnostics import Diagnostic, error, warning
 from newpower_site.core.model import Body, Heading
 from newpower_site.core.urls import Urls
-from newpower_site.load import cmark
+from newpower_site.load import cmark, cstring
 from newpower_site.load.comments import strip_comments
 from newpower_site.load.links import LinkProblem, LinkTargets, TargetFailed, TypoScheme, locate_in, plainly_web, resolve_image
 from newpower_site.load.rawhtml import html_problems, markup_left_open
@@ -63,17 +61,7 @@ _SUSPECT = bytes(byte + 1 if byte in _CONTROL_BYTES or byte == 0xEE else byte fo
 _SUSPECT_HALVES = (bytes([*_CONTROL_BYTES[1:], 0xEE])[:15], bytes([*_CONTROL_BYTES[1:], 0xEE])[15:])
 
 
-def _load_strcspn() -> Callable[[bytes, bytes], int] | None:
-    """libc's strcspn through cffi (cmarkgfm's dependency), or None where there is no C library to open (Windows)."""
-    try:
-        ffi = cffi.FFI()
-        ffi.cdef("size_t strcspn(const char *, const char *);")
-        return ffi.dlopen(None).strcspn  # type: ignore[no-any-return]
-    except (OSError, AttributeError):
-        return None
-
-
-_STRCSPN = _load_strcspn()
+_STRCSPN = cstring.strcspn
 
 
 def _may_be_unshowable(data: bytes) -> bool:
@@ -88,27 +76,29 @@ _PLACEHOLDER_UTF8 = re.compile(_PLACEHOLDER.pattern.encode("utf-8"))
 # What cmark writes, read back as the UTF-8 it is written in (the body is kept so, and bytes are read
 # faster than text): text is escaped by cmark and raw HTML is out, so each '<' here starts cmark's markup.
 # Each pattern starts with a literal, which re searches for in C: a pass costs little more than a find.
-_LINK = rb'a href="([^"]*)"( title="[^"]*")?>'  # groups 1, 2
-_IMAGE = rb'img src="([^"]*)" alt="([^"]*)"( title="[^"]*")? />'  # groups 3, 4, 5
-_LINK_OR_IMAGE = re.compile(rb"<(?:%s|%s)" % (_LINK, _IMAGE))
+_LINK = rb'<a href="([^"]*)"( title="[^"]*")?>'  # href, title
+_IMAGE = rb'<img src="([^"]*)" alt="([^"]*)"( title="[^"]*")? />'  # src, alt, title
+_LINK_OR_IMAGE = re.compile(rb"%s|%s" % (_LINK, _IMAGE))
 # A wide table scrolls inside its own box; a scrolling box must take keyboard focus (WCAG 2.1.1).
 _TABLE_OPEN_MARKUP = b'<div class="table-scroll" role="region" tabindex="0" aria-label="Table">\n<table>'
 _TABLE_CLOSE_MARKUP = b"</table>\n</div>\n"
-# Everything the stage changes in cmark's HTML, found in one pass: links, images, headings (group 6: they get
-# ids), tables (a scrolling box) and strikethrough (<s>, as before: the text is no longer accurate). The
-# lookahead turns away most of the other tags at their first letter.
-_FIXED = {
-    b"<table>\n": _TABLE_OPEN_MARKUP + b"\n", b"</table>\n": _TABLE_CLOSE_MARKUP,
-    b"<del>": b"<s>", b"</del>": b"</s>",
-}
-_MARKUP = re.compile(rb"<(?=[aihtd/])(?:%s|%s|h([1-6])>|/?table>\n|/?del>)" % (_LINK, _IMAGE))
+# What the stage changes in cmark's HTML: links and images (resolved), headings (they get ids), tables (a
+# scrolling box) and strikethrough (<s>, as before: the text is no longer accurate). Each starts with a
+# literal that bytes.find looks for at C speed, several bytes at a stride, where a regex steps through
+# every byte and stops at every `<`; the patterns are matched only where their literal is.
+_LINK_AT = re.compile(_LINK)
+_IMAGE_AT = re.compile(_IMAGE)
+_LINK_START, _IMAGE_START = _LINK[:9], _IMAGE[:10]  # b'<a href="', b'<img src="'
+_FIXED = ((b"<table>\n", _TABLE_OPEN_MARKUP + b"\n"), (b"</table>\n", _TABLE_CLOSE_MARKUP))
+_STRUCK = ((b"<del>", b"<s>"), (b"</del>", b"</s>"))
+_HEADING_LEVELS = frozenset(b"%d" % level for level in range(1, 7))
 _HEADING_END = {b"%d" % level: b"</h%d>" % level for level in range(1, 7)}
 _SOURCEPOS_MARK = b' data-sourcepos="'
 _NEEDS_ESCAPING = re.compile("[&<>\"']")
 _QUESTION = re.compile(rb'<h2 id="([^"]*)">')
 _FOOTNOTES = b'<section class="footnotes" data-footnotes>'
 _TAGS = re.compile(rb'<sup class="footnote-ref">.*?</sup>|<[^>]*>')  # a footnote mark goes with its number
-_FOOTNOTE_IDS = re.compile(rb' id="(fn(?:ref)?-[^"]*)"')
+_FOOTNOTE_ID = b' id="fn'  # then `-` or `ref-`: the ids cmark gives footnotes and their marks
 _RAW_IDS = re.compile(r"""\s(?:id|name)\s*=\s*["']?([^"'\s>]+)""", re.IGNORECASE)
 _REFERENCE_DEFINITION = re.compile(r"^ {0,3}\[[^\]]+\]:[ \t]*<?([^\s>]+)", re.MULTILINE)
 
@@ -185,18 +175,19 @@ class MarkdownRenderer:
         """`markdown` as text, or as the UTF-8 an item keeps it in (then it is never decoded unless it must be)."""
         data = markdown if isinstance(markdown, bytes) else markdown.encode("utf-8")
         comment_problems: list[tuple[int, str]] = []
-        # Single bytes first: `in` finds one with memchr, ten times faster than a longer string.
-        if b"<" in data and b"<!--" in data:
+        # A single byte first (memchr), then the longer string. Never `needle in data` on bytes: it tries the
+        # needle as an int first and raises and clears a TypeError, as many instructions as a search of 5 KB.
+        if data.find(b"<") >= 0 and data.find(b"<!--") >= 0:
             text, comment_problems = strip_comments(data.decode("utf-8"))
             data = text.encode("utf-8")
-        if _may_be_unshowable(data) and (_PRIVATE_USE_UTF8 in data or len(data.translate(None, _CONTROL_BYTES)) != len(data)):
+        if _may_be_unshowable(data) and (data.find(_PRIVATE_USE_UTF8) >= 0 or len(data.translate(None, _CONTROL_BYTES)) != len(data)):
             data = _UNSHOWABLE.sub("\ufffd", data.decode("utf-8")).encode("utf-8")
         state = RenderState(source, body_line, targets, urls, data, typographic, posixpath.dirname(source))
         if comment_problems:
             state.problems += [error(source, body_line + line - 1, message) for line, message in comment_problems]
         options = _TYPOGRAPHIC if typographic else _PLAIN
-        with cmark.Document(data, options) as document:
-            raw = _take_raw_html(document) if b"<" in data and _MAYBE_RAW_HTML.search(data) else []
+        with cmark.Document(data, options, arena=True) as document:
+            raw = _take_raw_html(document) if _may_hold_raw_html(data) else []
             state.raw_html = bool(raw)
             state.lines = _SourceLines(document)
             body_html, headings, first_paragraph, notes = _read_back(document.render_utf8(), kind, state)
@@ -206,9 +197,7 @@ class MarkdownRenderer:
             restored, anchors = _put_raw_html_back(body_html.decode("utf-8"), kind, raw, raw_lines, state)
             body_html = restored.encode("utf-8")
             notes = body_html.find(_FOOTNOTES)  # raw HTML may hold the same words: the first, as ever
-        footnote_ids = ()
-        if notes >= 0:
-            footnote_ids = tuple(dict.fromkeys(found.decode("utf-8") for found in _FOOTNOTE_IDS.findall(body_html)))
+        footnote_ids = _footnote_ids(body_html) if notes >= 0 else ()
         if headings:
             anchors = tuple([h.id for h in headings]) + anchors
         anchors += footnote_ids
@@ -220,6 +209,16 @@ class MarkdownRenderer:
 
 
 _PLAIN = cmark.UNSAFE | cmark.FOOTNOTES
+
+
+def _may_hold_raw_html(data: bytes) -> bool:
+    """Whether cmark could find raw HTML in `data`: the regex tried only at each `<` (found with memchr), not at every byte."""
+    at = data.find(b"<")
+    while at >= 0:
+        if _MAYBE_RAW_HTML.match(data, at):
+            return True
+        at = data.find(b"<", at + 1)
+    return False
 _TYPOGRAPHIC = _PLAIN | cmark.SMART
 
 
@@ -276,35 +275,102 @@ class _SourceLines:
 
 
 def _read_back(rendered: bytes, kind: str, state: RenderState) -> tuple[bytes, tuple[Heading, ...], str, int]:
-    """(HTML, headings, first paragraph, offset of the footnotes or -1) from cmark's HTML, read in one pass."""
-    links = iter(range(1 << 30))
-    headings: list[Heading] = []
-    taken: dict[str, int] = {}
+    """(HTML, headings, first paragraph, offset of the footnotes or -1) from cmark's HTML.
 
-    def rewrite(match: re.Match[bytes]) -> bytes:
-        href = match[1]
-        if href is not None:
-            resolved = _resolve_link(_unescape(href.decode("utf-8")), next(links), state)
-            return b'<a href="%s"%s>' % (_escape(resolved).encode("utf-8"), match[2] or b"")
-        src = match[3]
-        if src is not None:
-            return _resolve_image(_unescape(src.decode("utf-8")), match[4], match[5] or b"", next(links), state)
-        level = match[6]
-        if level is None:
-            return _FIXED[match[0]]
-        # The heading's text is read up to its end tag; its links and strikethrough are met by this same pass.
-        start = match.end()
-        text = _plain_text(rendered[start : rendered.index(_HEADING_END[level], start)], state.raw_html)
-        anchor = _unique(github_slug(_as_typed(text) if state.typographic else text), taken)
-        headings.append(Heading(int(level), anchor, text))
-        return b'<h%s id="%s">' % (level, _escape(anchor).encode("utf-8"))
-
-    html_out = _MARKUP.sub(rewrite, rendered)
+    Text is escaped by cmark and raw HTML is out, so each `<` here starts
+    cmark's markup and none of what is changed can sit inside another: each
+    kind is found on its own, and the changes are put together in order.
+    """
+    headings = _headings(rendered, state)
+    edits = _links_and_images(rendered, state)
+    edits += [(at, at + 4, b'<h%c id="%s">' % (rendered[at + 2], _escape(h.id).encode("utf-8"))) for at, h in headings]
+    for old, new in _FIXED:
+        found_here = cstring.offsets(rendered, old)
+        if not found_here:
+            break  # no table: then no end of one either
+        edits += [(at, at + len(old), new) for at in found_here]
+    if state.data.find(b"~") >= 0:  # the only texts the strikethrough extension is attached for
+        for old, new in _STRUCK:
+            edits += [(at, at + len(old), new) for at in cstring.offsets(rendered, old)]
+    html_out = rendered
+    if edits:
+        edits.sort()  # by offset: no two start at the same one
+        parts, cursor = [], 0
+        for start, end, replacement in edits:
+            parts += (rendered[cursor:start], replacement)
+            cursor = end
+        parts.append(rendered[cursor:])
+        html_out = b"".join(parts)
     notes = _footnotes_at(html_out)
-    if kind == "voice" and any(heading.level == 2 for heading in headings):
+    found = tuple([h for _, h in headings])
+    if kind == "voice" and any(heading.level == 2 for heading in found):
         html_out = _interview_sections(html_out, notes)
         notes = _footnotes_at(html_out)
-    return html_out, tuple(headings), _first_paragraph(html_out, notes, state.raw_html), notes
+    return html_out, found, _first_paragraph(html_out, notes, state.raw_html), notes
+
+
+def _headings(rendered: bytes, state: RenderState) -> list[tuple[int, Heading]]:
+    """(offset of its `<hN>`, heading) of each heading, with GitHub's ids, in order: its text is read up to its end tag."""
+    found: list[tuple[int, Heading]] = []
+    taken: dict[str, int] = {}
+    for at in cstring.offsets(rendered, b"<h"):
+        level = rendered[at + 2 : at + 3]
+        if level in _HEADING_LEVELS and rendered[at + 3 : at + 4] == b">":
+            start = at + 4
+            text = _plain_text(rendered[start : rendered.index(_HEADING_END[level], start)], state.raw_html)
+            anchor = _unique(github_slug(_as_typed(text) if state.typographic else text), taken)
+            found.append((at, Heading(int(level), anchor, text)))
+    return found
+
+
+def _links_and_images(rendered: bytes, state: RenderState) -> list[tuple[int, int, bytes]]:
+    """(start, end, what to write instead) for each link and image, resolved in document order (one count for both)."""
+    found = [(at, _LINK_AT) for at in _offsets(rendered, _LINK_START)]
+    if state.data.find(b"!") >= 0 and cstring.has(rendered, _IMAGE_START):  # an image is written `![`
+        found = sorted(found + [(at, _IMAGE_AT) for at in cstring.offsets(rendered, _IMAGE_START)], key=lambda pair: pair[0])
+    edits: list[tuple[int, int, bytes]] = []
+    index = 0
+    for at, pattern in found:
+        match = pattern.match(rendered, at)
+        if match is None:
+            continue  # a footnote's mark or back link: `id=` or `class=` after the href
+        if pattern is _LINK_AT:
+            resolved = _resolve_link(_unescape(match[1].decode("utf-8")), index, state)
+            edits.append((at, match.end(), b'<a href="%s"%s>' % (_escape(resolved).encode("utf-8"), match[2] or b"")))
+        else:
+            src = _unescape(match[1].decode("utf-8"))
+            edits.append((at, match.end(), _resolve_image(src, match[2], match[3] or b"", index, state)))
+        index += 1
+    return edits
+
+
+def _offsets(markup: bytes, literal: bytes) -> list[int]:
+    """Where `literal` starts in `markup`, each time: bytes.find, for literals with several hits a body (each
+    call of cstring.offsets costs more than bytes.find takes to reach the next)."""
+    found = []
+    at = markup.find(literal)
+    while at >= 0:
+        found.append(at)
+        at = markup.find(literal, at + len(literal))
+    return found
+
+
+def _footnote_ids(markup: bytes) -> tuple[str, ...]:
+    """The `fn-…` and `fnref-…` ids in `markup`, each once, in order (not a regex, whose search for a text
+    that starts with a space stops at every space)."""
+    found: dict[str, None] = {}
+    after_last = 0
+    for at in _offsets(markup, _FOOTNOTE_ID):
+        if at < after_last:
+            continue  # inside the last id's quotes
+        after = at + len(_FOOTNOTE_ID)
+        if markup.startswith(b"-", after) or markup.startswith(b"ref-", after):
+            end = markup.find(b'"', after)
+            if end < 0:
+                break
+            found[markup[at + 5 : end].decode("utf-8")] = None  # the id itself, after ` id="`
+            after_last = end + 1
+    return tuple(found)
 
 
 def _footnotes_at(markup: bytes) -> int:
@@ -329,23 +395,28 @@ def _escape(text: str) -> str:
     return html.escape(text) if _NEEDS_ESCAPING.search(text) else text
 
 
-def _depth(markup: bytes, offset: int) -> int:
-    """How many block quotes and lists are open at `offset` of cmark's HTML."""
-    if offset == 0:
-        return 0
-    opened = markup.count(b"<blockquote", 0, offset) + markup.count(b"<ul", 0, offset) + markup.count(b"<ol", 0, offset)
-    return opened - markup.count(b"</blockquote>", 0, offset) - markup.count(b"</ul>", 0, offset) - markup.count(b"</ol>", 0, offset)
+def _depth(markup: bytes, offset: int, start: int = 0, depth: int = 0) -> int:
+    """How many block quotes and lists are open at `offset` of cmark's HTML, given `depth` of them at `start`
+    (a tag before it): counting on from the last offset keeps a walk through the HTML one pass, not one a tag."""
+    if offset == start:
+        return depth
+    count = markup.count
+    opened = count(b"<blockquote", start, offset) + count(b"<ul", start, offset) + count(b"<ol", start, offset)
+    closed = count(b"</blockquote>", start, offset) + count(b"</ul>", start, offset) + count(b"</ol>", start, offset)
+    return depth + opened - closed
 
 
 def _first_paragraph(markup: bytes, notes: int, raw_html: bool) -> str:
     """The text of the first top-level paragraph that has any, before the footnotes (at `notes`, or -1)."""
     end = len(markup) if notes < 0 else notes
     start = markup.find(b"<p>", 0, end)
+    depth, at = 0, 0
     while start >= 0:
         close = markup.find(b"</p>", start, end)
         if close < 0:
             break
-        if _depth(markup, start) == 0:
+        depth, at = _depth(markup, start, at, depth), start
+        if depth == 0:
             text = _plain_text(markup[start + 3 : close], raw_html)
             if text:
                 return text
@@ -363,7 +434,11 @@ def _interview_sections(markup: bytes, notes: int) -> bytes:
     could not close outside it).
     """
     end = len(markup) if notes < 0 else notes
-    starts = [m for m in _QUESTION.finditer(markup, 0, end) if _depth(markup, m.start()) == 0]
+    starts, depth, at = [], 0, 0
+    for match in _QUESTION.finditer(markup, 0, end):
+        depth, at = _depth(markup, match.start(), at, depth), match.start()
+        if depth == 0:
+            starts.append(match)
     if not starts:
         return markup
     out = [markup[: starts[0].start()]]
@@ -378,15 +453,27 @@ def _interview_sections(markup: bytes, notes: int) -> bytes:
 
 def _plain_text(markup: bytes, raw_html: bool) -> str:
     """The text of rendered inline HTML, as a reader sees it (no footnote marks, no raw HTML: `raw_html`, if the body has any)."""
-    if b"<" in markup:
+    if markup.find(b"<") >= 0:
         markup = _TAGS.sub(b"", markup)
-    if raw_html and _OPEN_UTF8 in markup:
+    if raw_html and markup.find(_OPEN_UTF8) >= 0:
         markup = _PLACEHOLDER_UTF8.sub(b"", markup)
     text = _unescape(markup.decode("utf-8"))
-    # Printable ASCII holds no space str.split() splits on but ' ', so single spaces inside mean nothing to tidy.
-    if text.isascii() and text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " ":
+    # ASCII with no space str.split() splits on but ' ' (strcspn looks at 16 bytes at once, isprintable() at one
+    # character a call), so single spaces inside mean nothing to tidy.
+    if text.isascii() and "  " not in text and text[:1] != " " and text[-1:] != " " and _no_line_breaks(text):
         return text
     return " ".join(text.split())
+
+
+_ASCII_SPACES_BUT_SPACE = b"\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f"  # what str.split() splits ASCII text on, less ' '
+
+
+def _no_line_breaks(text: str) -> bool:
+    """Whether ASCII `text` holds none of the spaces str.split() splits on but ' ' (tabs, line breaks, ...)."""
+    if _STRCSPN is None or len(text) < 256:  # a C call costs as much as isprintable() on a few hundred characters
+        return text.isprintable()
+    data = text.encode("ascii")
+    return _STRCSPN(data, _ASCII_SPACES_BUT_SPACE) == len(data)  # a NUL stops it short too: then the long way
 
 
 def _as_typed(text: str) -> str:
