@@ -11,9 +11,11 @@ by benchmarks/markdown_stage.py, never asserted.)
 from __future__ import annotations
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from test_spec_examples import NO_TARGETS, URLS, commonmark_examples, gfm_examples
 
-from newpower_site.load import cmark
+from newpower_site.load import cmark, markdown
 from newpower_site.load.markdown import MarkdownRenderer
 
 EDGES = [
@@ -191,3 +193,17 @@ def test_footnote_ids_are_those_the_regex_found() -> None:
         assert markdown._footnote_ids(body.utf8) == expected
         assert expected and set(expected) <= set(body.anchors)
     assert markdown._footnote_ids(b'<li id="fn-1">x<a id="fn-2') == ("fn-1",)  # an unclosed quote ends the search
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=0x2FF), max_size=30), st.sampled_from(["https://", "http://"]))
+def test_a_web_link_left_as_cmark_wrote_it_is_what_the_full_resolution_writes(monkeypatch: pytest.MonkeyPatch, tail: str,
+                                                                               scheme: str) -> None:
+    """markdown._written_as_it_is skips resolving plainly web links: the page must be the same without the shortcut."""
+    text = f"[a]({scheme}e.org/{tail}) and <{scheme}e.org/{tail}> and {scheme}e.org/{tail.replace(' ', '')}\n"
+    renderer = MarkdownRenderer.create()
+    fast = renderer.render("article", text, "content/articles/a.md", 1, NO_TARGETS, URLS)
+    monkeypatch.setattr(markdown, "_written_as_it_is", lambda href: False)
+    full = renderer.render("article", text, "content/articles/a.md", 1, NO_TARGETS, URLS)
+    assert fast[0].utf8 == full[0].utf8
+    assert [d.format() for d in fast[1]] == [d.format() for d in full[1]]

@@ -335,13 +335,24 @@ def _links_and_images(rendered: bytes, state: RenderState) -> list[tuple[int, in
         if match is None:
             continue  # a footnote's mark or back link: `id=` or `class=` after the href
         if pattern is _LINK_AT:
-            resolved = _resolve_link(_unescape(match[1].decode("utf-8")), index, state)
+            href = match[1]
+            if _written_as_it_is(href):
+                index += 1
+                continue  # what _resolve_link would write back, byte for byte: nothing to edit
+            resolved = _resolve_link(_unescape(href.decode("utf-8")), index, state)
             edits.append((at, match.end(), b'<a href="%s"%s>' % (_escape(resolved).encode("utf-8"), match[2] or b"")))
         else:
             src = _unescape(match[1].decode("utf-8"))
             edits.append((at, match.end(), _resolve_image(src, match[2], match[3] or b"", index, state)))
         index += 1
     return edits
+
+
+def _written_as_it_is(href: bytes) -> bool:
+    """A plainly external web URL (links.plainly_web) as cmark wrote it, holding nothing to unescape or escape:
+    most links of a link newsletter, left where they are without decoding them."""
+    return (href.startswith((b"https://", b"http://")) and href.isascii() and href.find(b"&") < 0 and href.find(b"'") < 0
+            and href.find(b"[") < 0 and href.find(b"]") < 0)
 
 
 def _offsets(markup: bytes, literal: bytes) -> list[int]:
