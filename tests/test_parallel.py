@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import resource
 from pathlib import Path
 
 import pytest
@@ -69,3 +70,28 @@ def test_small_or_forbidden_work_runs_here(monkeypatch: pytest.MonkeyPatch) -> N
     assert {pid for _, pid in parallel.map_in_pool(square_and_pid, list(range(parallel.MIN_ITEMS - 1)))} == {os.getpid()}
     monkeypatch.setattr(parallel, "_forbidden", True)
     assert {pid for _, pid in parallel.map_in_pool(square_and_pid, list(range(COUNT)))} == {os.getpid()}
+
+
+def test_run_forked_returns_the_childs_result_and_leaves_its_memory_there() -> None:
+    def job() -> tuple[int, int]:
+        held = bytearray(64 * 1024 * 1024)  # touched: resident in the child only
+        held[::4096] = b"x" * len(held[::4096])
+        return os.getpid(), len(held)
+
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    pid, size = parallel.run_forked(job)
+    assert pid != os.getpid() and size == 64 * 1024 * 1024
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 32 * 1024, "the 64 MB stayed in the child"
+    assert not children(), "the child was waited for"
+
+
+def test_run_forked_raises_the_childs_exception_as_it_was() -> None:
+    def job() -> None:
+        raise KeyError("missing in the child")
+
+    with pytest.raises(KeyError, match="missing in the child") as raised:
+        parallel.run_forked(job)
+    assert any("raised in a forked process" in note for note in raised.value.__notes__)
+    with pytest.raises(parallel.WorkerFailed, match="died"):
+        parallel.run_forked(lambda: os._exit(3))
+    assert not children()
