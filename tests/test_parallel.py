@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import os
 import resource
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -95,3 +98,29 @@ def test_run_forked_raises_the_childs_exception_as_it_was() -> None:
     with pytest.raises(parallel.WorkerFailed, match="died"):
         parallel.run_forked(lambda: os._exit(3))
     assert not children()
+
+
+def test_a_forked_job_ends_when_its_parent_is_killed(tmp_path: Path) -> None:
+    """A build killed while its child renders leaves no process writing on into the staging folder."""
+    noted = tmp_path / "child.pid"
+    script = (
+        "import os, time\n"
+        "from pathlib import Path\n"
+        "from newpower_site.core.pool import run_forked\n"
+        f"def job():\n    Path({str(noted)!r}).write_text(str(os.getpid()))\n    time.sleep(60)\n"
+        "run_forked(job)\n"
+    )
+    parent = subprocess.Popen([sys.executable, "-c", script])
+    for _ in range(200):
+        if noted.exists() and noted.read_text():
+            break
+        time.sleep(0.05)
+    child = int(noted.read_text())
+    parent.kill()
+    parent.wait()
+    for _ in range(200):  # the kernel kills it at once; waiting only lets the signal land
+        if not Path(f"/proc/{child}").exists() or "Z" in Path(f"/proc/{child}/stat").read_text().split()[2]:
+            break
+        time.sleep(0.05)
+    state = Path(f"/proc/{child}/stat").read_text().split()[2] if Path(f"/proc/{child}").exists() else "gone"
+    assert state in ("gone", "Z"), f"the child is still {state}"

@@ -229,10 +229,14 @@ def run_forked(job: Callable[[], T]) -> T:
     back to the system when it exits.
     """
     results, result_write = multiprocessing.Pipe(duplex=False)
+    sys.stdout.flush()  # what is buffered now is the parent's to write, once, not the child's too
+    sys.stderr.flush()
+    parent = os.getpid()
     pid = os.fork()
     if pid == 0:  # the child: never returns into the caller's code
         code = 1
         try:
+            _end_with(parent)
             for connection in (*_OPEN, results):
                 connection.close()
             try:
@@ -268,3 +272,15 @@ def run_forked(job: Callable[[], T]) -> T:
         exc.add_note(f"raised in a forked process:\n{trace}")
         raise exc
     raise WorkerFailed(f"a forked process failed:\n{trace}")
+
+
+def _end_with(parent: int) -> None:
+    """Have the kernel kill this child when its parent dies (Linux), so a killed build leaves no process writing on."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # it died before the call
+        os._exit(1)
