@@ -300,6 +300,7 @@ class Staged(Writer):
         self.rendered: dict[str, bytes] = {}
         self.linked = 0
         self._committed: dict[str, tuple[int, int]] | None = None
+        self.owner = os.getpid()  # the process that commits: a forked child stages under its name, which lives on after it
 
     @property
     def commit_needs_memory(self) -> bool:  # type: ignore[override]
@@ -341,7 +342,7 @@ class Staged(Writer):
             self._choose_edits(self._previous_edits, fold=True)  # a whole build folds the edits back into their year shards
         if not self.few:
             remove_stale_staging(self.out)
-            self.stage = staging_dir(self.out)
+            self.stage = staging_dir(self.out, self.owner)
             self.stage.mkdir(parents=True)
             write_manifest(self.stage, [])  # from its first moment provably ours, so a killed build's is removed (folder.py)
 
