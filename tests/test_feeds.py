@@ -111,3 +111,21 @@ def test_any_text_in_title_and_summary_gives_a_well_formed_feed(title: str, summ
     item = article(title=title or "x", summary=summary, body=Body(html=f"<p>{summary}</p>"))
     for render in (render_rss, render_atom):
         lxml.etree.fromstring(render(context([item]), URLS))  # raises if not well-formed XML
+
+
+def test_feeds_sharing_their_entries_are_the_feeds_each_makes_alone(monkeypatch) -> None:
+    """An item in three feeds is made absolute once (FeedEntries), and each feed's bytes are what they were."""
+    from newpower_site.render import feeds
+
+    items = [article(slug="a", source="content/articles/a.md", body=Body(html='<p><a href="/archive/b/">b</a></p>')),
+             article(slug="b", source="content/articles/b.md", body=Body(html='<p><a href="../a/">a</a></p>'))]
+    alone = [render_rss(context(items), URLS), render_atom(context(items), URLS), render_rss(context(items[:1], "N"), URLS)]
+    made = []
+    real = feeds.entry_html
+    monkeypatch.setattr(feeds, "entry_html", lambda item, urls: made.append(item.source) or real(item, urls))
+    shared = feeds.FeedEntries()
+    together = [render_rss(context(items), URLS, shared), render_atom(context(items), URLS, shared),
+                render_rss(context(items[:1], "N"), URLS, shared)]
+    assert together == alone
+    assert sorted(made) == ["content/articles/a.md", "content/articles/b.md"]
+    assert b"https://example.org/archive/b/" in together[0] and b"https://example.org/archive/articles/a/" in together[1]

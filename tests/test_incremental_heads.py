@@ -1,6 +1,8 @@
 """The head path (cache/heads.py) after edits to what listings show of an item (its title, date,
 topics): each build after each edit of a sequence writes, file by file, what a cold build of the
-same content writes, whichever path it took; and it takes the head path where it can.
+same content writes, whichever path it took; and it takes the quickest path it can: a title,
+name or quote alone moves the item in no listing, so the quick path re-renders what names it
+(cache/quick.py `shown_only_edit`); a date, topic or movement takes the head path.
 
 Builds leave out the Pagefind index, as benchmarks/engine_build.py and `serve` do (with the index,
 a changed page sends a build down the full path, which remakes the index from every page).
@@ -108,27 +110,29 @@ def test_is_collection_names_exactly_the_outputs_plan_collections_plans(site: Pa
 ARTICLES = "content/articles"
 # (what the step does, the path the build must take (None: either), the edit)
 STEPS = [
-    ("a title", "head", lambda s: replace_line(s / f"{ARTICLES}/extra-3.md", "title:", "title: A new title for three")),
+    ("a title (the quick path: it moves the item in no listing)", "quick", lambda s: replace_line(s / f"{ARTICLES}/extra-3.md", "title:", "title: A new title for three")),
     ("a date that moves an article across listing pages", "head",
      lambda s: replace_line(s / f"{ARTICLES}/extra-0.md", "date:", "date: 2026-04-30")),
     ("a date that moves it back", "head", lambda s: replace_line(s / f"{ARTICLES}/extra-0.md", "date:", "date: 2025-05-01")),
     ("a topic added", None, lambda s: replace_line(s / f"{ARTICLES}/extra-4.md", "topics:", "topics: [workplace, public-services]")),
     ("a topic removed", None, lambda s: replace_line(s / f"{ARTICLES}/extra-5.md", "topics:", "topics: [community]")),
-    ("a featured article's title (its newsletter and emails show it)", "head",
+    ("a featured article's title (its newsletter, emails and feeds show it)", "quick",
      lambda s: replace_line(s / f"{ARTICLES}/council-listens.md", "title:", 'title: "The council listened, at last"')),
-    ("a voice's name and movement", "head", lambda s: replace_line(s / "content/voices/sam-hughes.md", "name:", "name: Sam Hughes-Ward")),
-    ("two titles at once", "head", lambda s: (replace_line(s / f"{ARTICLES}/extra-6.md", "title:", "title: Six again"),
+    ("a voice's name", "quick", lambda s: replace_line(s / "content/voices/sam-hughes.md", "name:", "name: Sam Hughes-Ward")),
+    ("two titles at once", "quick", lambda s: (replace_line(s / f"{ARTICLES}/extra-6.md", "title:", "title: Six again"),
                                               replace_line(s / f"{ARTICLES}/extra-7.md", "title:", "title: Seven again"))),
+    ("a date after those titles (the head path counts them by their new heads)", "head",
+     lambda s: replace_line(s / f"{ARTICLES}/extra-3.md", "date:", "date: 2025-06-02")),
     ("a body only (the quick path)", "quick", lambda s: append(s / f"{ARTICLES}/extra-6.md", "\nOne more line.\n")),
-    ("a title after the quick path", "head", lambda s: replace_line(s / f"{ARTICLES}/extra-6.md", "title:", "title: Six, thrice")),
+    ("a title after the quick path", "quick", lambda s: replace_line(s / f"{ARTICLES}/extra-6.md", "title:", "title: Six, thrice")),
     ("a body beside it on its listing page", "quick", lambda s: append(s / f"{ARTICLES}/extra-7.md", "\nA line for seven.\n")),
-    ("its title, then (the page shows both)", "head", lambda s: replace_line(s / f"{ARTICLES}/extra-6.md", "title:", "title: Six, four")),
+    ("its title, then (the page shows both)", "quick", lambda s: replace_line(s / f"{ARTICLES}/extra-6.md", "title:", "title: Six, four")),
     ("the neighbour's body again", "quick", lambda s: append(s / f"{ARTICLES}/extra-7.md", "\nAnother line for seven.\n")),
     ("a draft flag", None, lambda s: insert_line(s / f"{ARTICLES}/extra-2.md", "title:", "draft: true")),
     ("the draft flag removed", None, lambda s: replace_line(s / f"{ARTICLES}/extra-2.md", "draft:", None)),
     ("an item deleted", None, lambda s: (s / f"{ARTICLES}/extra-8.md").unlink()),
     ("a new item", None, lambda s: (s / f"{ARTICLES}/extra-9.md").write_text(article(9, 20, "community"), encoding="utf-8")),
-    ("a title after the full path", "head", lambda s: replace_line(s / f"{ARTICLES}/extra-9.md", "title:", "title: Nine, renamed")),
+    ("a title after the full path", "quick", lambda s: replace_line(s / f"{ARTICLES}/extra-9.md", "title:", "title: Nine, renamed")),
     ("a date into the future (held back)", None,
      lambda s: replace_line(s / f"{ARTICLES}/extra-1.md", "date:", "date: 2027-01-01")),
 ]
@@ -144,12 +148,13 @@ def test_each_edit_of_a_sequence_builds_what_a_cold_build_does(site: Path, tmp_p
         assert path == expected_path
 
 
-def test_the_head_path_shows_the_new_title_in_listings_and_the_edited_page(tmp_path: Path) -> None:
+def test_a_title_edit_shows_the_new_title_in_listings_and_the_edited_page(tmp_path: Path) -> None:
     site = make_site(tmp_path)
     incremental(site)
     replace_line(site / f"{ARTICLES}/extra-3.md", "title:", "title: Quite another title")
     path, after = incremental(site)
-    assert path == "head"
+    assert path == "quick"
+    assert b"<title>Quite another title" in after["articles/extra-3/index.html"], "the page's own head is planned again"
     assert b"Quite another title" in after["articles/extra-3/index.html"]
     assert any(b"Quite another title" in data for p, data in after.items() if p.startswith("articles/page/") or p == "articles/index.html")
     assert b"Quite another title" in after["topics/workplace/index.html"] or any(

@@ -7,6 +7,7 @@ import re
 import pytest
 
 from newpower_site.load.links import LinkProblem, LinkTargets, Location, locate, resolve_image, resolve_link, unsafe_scheme
+from newpower_site.load.links import _read_target, plainly_web
 from newpower_site.core.urls import Urls
 
 TARGETS = LinkTargets(
@@ -257,3 +258,44 @@ def test_fragment_links_must_name_an_id_of_their_page() -> None:
         "broken link: 'b.md#wat-changed': content/pages/b.md has no heading or anchor with the id 'wat-changed': did you mean #what-changed?"
     )
     assert problems[1].message.endswith("this page has no heading or anchor with the id 'nowhere-near' (its ids: here)")
+
+
+# -- the quick test for plain web links agrees with the full reading ------------------------------------
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "https://example.com/a?b=c#d", "http://example.com", "https://example.com/a b", "https://ex\tample.com/",
+        "https://[::1]/", "https://[::1", "https://::1]/", "https://exämple.org/", "https://example.org/café",
+        "https://example.org/\uff03", "https:/example.org", "https:example.org", "http//example.org", "https//example.org",
+        "HTTPS://example.org", "hhttps://example.org", "htps://example.org", "https://", "http://",
+        "https://example.org/javascript:alert(1)", "https://user@example.org:99999/",
+    ],
+)
+def test_plain_web_links_are_told_as_the_full_reading_tells_them(target: str) -> None:
+    """plainly_web is a shortcut: where it says yes, the full reading says 'external, as written'."""
+    if plainly_web(target):
+        assert _read_target(target, "content/articles", False) == ("external", target, "")
+    for image in (False, True):
+        try:
+            full: object = _read_target(target, "content/articles", image)
+        except LinkProblem as problem:
+            full = type(problem)
+        try:
+            got: object = locate(target, SOURCE, TARGETS, image=image)
+            got = ("external", got.target, "") if got.kind == "external" else got  # type: ignore[union-attr]
+        except LinkProblem as problem:
+            got = type(problem)
+        if full == ("external", target, ""):
+            assert got == full
+        else:
+            assert got != ("external", target, "") and not plainly_web(target)
+
+
+def test_plain_web_link_shortcut_is_taken_for_ordinary_links() -> None:
+    assert plainly_web("https://docs.example.com/2012/12/residents-public-pay?x=1#top")
+    assert not plainly_web("https://[::1")
+    assert not plainly_web("https://exämple.org/")
+    with pytest.raises(LinkProblem, match="not a valid URL"):
+        locate("https://[::1", SOURCE, TARGETS)

@@ -9,11 +9,12 @@ import gzip
 import json
 import os
 import shutil
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from conftest import copy_site, tree_bytes
+from conftest import copy_site, newpower, tree_bytes
 
 from newpower_site.cache.state import BuildCache
 from newpower_site.engine.engine import Engine
@@ -63,8 +64,8 @@ def test_a_busy_span_is_cut_in_even_runs_in_date_order() -> None:
     assert search.plan_shards([page("about/index.html", "page", None)]) == [search.Shard("pages", ("about/index.html",))]
 
 
-def build(site: Path, shard_size: int = 2) -> Engine:
-    builder = Engine(BuildOptions(site), Staged(site / "output", True, shard_size), BuildCache(site))
+def build(site: Path, shard_size: int = 2, quick: bool = False) -> Engine:
+    builder = Engine(BuildOptions(site), Staged(site / "output", True, shard_size, quick_search=quick), BuildCache(site))
     result = builder.build()
     assert result.ok, [d.format() for d in result.diagnostics]
     return builder
@@ -125,7 +126,6 @@ def test_every_item_page_is_in_one_shard_and_every_index_file_in_the_manifest(si
 ])
 def test_a_body_edit_makes_only_the_edits_shard_again_and_drops_the_stale_copy(site: Path, source: str, page_path: str,
                                                                               monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(search, "EDITS_MAX", 40)  # the edits shard on (off by default: docs/performance.md)
     out = site / "output"
     before = shard_stats(out)
     year = shard_of(out, page_path)
@@ -134,7 +134,7 @@ def test_a_body_edit_makes_only_the_edits_shard_again_and_drops_the_stale_copy(s
     assert (out / search.INDEX_FOLDER / year / "fragment" / f"{stale_id}.pf_fragment").exists()
     with (site / source).open("a", encoding="utf-8") as handle:
         handle.write(f"\nThe {NEW_WORD} line.\n")
-    assert build(site).stats.path == "quick", "a body edit takes the quick path, index included"
+    assert build(site, quick=True).stats.path == "quick", "a body edit takes the quick path, index included"
     after = shard_stats(out)
     assert after == before, "every year shard is left as it was (same inodes, same mtimes)"
     assert NEW_WORD.encode() not in shard_text(out, year)
@@ -144,22 +144,21 @@ def test_a_body_edit_makes_only_the_edits_shard_again_and_drops_the_stale_copy(s
     assert drop_list(out)["pages"] == len(edited) and stale_id in drop_list(out)["drop"], "the year shard's copy is named to drop"
     assert set(read_manifest(out)) == set(tree_bytes(out)) - {MANIFEST}, "the manifest names the new shard's files, not the old"
     edits = edits_stats(out)
-    build(site)  # and the next build trusts the output it left
+    build(site, quick=True)  # and the next build trusts the output it left
     assert shard_stats(out) == after and edits_stats(out) == edits
 
 
 def test_edits_accumulate_then_fold_back_into_their_year_shards(site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(search, "EDITS_MAX", 40)
     out = site / "output"
     before = shard_stats(out)
     pages = {"content/articles/bakery-buyout.md": "articles/bakery-buyout/index.html", "content/voices/sam-hughes.md": "voices/sam-hughes/index.html"}
     first, second = pages
     with (site / first).open("a", encoding="utf-8") as handle:
         handle.write(f"\nThe {NEW_WORD} line.\n")
-    build(site)
+    build(site, quick=True)
     with (site / second).open("a", encoding="utf-8") as handle:
         handle.write("\nThe wombatish line.\n")
-    build(site)
+    build(site, quick=True)
     assert set(pages.values()) <= set(search.read_edits(out / search.INDEX_FOLDER)), "the edits shard holds both, made whole"
     assert NEW_WORD.encode() in shard_text(out, search.EDITS) and b"wombatish" in shard_text(out, search.EDITS)
     assert len(drop_list(out)["drop"]) >= 2
@@ -167,7 +166,7 @@ def test_edits_accumulate_then_fold_back_into_their_year_shards(site: Path, monk
     monkeypatch.setattr(search, "EDITS_MAX", 2)
     with (site / first).open("a", encoding="utf-8") as handle:
         handle.write("\nThe numbatty line.\n")
-    build(site)
+    build(site, quick=True)
     assert search.read_edits(out / search.INDEX_FOLDER) == (), "past EDITS_MAX the edits are folded back"
     assert drop_list(out) == {"pages": 0, "drop": []}
     after = shard_stats(out)
@@ -176,6 +175,43 @@ def test_edits_accumulate_then_fold_back_into_their_year_shards(site: Path, monk
         assert (after[name] != before[name]) == (name in folded), name
     assert b"numbatty" in shard_text(out, shard_of(out, pages[first])) and b"wombatish" in shard_text(out, shard_of(out, pages[second]))
     assert set(read_manifest(out)) == set(tree_bytes(out)) - {MANIFEST}
+
+
+@pytest.mark.parametrize("then_edit", [False, True])
+def test_a_build_without_quick_search_folds_the_edits_back_to_a_cold_builds_bytes(site: Path, tmp_path: Path, then_edit: bool) -> None:
+    """--quick-search trades byte-identity for speed; the next plain build, edited since or not, gives it back."""
+    out = site / "output"
+    with (site / "content/articles/bakery-buyout.md").open("a", encoding="utf-8") as handle:
+        handle.write(f"\nThe {NEW_WORD} line.\n")
+    build(site, quick=True)
+    assert "articles/bakery-buyout/index.html" in search.read_edits(out / search.INDEX_FOLDER)
+    if then_edit:
+        with (site / "content/voices/sam-hughes.md").open("a", encoding="utf-8") as handle:
+            handle.write("\nThe wombatish line.\n")
+    plain = build(site)
+    assert plain.stats.path == "incremental", "an output --quick-search left is folded back by the full path"
+    assert search.read_edits(out / search.INDEX_FOLDER) == ()
+    cold = tmp_path / "cold"
+    result = Engine(BuildOptions(site, out_dir=cold), Staged(cold, True, 2), None).build()
+    assert result.ok, [d.format() for d in result.diagnostics]
+    assert tree_bytes(out) == tree_bytes(cold)
+
+
+def test_build_quick_search_on_the_command_line(tmp_path: Path) -> None:
+    site = copy_site("realistic", tmp_path)
+    out = site / "output"
+    assert newpower("build", "--site", site).code == 0
+    with (site / "content/articles/bakery-buyout.md").open("a", encoding="utf-8") as handle:
+        handle.write(f"\nThe {NEW_WORD} line.\n")
+    time.sleep(2.1)  # out of the racy window, which takes the full path (and folds)
+    quick = newpower("build", "--quick-search", "--site", site)
+    assert quick.code == 0, quick.stderr
+    assert "articles/bakery-buyout/index.html" in search.read_edits(out / search.INDEX_FOLDER)
+    assert NEW_WORD.encode() in shard_text(out, search.EDITS)
+    plain = newpower("build", "--site", site)
+    assert plain.code == 0, plain.stderr
+    assert search.read_edits(out / search.INDEX_FOLDER) == ()
+    assert NEW_WORD.encode() in indexed_text(out, "articles/bakery-buyout/index.html")
 
 
 def test_an_index_that_fails_after_a_body_edit_leaves_the_output_as_it_was(site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -229,15 +265,25 @@ def cold_copy(site: Path, where: Path) -> dict[str, bytes]:
     return tree_bytes(other / "output")
 
 
-def test_a_title_edit_takes_the_head_path_and_remakes_only_its_shard(site: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("source, old, new, page_path, expected", [
+    ("content/voices/sam-hughes.md", "name: Sam Hughes", f"name: Sam {NEW_WORD.title()}", "voices/sam-hughes/index.html", "quick"),
+    ("content/articles/bakery-buyout.md", "topics: [workplace, community]", "topics: [workplace, public-services]",
+     "articles/bakery-buyout/index.html", "head"),
+])
+def test_a_head_edit_remakes_only_its_shard(site: Path, tmp_path: Path, source: str, old: str, new: str, page_path: str,
+                                            expected: str) -> None:
+    """A name alone takes the quick path, a topic the head path: either way, index included, only the page's shard is made again."""
     out = site / "output"
-    path = site / "content/voices/sam-hughes.md"
-    path.write_text(path.read_text(encoding="utf-8").replace("name: Sam Hughes", f"name: Sam {NEW_WORD.title()}"), encoding="utf-8")
+    path = site / source
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
     before = shard_stats(out)
-    edited = shard_of(out, "voices/sam-hughes/index.html")
+    edited = shard_of(out, page_path)
     builder = build(site)
-    assert builder.stats.path == "head", "a title edit replans only what shows the item, index included"
-    assert NEW_WORD.title().encode() in shard_text(out, edited)
+    assert builder.stats.path == expected, "a head edit replans only what shows the item, index included"
+    if expected == "quick":  # the name is indexed; a topic chip is page furniture (data-pagefind-ignore)
+        assert NEW_WORD.title().encode() in shard_text(out, edited)
     after = shard_stats(out)
     assert {name for name in before if after[name] != before[name]} == {edited}, "every other shard is kept"
     assert set(read_manifest(out)) == set(tree_bytes(out)) - {MANIFEST}
@@ -305,3 +351,34 @@ def test_pagefind_runs_beside_a_process_that_never_loaded_the_site(tmp_path: Pat
     assert tree_bytes(tmp_path / "forked") == tree_bytes(tmp_path / "alone")
     again = Engine(BuildOptions(site, out_dir=tmp_path / "forked"), Staged(tmp_path / "forked", True, 2), BuildCache(site)).build()
     assert again.stats.path == "unchanged", "the parent wrote the record the child prepared"
+
+
+def shard_of_the_output(site: Path) -> tuple[search.Shard, Path]:
+    out = site / "output"
+    pages = tuple(sorted(str(p.relative_to(out)) for p in out.glob("*/*/index.html") if search.BODY_MARK in p.read_bytes()))
+    assert len(pages) > search.IN_FLIGHT  # more pages than requests in flight, so the window fills and drains
+    return search.Shard("all", pages), out
+
+
+def test_requests_sent_ahead_make_the_index_that_one_at_a_time_makes(site: Path, tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    shard, out = shard_of_the_output(site)
+    search.index_shards([shard], lambda path: (out / path).read_bytes(), tmp_path / "ahead")
+    monkeypatch.setattr(search, "IN_FLIGHT", 1)
+    search.index_shards([shard], lambda path: (out / path).read_bytes(), tmp_path / "one")
+    ahead, one = tree_bytes(tmp_path / "ahead"), tree_bytes(tmp_path / "one")
+    assert ahead == one and any(name.startswith("all/fragment/") for name in ahead)
+
+
+def test_a_page_that_cannot_be_read_is_named_while_requests_are_in_flight(site: Path, tmp_path: Path) -> None:
+    shard, out = shard_of_the_output(site)
+    missing = shard.pages[search.IN_FLIGHT + 1]
+
+    def read(path: str) -> bytes:
+        if path == missing:
+            raise OSError("gone")
+        return (out / path).read_bytes()
+
+    with pytest.raises(search.SearchIndexError) as caught:
+        search.index_shards([shard], read, tmp_path / "index")
+    assert caught.value.diagnostic.path == missing and "cannot read the page" in caught.value.diagnostic.message

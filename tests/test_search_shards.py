@@ -125,7 +125,6 @@ OLD_WORD, NEW_WORD = "zebrafinchly", "quokkalicious"
 
 def test_a_body_edit_is_found_at_its_item_and_its_stale_copy_is_dropped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The edit goes to the edits shard alone; the search page finds the new word, not the removed one, and counts as one index."""
-    monkeypatch.setattr(search, "EDITS_MAX", 40)  # the edits shard on (off by default: docs/performance.md)
     from newpower_site.cache.state import BuildCache
 
     if chromium_path() is None:
@@ -136,7 +135,7 @@ def test_a_body_edit_is_found_at_its_item_and_its_stale_copy_is_dropped(tmp_path
     article.write_text(article.read_text(encoding="utf-8") + f"\nThe {OLD_WORD} power line.\n", encoding="utf-8")
 
     def build_cached() -> Engine:
-        engine = Engine(BuildOptions(site_dir=site, out_dir=out), Staged(out, True, SHARD_SIZE), BuildCache(site))
+        engine = Engine(BuildOptions(site_dir=site, out_dir=out), Staged(out, True, SHARD_SIZE, quick_search=True), BuildCache(site))
         result = engine.build()
         assert result.ok, [d.format() for d in result.diagnostics]
         return engine

@@ -11,7 +11,13 @@ handed back to the engine, which renders, checks and writes them as it
 does on the full path. At 10,000 items this is the difference between
 seconds and a fraction of one.
 
-Anything else (a head that changed, a file added, removed or renamed, an
+An article's or voice's title, summary, byline or first paragraph is shown
+by more outputs (listings, topic pages, the home page), but each of them
+names the item among its inputs too, and none is chosen or ordered by those
+values: such an edit takes this path as well (`shown_only_edit`). A new
+date, topic or movement moves the item between collections: the head path's.
+
+Anything else (a head that changed otherwise, a file added, removed or renamed, an
 asset, the theme, site.yaml, an error, a warning that came or went, a store
 out of step) returns None and the full path runs: this path may only ever
 give what the full one gives.
@@ -26,17 +32,18 @@ from typing import TYPE_CHECKING, Any
 
 from newpower_site.cache.fingerprint import Fingerprinter
 from newpower_site.cache.keys import item_key, url_key, value_fingerprint
-from newpower_site.cache.overlay import overlay_after_quick
-from newpower_site.cache.snapshots import ItemRecord, SnapshotMissing, SnapshotReader, head_digest
+from newpower_site.cache.overlay import HEAD_KINDS, overlay_after_quick
+from newpower_site.cache.snapshots import ItemRecord, SnapshotMissing, SnapshotReader, head_digest, placement_digest
 from newpower_site.cache.store import RACY_SIGNATURE
 from newpower_site.core.diagnostics import Diagnostic, has_errors
-from newpower_site.core.model import Newsletter
+from newpower_site.core.layout import CONTENT_ROOT
+from newpower_site.core.model import Item, Library, Newsletter, Site
 from newpower_site.core.urls import Urls
 from newpower_site.load import content
 from newpower_site.load.placeholders import item_placeholder_warnings
 from newpower_site.load.markdown import MarkdownRenderer
-from newpower_site.load.schema import KIND_BY_FOLDER
-from newpower_site.plan.outputs import Output
+from newpower_site.load.schema import KIND_BY_FOLDER, KIND_BY_NAME
+from newpower_site.plan.outputs import SHARED_CONTEXT, Output, plan_item_page, site_planner
 
 if TYPE_CHECKING:
     from newpower_site.cache.state import BuildCache, Look
@@ -119,6 +126,7 @@ def _plan(cache: BuildCache, reader: SnapshotReader, edited: dict[str, str], sea
     renderer: MarkdownRenderer | None = None
     records: list[ItemRecord] = []
     fingerprints: dict[str, str] = {}  # source -> the edited item's value fingerprint
+    retitled: list[Item] = []  # items whose own page's head (title, description) must be planned again
 
     newsletters_last = sorted(edited, key=lambda path: "/newsletters/" in path)  # their featured items are edited first
     for path in newsletters_last:
@@ -141,8 +149,13 @@ def _plan(cache: BuildCache, reader: SnapshotReader, edited: dict[str, str], sea
                 return None
             if isinstance(item, Newsletter) and isinstance(old.item, Newsletter):
                 item = replace(item, featured=tuple(reader.item(f.source) for f in old.item.featured))
-        if tuple(problems) != old.problems or head_digest(item) != head_digest(old.item):
+        if tuple(problems) != old.problems:
             return None
+        if head_digest(item) != head_digest(old.item):
+            if not shown_only_edit(old.item, item):
+                return None
+            if old.published:
+                retitled.append(item)
         if old.published and item_placeholder_warnings(site_dir, [item, old.item]):
             return None  # text `newpower new` wrote, left or taken out: its warnings (and their lines) are the full path's to report
         key = item_key(cache.generator, config_digest, kind.name, source, edited[path])
@@ -153,7 +166,14 @@ def _plan(cache: BuildCache, reader: SnapshotReader, edited: dict[str, str], sea
         reader.replace(source, item)
 
     affected = sorted({path for record in records if record.published for path in reader.dependents(record.item.source)})
+    if retitled:  # an issue featuring it shows its title: so does every output showing that issue whole (its feeds)
+        featuring = {s for path in affected for s in reader.output(path).inputs if s.startswith(NEWSLETTER_FOLDER)}
+        affected = sorted({*affected, *(path for source in featuring for path in reader.dependents(source))})
     outputs = [reader.output(path) for path in affected]
+    replanned = _own_pages(retitled, config, urls, shared)
+    if not replanned.keys() <= set(affected):
+        return None
+    outputs = [replanned.get(o.path, o) for o in outputs]
     walker = Fingerprinter({id(r.item): (r.item, r.fingerprint) for r in reader.records.values() if r.fingerprint})
     for record in records:
         if record.item.source in fingerprints:
@@ -161,7 +181,29 @@ def _plan(cache: BuildCache, reader: SnapshotReader, edited: dict[str, str], sea
     new_prints = cache.fingerprints(outputs, walker, cache.theme_digest(), reader.meta("assets"))
     changed = [o for o in outputs if new_prints.get(o.path) is None or new_prints[o.path] != state.outputs.get(o.path)]
     return QuickEdit(changed, {o.path: new_prints.get(o.path) for o in changed}, records, edited, urls,
-                     reader.shared, tuple(reader.meta("problems")), meta=overlay_after_quick(reader, records))
+                     reader.shared, tuple(reader.meta("problems")), stored=tuple(replanned.values()),
+                     meta=overlay_after_quick(reader, records))
+
+
+NEWSLETTER_FOLDER = f"{CONTENT_ROOT}/{KIND_BY_NAME['newsletter'].folder}/"  # where the sources of issues are
+
+
+def _own_pages(items: list[Item], config: Any, urls: Urls, shared: dict[str, Any]) -> dict[str, Output]:
+    """Each item's page and redirects planned again: their meta (title, description) is made at planning.
+
+    An article's or voice's page plans from the item alone (a newsletter's
+    reads its neighbours, but never takes this path), so no library is needed.
+    """
+    if not items:
+        return {}
+    planner = site_planner(Site(config, Library()), urls, {key: shared[key] for key in SHARED_CONTEXT})
+    return {o.path: o for item in items for o in plan_item_page(planner, item)}
+
+
+def shown_only_edit(old: Item, new: Item) -> bool:
+    """An article's or voice's title, summary, byline or first paragraph edited, and nothing that places it:
+    every output showing it names it among its inputs, so the quick path re-renders them all."""
+    return new.kind in HEAD_KINDS and old.kind == new.kind and placement_digest(new) == placement_digest(old)
 
 
 def record_quick_edit(cache: BuildCache, quick: QuickEdit, look: Look, written: list[str],

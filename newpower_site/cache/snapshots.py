@@ -78,6 +78,22 @@ def head_digest(item: Item, walker: Fingerprinter | None = None) -> str:
     return walker.hex((type(item).__qualname__, tuple(fields), shown))
 
 
+# What of an article's or voice's head only the outputs naming it among their inputs show (its page,
+# listings and topic pages holding it, feeds, featuring issues): no collection is chosen or ordered by
+# these (plan/outputs.py orders by date, kind and slug), no other item is checked against them.
+SHOWN_ONLY = frozenset({"title", "summary", "authors", "name", "role", "quote", "location"})
+
+
+def placement_digest(item: Item, walker: Fingerprinter | None = None) -> str:
+    """head_digest without what only the outputs showing the item read (SHOWN_ONLY, its first paragraph
+    and headings): equal before and after an edit, the edit moves the item in no collection, so the
+    outputs that name it (snapshots' dependents) are all it can change."""
+    walker = walker or Fingerprinter()
+    fields = [(name, getattr(item, name)) for name in item.__dataclass_fields__ if name not in HEAD_EXCLUDES | SHOWN_ONLY]
+    placed = (item.body.anchors, item.body.fragment_links, body_images(item.html))
+    return walker.hex((type(item).__qualname__, tuple(fields), placed))
+
+
 @functools.cache
 def _item_types() -> tuple[type, ...]:
     found: list[type] = []

@@ -70,6 +70,10 @@ def make_parser() -> argparse.ArgumentParser:
     build_cmd.add_argument("--out", type=Path, metavar="DIR", help="the output folder (default: SITE/output)")
     build_cmd.add_argument("--base-url", metavar="URL", type=base_url_option, help="override base_url, e.g. for a preview deployment")
     build_cmd.add_argument("--no-cache", action="store_true", help="build everything afresh, without reading or writing .newpower-cache/build/")
+    build_cmd.add_argument("--quick-search", action="store_true",
+                           help="index edited pages into a small extra shard of the search index instead of re-indexing their year: "
+                                "about a second for a body edit, but the output then depends on earlier builds (not byte-identical "
+                                "to a cold build's) until a build without it folds them back; for local previews, not for publishing")
     build_cmd.set_defaults(run=run_build)
 
     serve_cmd = commands.add_parser("serve", parents=[common, selection], help="preview the site in a browser; rebuild and reload on every edit",
@@ -199,7 +203,7 @@ def run_build(args: argparse.Namespace) -> int:
         with output_lock(options.output, waiting=lambda line: print(line, file=sys.stderr, flush=True)):
             from newpower_site.engine.engine import build_site  # its writer settles what killed builds left first
 
-            result = build_site(options, cached=not args.no_cache, progress=progress)
+            result = build_site(options, cached=not args.no_cache, progress=progress, quick_search=args.quick_search)
     except LockError as exc:
         report([exc.diagnostic], args)
         return 1

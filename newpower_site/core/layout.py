@@ -16,6 +16,10 @@ CACHE_TEMPLATES = "templates"  # compiled Jinja templates (render/templates.py)
 CACHE_IMAGES = "images"  # resized images (plan/images.py)
 CACHE_SERVE = "serve"  # the preview's own output folder (serve/server.py)
 
+SEARCH_INDEX = "pagefind"  # the output folder of the search index's shards (write/search.py)
+SEARCH_EDITS = "edits"  # its shard of pages edited under `build --quick-search`
+SEARCH_PAGES = "pages.txt"  # in each shard: the pages it was made from, one a line
+
 
 def cache_folder(site_dir: Path, name: str) -> Path:
     """`.newpower-cache/NAME` of a site: one of the CACHE_* names above."""

@@ -102,7 +102,7 @@ class Engine:
             else:
                 trusted = state is not None and state.fast_key == cache.fast_key(options, writer.kind, writer.search_index) \
                     and writer.untouched(state.marks)
-            if trusted and cache.in_time(options.now):
+            if trusted and cache.in_time(options.now) and writer.settled():  # unsettled: the full path folds what --quick-search left
                 if cache.unchanged(look):
                     assert state is not None
                     self.stats.path = "unchanged"
@@ -315,8 +315,9 @@ def _duplicate_paths(outputs: list[Output], broken: set[str]) -> list[Diagnostic
 # -- how each command builds ----------------------------------------------------------------------------
 
 
-def build_site(options: BuildOptions, cached: bool = True, search_index: bool = True, progress: Progress | None = None) -> BuildResult:
-    """`newpower build` (with the cache) and `newpower build --no-cache`."""
+def build_site(options: BuildOptions, cached: bool = True, search_index: bool = True, progress: Progress | None = None,
+               quick_search: bool = False) -> BuildResult:
+    """`newpower build` (with the cache), `newpower build --no-cache` and `newpower build --quick-search`."""
     from newpower_site.write.writers import Staged
 
     cache = None
@@ -324,7 +325,7 @@ def build_site(options: BuildOptions, cached: bool = True, search_index: bool = 
         from newpower_site.cache.state import BuildCache
 
         cache = BuildCache(options.site_dir)
-    return Engine(options, Staged(options.output, search_index), cache).build(progress)
+    return Engine(options, Staged(options.output, search_index, quick_search=quick_search), cache).build(progress)
 
 
 def check_site(options: BuildOptions, cached: bool = True) -> BuildResult:

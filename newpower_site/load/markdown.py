@@ -39,7 +39,7 @@ from newpower_site.core.model import Body, Heading
 from newpower_site.core.urls import Urls
 from newpower_site.load import cmark
 from newpower_site.load.comments import strip_comments
-from newpower_site.load.links import LinkProblem, LinkTargets, TargetFailed, TypoScheme, locate_in, resolve_image
+from newpower_site.load.links import LinkProblem, LinkTargets, TargetFailed, TypoScheme, locate_in, plainly_web, resolve_image
 from newpower_site.load.rawhtml import html_problems, markup_left_open
 
 TRUSTED_KINDS = frozenset({"article", "page"})
@@ -421,6 +421,9 @@ def _unique(slug: str, taken: dict[str, int]) -> str:
 
 def _resolve_link(href: str, index: int, state: RenderState) -> str:
     """The URL to write for `href`, the index-th link or image of the body (its line is worked out only when needed)."""
+    stripped = href.strip()
+    if plainly_web(stripped):  # most links of a link newsletter: what locate_in would say, without its Location
+        return stripped
     try:
         where = locate_in(href, state.folder, state.targets)
     except TypoScheme as problem:

@@ -59,10 +59,30 @@ def entry_html(item: Item, urls: Urls) -> str:
     return absolutize_html("\n".join(parts), page_url, urls)
 
 
-def _generator(context: Mapping[str, Any], urls: Urls, rss: bool) -> FeedGenerator:
+class FeedEntries:
+    """Each item's feed content, made once for all the feeds of one render loop that carry it.
+
+    The newest items are in the site's RSS feed, its Atom twin and their
+    section's feed (plan/outputs.py puts the three together), and an item's
+    content is the same in each: made absolute once, not three times. It
+    lives as long as one render loop, in which the items cannot change.
+    """
+
+    def __init__(self) -> None:
+        self.made: dict[str, str] = {}
+
+    def html(self, item: Item, urls: Urls) -> str:
+        found = self.made.get(item.source)
+        if found is None:
+            found = self.made[item.source] = xml_text(entry_html(item, urls))
+        return found
+
+
+def _generator(context: Mapping[str, Any], urls: Urls, rss: bool, entries: FeedEntries | None = None) -> FeedGenerator:
     """`rss`: RSS readers show <description> as HTML, where Atom's subtitle and summary are text: escape it there."""
     site = context["site"]
     items: tuple[Item, ...] = context["items"]
+    entries = entries or FeedEntries()
     feed = FeedGenerator()
     if rss:  # RSS's own <author> must be an email address; readers take names from dc:creator
         feed.load_extension("dc", atom=False, rss=True)
@@ -90,7 +110,7 @@ def _generator(context: Mapping[str, Any], urls: Urls, rss: bool) -> FeedGenerat
         if summary:
             entry.summary(summary)  # Atom: text, as it is
             entry.description(html.escape(summary, quote=False))  # RSS readers show <description> as HTML
-        entry.content(xml_text(entry_html(item, urls)), type="html")
+        entry.content(entries.html(item, urls), type="html")
         authors = [xml_text(author) for author in getattr(item, "authors", ())]
         for author in authors:
             entry.author({"name": author})
@@ -105,9 +125,9 @@ def _updated(item: Item) -> datetime:
     return getattr(item, "updated", None) or item.date or EPOCH
 
 
-def render_rss(context: Mapping[str, Any], urls: Urls) -> bytes:
-    return _generator(context, urls, rss=True).rss_str(pretty=True)
+def render_rss(context: Mapping[str, Any], urls: Urls, entries: FeedEntries | None = None) -> bytes:
+    return _generator(context, urls, True, entries).rss_str(pretty=True)
 
 
-def render_atom(context: Mapping[str, Any], urls: Urls) -> bytes:
-    return _generator(context, urls, rss=False).atom_str(pretty=True)
+def render_atom(context: Mapping[str, Any], urls: Urls, entries: FeedEntries | None = None) -> bytes:
+    return _generator(context, urls, False, entries).atom_str(pretty=True)

@@ -18,7 +18,7 @@ from newpower_site.plan.images import render_variant
 from newpower_site.plan.outputs import Output
 from newpower_site.plan.sharing import render_manifest
 from newpower_site.render.discovery import render_robots, render_sitemap
-from newpower_site.render.feeds import render_atom, render_rss
+from newpower_site.render.feeds import FeedEntries, render_atom, render_rss
 from newpower_site.render.templates import render_named
 
 
@@ -31,6 +31,7 @@ class Rendering:
     site_dir: Path
     image_cache: bool = True  # resized images kept in and taken from .newpower-cache/images/ (not by --no-cache)
     email: EmailParts | None = None  # an issue's email made once for its .html, .txt and .eml (one render loop's)
+    feeds: FeedEntries | None = None  # each item's feed content made once for the feeds that carry it (one render loop's)
 
     def template(self, name: str, context, output_path: str) -> str:
         return render_named(name, context, output_path, self.env, self.site_dir)
@@ -52,8 +53,8 @@ def _email(output: Output, r: Rendering) -> bytes:
 
 PRODUCERS: dict[str, Callable[[Output, Rendering], bytes]] = {
     "template": _page,
-    "rss": lambda output, r: render_rss(output.context, r.urls),
-    "atom": lambda output, r: render_atom(output.context, r.urls),
+    "rss": lambda output, r: render_rss(output.context, r.urls, r.feeds),
+    "atom": lambda output, r: render_atom(output.context, r.urls, r.feeds),
     "sitemap": lambda output, r: render_sitemap(output.context["pages"], r.urls),
     "robots": lambda output, r: render_robots(output.context["sitemap"], output.context.get("disallowed", ())),
     "copy": _copy,
@@ -66,6 +67,6 @@ PRODUCERS: dict[str, Callable[[Output, Rendering], bytes]] = {
 
 
 def render_output(output: Output, env: jinja2.Environment, urls: Urls, site_dir: Path, image_cache: bool = True,
-                  email: EmailParts | None = None) -> bytes:
+                  email: EmailParts | None = None, feeds: FeedEntries | None = None) -> bytes:
     """The bytes of one planned output; raises RenderError (a located template problem) or OSError."""
-    return PRODUCERS[output.producer](output, Rendering(env, urls, site_dir, image_cache, email))
+    return PRODUCERS[output.producer](output, Rendering(env, urls, site_dir, image_cache, email, feeds))

@@ -23,6 +23,7 @@ from newpower_site.core.theme import theme_dirs
 from newpower_site.core.urls import Urls
 from newpower_site.email.output import EmailParts
 from newpower_site.plan.outputs import Output
+from newpower_site.render.feeds import FeedEntries
 from newpower_site.render.producers import render_output
 from newpower_site.render.templates import RenderError, make_environment
 
@@ -46,12 +47,13 @@ class _RenderJob:
     image_cache: bool
     sink: Sink | None
     email: EmailParts = field(default_factory=EmailParts)  # each process's own once forked
+    feeds: FeedEntries = field(default_factory=FeedEntries)  # likewise
 
     def __call__(self, index: int) -> tuple[bytes | None, Diagnostic | None]:
         output = self.outputs[index]
         try:
             env = _environment(self.site_dir, self.theme, self.code_cache)
-            data = render_output(output, env, self.urls, self.site_dir, self.image_cache, self.email)
+            data = render_output(output, env, self.urls, self.site_dir, self.image_cache, self.email, self.feeds)
         except RenderError as exc:
             return None, exc.diagnostic
         except OSError as exc:

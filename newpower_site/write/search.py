@@ -35,23 +35,27 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from newpower_site.core.diagnostics import Diagnostic, error
+from newpower_site.core.layout import SEARCH_EDITS, SEARCH_INDEX, SEARCH_PAGES
 from newpower_site.core.memory import give_back_memory
 
 if TYPE_CHECKING:
     from newpower_site.plan.outputs import Output
 
-INDEX_FOLDER = "pagefind"
+INDEX_FOLDER = SEARCH_INDEX
 SHARDS_FILE = "shards.json"  # the shard names, for the search page
-PAGES_FILE = "pages.txt"  # a shard's pages, for the next build (written last: its mtime dates the shard)
+PAGES_FILE = SEARCH_PAGES  # a shard's pages, for the next build (written last: its mtime dates the shard)
 IDS_FILE = "ids.txt"  # each page's Pagefind id in its shard: what the edits shard names to drop a stale copy
-EDITS = "edits"  # the small shard of pages edited since their year shards were made (always present, maybe empty)
+EDITS = SEARCH_EDITS  # the small shard of pages edited since their year shards were made (always present, maybe empty)
 DROP_FILE = "drop.json"  # in the edits shard: how many pages it holds, and the stale ids the search page drops
-EDITS_MAX = 0  # most pages the edits shard holds before they are folded back; 0: every build folds (docs/performance.md)
+EDITS_MAX = 40  # under `build --quick-search`, the most pages the edits shard holds before they are folded back
 BODY_MARK = b"data-pagefind-body"
 ITEM_KINDS = ("article", "voice", "newsletter", "page")
 UNDATED = "pages"  # the shard of a site whose items have no date (undated pages otherwise join the oldest span)
 SHARD_SIZE = 1800  # pages a shard, about: ~6 shards at 10,000 items, one Pagefind ~240 MB (docs/performance.md)
 JOBS = 1  # Pagefind processes at once: two took a cold 10,000-item build past its memory budget (docs/performance.md)
+# AddFile requests handed to Pagefind before the first is answered: the next page is read and encoded here
+# (and decoded by Pagefind's reader thread) while Pagefind indexes this one; a few bound what it holds queued.
+IN_FLIGHT = 4
 UNUSED_PREFIXES = ("pagefind-ui", "pagefind-modular-ui", "pagefind-component-ui", "pagefind-highlight")
 
 
@@ -228,12 +232,21 @@ def index_shards(shards: Sequence[Shard], read_page: Callable[[str], bytes], ind
 
 def _index_one(service: PagefindService, shard: Shard, read_page: Callable[[str], bytes], target: Path) -> None:
     index = service.request({"type": "NewIndex", "config": None})["index_id"]
+    in_flight = 0
     for path in shard.pages:
         try:
             html = read_page(path).decode("utf-8")
         except (OSError, KeyError, UnicodeDecodeError) as exc:
+            for _ in range(in_flight):  # a failure of a page sent before this one is reported first, as it came first
+                service.answer()
             raise SearchIndexError(error(path, 0, f"cannot read the page to index it for search: {exc}")) from exc
-        service.request({"type": "AddFile", "index_id": index, "url": _page_url(path), "file_path": None, "file_contents": html})
+        if in_flight == IN_FLIGHT:
+            service.answer()
+            in_flight -= 1
+        service.send({"type": "AddFile", "index_id": index, "url": _page_url(path), "file_path": None, "file_contents": html})
+        in_flight += 1
+    for _ in range(in_flight):
+        service.answer()
     files = service.request({"type": "GetFiles", "index_id": index})["files"]
     service.request({"type": "DeleteIndex", "index_id": index})  # its memory is freed before the next shard
     if target.exists():
@@ -305,10 +318,13 @@ def _page_url(path: str) -> str:
 
 
 class PagefindService:
-    """One `pagefind --service` process, spoken to one request at a time.
+    """One `pagefind --service` process: requests sent, answers read in the same order.
 
     The protocol is the one Pagefind's own Python and Node wrappers speak:
-    base64 JSON messages ended by a comma. The wrapper in the pagefind package
+    base64 JSON messages ended by a comma. Pagefind reads its input on a
+    thread of its own, runs the requests one after another in the order they
+    came and answers each, so a few can be sent ahead (`IN_FLIGHT`) and the
+    index is the same as when each waits for the one before. The wrapper in the pagefind package
     polls for each reply after a 0.1 s sleep, a quarter of an hour for 10,000
     pages; a blocking read answers as soon as Pagefind does.
     """
@@ -340,13 +356,26 @@ class PagefindService:
             process.wait()
 
     def request(self, payload: Mapping[str, Any]) -> dict[str, Any]:
+        self.send(payload)
+        return self.answer()
+
+    def send(self, payload: Mapping[str, Any]) -> None:
+        """Hand Pagefind one request; its answer is read by answer(), in the order the requests were sent."""
         process = self.process
-        assert process is not None and process.stdin is not None and process.stdout is not None
+        assert process is not None and process.stdin is not None
         self.next_id += 1
         message = base64.b64encode(json.dumps({"message_id": self.next_id, "payload": payload}).encode("utf-8")) + b","
         try:
             process.stdin.write(message)
             process.stdin.flush()
+        except (OSError, ValueError) as exc:
+            raise SearchIndexError(error("(search)", 0, f"pagefind stopped: {exc}")) from exc
+
+    def answer(self) -> dict[str, Any]:
+        """The answer to the oldest request not yet answered (Pagefind runs its requests one by one, in order)."""
+        process = self.process
+        assert process is not None and process.stdout is not None
+        try:
             reply = _read_until_comma(process.stdout)
         except (OSError, ValueError) as exc:
             raise SearchIndexError(error("(search)", 0, f"pagefind stopped: {exc}")) from exc

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from newpower_site.core.diagnostics import Diagnostic, error
+from newpower_site.core.layout import SEARCH_EDITS, SEARCH_INDEX, SEARCH_PAGES
 from newpower_site.write.folder import (
     MANIFEST,
     commit_files,
@@ -132,6 +133,10 @@ class Writer:
     def untouched(self, marks: OutputMarks) -> bool:
         """Nobody changed the output since the build that noted `marks`."""
         return False
+
+    def settled(self) -> bool:
+        """An untouched output with unchanged sources needs nothing from this writer."""
+        return True
 
     def tidy(self) -> None:
         """A build with nothing to do: remove leftovers of killed builds."""
@@ -281,9 +286,10 @@ class Staged(Writer):
 
     kind = "swap"
 
-    def __init__(self, out: Path, search_index: bool = True, shard_size: int | None = None):
+    def __init__(self, out: Path, search_index: bool = True, shard_size: int | None = None, quick_search: bool = False):
         self.out = out
         self.search_index = search_index
+        self.quick_search = quick_search  # `build --quick-search`: edited pages go to the edits shard (write/search.py)
         self.shard_size = shard_size  # None: search.SHARD_SIZE (tests make small shards)
         self.shards: list[Shard] = []
         self.stale: list[Shard] = []  # the shards this build makes again
@@ -346,6 +352,15 @@ class Staged(Writer):
             self.stage.mkdir(parents=True)
             write_manifest(self.stage, [])  # from its first moment provably ours, so a killed build's is removed (folder.py)
 
+    def settled(self) -> bool:
+        """Without --quick-search, an edits shard a quick build left is folded back, even with nothing else to do."""
+        if not self.search_index or self.quick_search:
+            return True
+        try:
+            return os.stat(self.out / SEARCH_INDEX / SEARCH_EDITS / SEARCH_PAGES).st_size == 0
+        except OSError:
+            return True  # no edits shard: an output from before there was one (it has none to fold)
+
     def _few_changes(self, changes: Changes) -> bool:
         previous = changes.previous
         self.shards, self.stale, self.index_swapped, self.index_dropped = [], [], [], []
@@ -369,11 +384,15 @@ class Staged(Writer):
         return len(self.stale) <= FEW_SHARDS
 
     def _choose_edits(self, previous_edits: tuple[str, ...], fold: bool = False) -> None:
-        """Edited pages go to the edits shard, or, past EDITS_MAX (or when `fold`), their year shards are made again."""
+        """Edited pages go to the edits shard (under --quick-search), or, past EDITS_MAX or when `fold`, their shards are made again.
+
+        Without --quick-search every edit is folded back at once, so the
+        output is byte for byte a cold build's (SPEC.md).
+        """
         from newpower_site.write.search import EDITS_MAX
 
         pages = self.edit_candidates
-        if fold or len(pages) > EDITS_MAX:
+        if fold or not self.quick_search or len(pages) > EDITS_MAX:
             names = {s.name for s in self.stale}
             self.stale += [s for s in self.shards if s.name not in names and pages.intersection(s.pages)]
             self.edits = () if (previous_edits or pages) else None
@@ -662,9 +681,7 @@ def _make_below(root: str, folder: str) -> None:
 
 
 def _has_edits_shard(out: Path) -> bool:
-    from newpower_site.write.search import EDITS, INDEX_FOLDER, PAGES_FILE
-
-    return (out / INDEX_FOLDER / EDITS / PAGES_FILE).exists()
+    return (out / SEARCH_INDEX / SEARCH_EDITS / SEARCH_PAGES).exists()
 
 
 def _signature(stat: os.stat_result) -> Signature:
