@@ -12,7 +12,7 @@ A cached build asks three questions, in this order:
    changed are rendered (`changes`).
 
 The answers are data for the engine, which renders and writes them the same
-way for every command; `record` keeps what the next build needs.
+way for every command; `prepare_record` and, once the output is committed, `finish_record` keep what the next build needs.
 """
 
 from __future__ import annotations
@@ -104,7 +104,7 @@ class BuildCache:
         self.state: OutputState | None = None
         self.generator = ""
         self._state_file: Path | None = None
-        self._fingerprints: dict[str, str] = {}  # this run's, from `changes` to `record`
+        self._fingerprints: dict[str, str] = {}  # this run's, from `changes` to `prepare_record`
 
     # -- opening and the two shortcuts -----------------------------------------------------------------
 
@@ -196,14 +196,9 @@ class BuildCache:
                 continue
         return result
 
-    def record(self, options: BuildOptions, writer_kind: str, search_index: bool, look: Look, site: Site,
-               changes: Changes, marks: OutputMarks, problems: list[Diagnostic]) -> None:
-        """Keep what the next build needs: the state, the item cache, the hashes, the plan (snapshots)."""
-        self.finish_record(self.prepare_record(options, writer_kind, search_index, look, site, changes, problems), marks)
-
     def prepare_record(self, options: BuildOptions, writer_kind: str, search_index: bool, look: Look, site: Site,
                        changes: Changes, problems: list[Diagnostic]) -> OutputState:
-        """Everything of the record that needs the site and the plan, kept before the commit; the state it returns
+        """Keep what the next build needs (the item cache, the hashes, the plan: snapshots), before the commit; the state it returns
         is written by `finish_record` once the output is committed, with the writer's marks of it.
 
         So the process that loaded the site can end before the commit (the
