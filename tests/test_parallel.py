@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import os
+import resource
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -69,3 +73,54 @@ def test_small_or_forbidden_work_runs_here(monkeypatch: pytest.MonkeyPatch) -> N
     assert {pid for _, pid in parallel.map_in_pool(square_and_pid, list(range(parallel.MIN_ITEMS - 1)))} == {os.getpid()}
     monkeypatch.setattr(parallel, "_forbidden", True)
     assert {pid for _, pid in parallel.map_in_pool(square_and_pid, list(range(COUNT)))} == {os.getpid()}
+
+
+def test_run_forked_returns_the_childs_result_and_leaves_its_memory_there() -> None:
+    def job() -> tuple[int, int]:
+        held = bytearray(64 * 1024 * 1024)  # touched: resident in the child only
+        held[::4096] = b"x" * len(held[::4096])
+        return os.getpid(), len(held)
+
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    pid, size = parallel.run_forked(job)
+    assert pid != os.getpid() and size == 64 * 1024 * 1024
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 32 * 1024, "the 64 MB stayed in the child"
+    assert not children(), "the child was waited for"
+
+
+def test_run_forked_raises_the_childs_exception_as_it_was() -> None:
+    def job() -> None:
+        raise KeyError("missing in the child")
+
+    with pytest.raises(KeyError, match="missing in the child") as raised:
+        parallel.run_forked(job)
+    assert any("raised in a forked process" in note for note in raised.value.__notes__)
+    with pytest.raises(parallel.WorkerFailed, match="died"):
+        parallel.run_forked(lambda: os._exit(3))
+    assert not children()
+
+
+def test_a_forked_job_ends_when_its_parent_is_killed(tmp_path: Path) -> None:
+    """A build killed while its child renders leaves no process writing on into the staging folder."""
+    noted = tmp_path / "child.pid"
+    script = (
+        "import os, time\n"
+        "from pathlib import Path\n"
+        "from newpower_site.core.pool import run_forked\n"
+        f"def job():\n    Path({str(noted)!r}).write_text(str(os.getpid()))\n    time.sleep(60)\n"
+        "run_forked(job)\n"
+    )
+    parent = subprocess.Popen([sys.executable, "-c", script])
+    for _ in range(200):
+        if noted.exists() and noted.read_text():
+            break
+        time.sleep(0.05)
+    child = int(noted.read_text())
+    parent.kill()
+    parent.wait()
+    for _ in range(200):  # the kernel kills it at once; waiting only lets the signal land
+        if not Path(f"/proc/{child}").exists() or "Z" in Path(f"/proc/{child}/stat").read_text().split()[2]:
+            break
+        time.sleep(0.05)
+    state = Path(f"/proc/{child}/stat").read_text().split()[2] if Path(f"/proc/{child}").exists() else "gone"
+    assert state in ("gone", "Z"), f"the child is still {state}"

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import shutil
 import time
 from datetime import UTC, datetime
@@ -316,6 +317,40 @@ def test_a_shard_swap_that_fails_after_the_pages_are_committed_falls_back_to_a_w
     assert NEW_WORD.encode() in indexed_text(out, "articles/bakery-buyout/index.html")
     assert set(read_manifest(out)) == set(tree_bytes(out)) - {MANIFEST}
     assert not [p for p in site.iterdir() if p.name.startswith(".output.")]
+
+
+def test_pagefind_runs_beside_a_process_that_never_loaded_the_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The site is loaded, planned and rendered in a forked child; the parent makes the index (docs/performance.md),
+    and its output is the one a build all in one process makes."""
+    from newpower_site.engine import engine
+
+    site = copy_site("realistic", tmp_path)
+    log = tmp_path / "pids.txt"
+    load, index = engine.load_site, search.index_shards
+
+    def noted(stage: str, call):  # the child cannot hand back a list: each call appends its pid to a file
+        def wrapper(*args, **kwargs):
+            with log.open("a", encoding="utf-8") as handle:
+                handle.write(f"{stage} {os.getpid()}\n")
+            return call(*args, **kwargs)
+        return wrapper
+
+    monkeypatch.setattr(engine, "load_site", noted("load", load))
+    monkeypatch.setattr(search, "index_shards", noted("index", index))
+    forked = Engine(BuildOptions(site, out_dir=tmp_path / "forked"), Staged(tmp_path / "forked", True, 2), BuildCache(site))
+    result = forked.build()
+    assert result.ok and result.stats.path == "cold" and result.stats.outputs_rendered == result.files > 0
+    stages = dict(line.split() for line in log.read_text(encoding="utf-8").splitlines())
+    assert stages["index"] == str(os.getpid()) != stages["load"]
+    assert forked.writer.linked == 0 and forked.writer.stale, "the writer carries on from the child's state"
+
+    log.unlink()
+    alone = Engine(BuildOptions(site, out_dir=tmp_path / "alone"), Staged(tmp_path / "alone", True, 2), BuildCache(site), parallel=False)
+    assert alone.build().ok
+    assert {line.split()[1] for line in log.read_text(encoding="utf-8").splitlines()} == {str(os.getpid())}
+    assert tree_bytes(tmp_path / "forked") == tree_bytes(tmp_path / "alone")
+    again = Engine(BuildOptions(site, out_dir=tmp_path / "forked"), Staged(tmp_path / "forked", True, 2), BuildCache(site)).build()
+    assert again.stats.path == "unchanged", "the parent wrote the record the child prepared"
 
 
 def shard_of_the_output(site: Path) -> tuple[search.Shard, Path]:

@@ -12,7 +12,7 @@ A cached build asks three questions, in this order:
    changed are rendered (`changes`).
 
 The answers are data for the engine, which renders and writes them the same
-way for every command; `record` keeps what the next build needs.
+way for every command; `prepare_record` and, once the output is committed, `finish_record` keep what the next build needs.
 """
 
 from __future__ import annotations
@@ -105,7 +105,7 @@ class BuildCache:
         self.state: OutputState | None = None
         self.generator = ""
         self._state_file: Path | None = None
-        self._fingerprints: dict[str, str] = {}  # this run's, from `changes` to `record`
+        self._fingerprints: dict[str, str] = {}  # this run's, from `changes` to `prepare_record`
 
     # -- opening and the two shortcuts -----------------------------------------------------------------
 
@@ -209,22 +209,36 @@ class BuildCache:
                 continue
         return result
 
-    def record(self, options: BuildOptions, writer_kind: str, search_index: bool, look: Look, site: Site,
-               changes: Changes, marks: OutputMarks, problems: list[Diagnostic]) -> None:
-        """Keep what the next build needs: the state, the item cache, the hashes, the plan (snapshots)."""
+    def prepare_record(self, options: BuildOptions, writer_kind: str, search_index: bool, look: Look, site: Site,
+                       changes: Changes, problems: list[Diagnostic]) -> OutputState:
+        """Keep what the next build needs (the item cache, the hashes, the plan: snapshots), before the commit; the state it returns
+        is written by `finish_record` once the output is committed, with the writer's marks of it.
+
+        So the process that loaded the site can end before the commit (the
+        search index: a Pagefind process, engine.py `_full`). What is kept here is good whether the commit succeeds or not: the item
+        cache and the hashes are saved after a failed build too, and a plan
+        store of another build than the state names is never read
+        (snapshots.py: the quick and head paths then take the full path).
+        """
         assert self.items is not None
         held_back = [i for i in self.items.all_items if i.date is not None and i.date > options.now and not options.future]
         snapshot = self._save_snapshots(site, changes, problems)
-        self.state = OutputState(
+        pending = OutputState(
             generator=self.generator, fast_key=self.fast_key(options, writer_kind, search_index), selection=self.selection(options),
             tree=look.tree, racy=look.racy,
             valid_until=min((i.date for i in held_back), default=None),
-            marks=marks, outputs=self._fingerprints, pages_key=changes.pages_key,
+            marks=OutputMarks(), outputs=self._fingerprints, pages_key=changes.pages_key,
             counts=site.library.counts(), files=len(changes.outputs),
             frame="" if look.frame.racy else look.frame.digest,  # a racy frame proves nothing: the next build takes the full path
             sources=self._hashed_sources(look.sources), snapshot=snapshot, problems=tuple(problems),
         )
         self.save()
+        return pending
+
+    def finish_record(self, pending: OutputState, marks: OutputMarks) -> None:
+        """Write the state of a committed output (`prepare_record`'s), with what the writer noted of it."""
+        pending.marks = marks
+        self.state = pending
         self.write_state()
 
     def save(self) -> None:

@@ -169,7 +169,7 @@ class TerminalProgress:
             self.shown = True
 
     def finish(self) -> None:
-        if self.shown:
+        if self.shown or self.enabled and time.monotonic() - self.started > 0.5:  # a forked build process may have shown it
             print("\r\033[K", end="", file=sys.stderr, flush=True)
 
 

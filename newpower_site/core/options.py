@@ -52,7 +52,7 @@ class Stats:
 
 @dataclass(frozen=True, slots=True)
 class BuildResult:
-    site: Site | None  # None when the build stopped before loading it, or had nothing to do
+    site: Site | None  # None when the build stopped before loading it, had nothing to do, or loaded it in a forked child (the index)
     diagnostics: list[Diagnostic]
     files: int = 0
     seconds: float = 0.0

@@ -12,13 +12,14 @@ do returns at once, and one that changed only item bodies renders just the
 outputs the quick path names; every other build plans the whole site and
 renders what the cache says changed. Rendering, the email checks, strict
 mode and the result are the same code on every path, so every command
-reports the same problems.
+reports the same problems. A build that makes the search index loads, plans and
+renders in a forked child, so that Pagefind runs beside a small parent (`_full`).
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from newpower_site.core.diagnostics import Diagnostic, error, fails, has_errors
@@ -26,8 +27,8 @@ from newpower_site.core.options import BuildOptions, BuildResult, Progress, Stat
 
 if TYPE_CHECKING:  # the stages load when there is something to build: a build with nothing to do starts quicker
     from newpower_site.cache.quick import QuickEdit
-    from newpower_site.cache.state import BuildCache, Look
-    from newpower_site.core.model import Site
+    from newpower_site.cache.state import BuildCache, Look, OutputState
+    from newpower_site.core.model import Counts, Site
     from newpower_site.core.urls import Urls
     from newpower_site.plan.outputs import Output
     from newpower_site.write.writers import Changes, Writer
@@ -57,6 +58,20 @@ def plan(options: BuildOptions, memo: Any = None) -> tuple[Site | None, Urls | N
         return site, urls, [], problems
     outputs = _plan_outputs(options, site, urls, problems)
     return site, urls, outputs, problems
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    """A full build rendered and written, not yet committed; or, with `result`, a build that stopped there."""
+
+    result: BuildResult | None
+    site: Site | None = None  # None from a forked child: the caller of `newpower build` reads none
+    problems: list[Diagnostic] = field(default_factory=list)
+    changes: Changes | None = None  # without the plan (`Changes.without_plan`): what the commit and the marks read
+    pending: OutputState | None = None  # the cache's record, written once the commit succeeds
+    files: int = 0
+    counts: Counts | None = None
+    changed: list[str] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -115,6 +130,35 @@ class Engine:
 
     def _full(self, look: Look | None, trusted: bool, problems: list[Diagnostic], progress: Progress | None,
               started: float) -> BuildResult:
+        """Render everything the cache says changed, then commit it.
+
+        A commit that makes the search index runs Pagefind, a process as large
+        as the site loaded and planned; the site is loaded, planned and
+        rendered in a forked child, then, so that Pagefind runs beside a
+        parent that never held it (freed, it would not shrink: pool.py's
+        `run_forked`). The child hands back what the commit needs (`Rendered`)
+        and the writer's own state.
+        """
+        from newpower_site.core.pool import can_fork, run_forked
+
+        writer = self.writer
+        if writer.commit_needs_memory and self.parallel and can_fork():
+            rendered, handed, self.stats = run_forked(lambda: self._rendered_for_parent(look, trusted, problems, progress))
+            writer.take_over(handed)
+        else:
+            rendered = self._render(look, trusted, problems, progress)
+        if rendered.result is not None:
+            return rendered.result
+        return self._commit(rendered, started)
+
+    def _rendered_for_parent(self, look: Look | None, trusted: bool, problems: list[Diagnostic],
+                             progress: Progress | None) -> tuple[Rendered, dict[str, Any], Stats]:
+        """`_render` in the forked child: what goes back is small (no site, no plan)."""
+        rendered = self._render(look, trusted, problems, progress)
+        rendered = replace(rendered, site=None, result=replace(rendered.result, site=None) if rendered.result else None)
+        return rendered, self.writer.handover(), self.stats
+
+    def _render(self, look: Look | None, trusted: bool, problems: list[Diagnostic], progress: Progress | None) -> Rendered:
         from newpower_site.email.checks import email_problems
         from newpower_site.render.renderer import render_outputs
         from newpower_site.write.writers import Changes
@@ -125,7 +169,7 @@ class Engine:
         if cache is not None and cache.items is not None:
             self.stats.items_read, self.stats.items_rendered = cache.items.reads, cache.items.renders
         if site is None or urls is None:
-            return self._failed(None, problems)
+            return Rendered(self._failed(None, problems))
         planned = _plan_outputs(options, site, urls, problems)
         outputs = [o for o in planned if writer.wants(o)]
         previous = cache.previous() if cache is not None and trusted and options.output.is_dir() else None
@@ -136,10 +180,10 @@ class Engine:
         self.stats.path = "incremental" if previous is not None else "cold"
         self.stats.outputs_rendered, self.stats.outputs_removed = len(changes.changed), len(changes.removed)
         if has_errors(problems):
-            return self._failed(site, problems + self._check_only(site, urls, changes))
+            return Rendered(self._failed(site, problems + self._check_only(site, urls, changes)))
 
         writer.begin(changes)
-        committed = False
+        done = False
         try:
             code_cache = cache.code_cache if cache is not None else None
             for output, data in render_outputs(changes.changed, urls, options.site_dir, problems, code_cache=code_cache,
@@ -150,21 +194,37 @@ class Engine:
                 writer.link_unchanged(changes)
                 problems += email_problems(site.library.newsletters, urls, writer.view(), options.site_dir)
             if fails(problems, options.strict):
-                return self._failed(site, problems)
-            problems += writer.commit(changes)
+                return Rendered(self._failed(site, problems))
+            pending = None
+            if cache is not None and look is not None and writer.records:  # before the commit: it needs the site and the plan
+                pending = cache.prepare_record(options, writer.kind, writer.search_index, look, site, changes, problems)
+            changed = sorted({o.path for o in changes.changed} | set(changes.removed))
+            done = True
+            return Rendered(None, site, problems, changes.without_plan(), pending, len(planned), site.library.counts(), changed)
+        finally:
+            if not done:
+                writer.abort()
+
+    def _commit(self, rendered: Rendered, started: float) -> BuildResult:
+        """Commit what `_render` wrote, and keep its record once the output is committed."""
+        writer, cache = self.writer, self.cache
+        problems, changes = rendered.problems, rendered.changes
+        assert changes is not None
+        committed = False
+        try:
+            problems = problems + writer.commit(changes)
             if has_errors(problems):
-                return self._failed(site, problems)
+                return self._result(rendered.site, problems, 0, None)  # the work done is saved already (prepare_record)
             committed = True
         finally:
             if not committed:
                 writer.abort()
         self.stats.outputs_linked = writer.linked
-        if cache is not None and look is not None and writer.records:
-            cache.record(options, writer.kind, writer.search_index, look, site, changes, writer.marks(changes), problems)
+        if cache is not None and rendered.pending is not None:
+            cache.finish_record(rendered.pending, writer.marks(changes))
         elif cache is not None:
             cache.save()
-        changed = sorted({o.path for o in changes.changed} | set(changes.removed))
-        return self._result(site, problems, len(planned), started, site.library.counts(), changed)
+        return self._result(rendered.site, problems, rendered.files, started, rendered.counts, rendered.changed)
 
     def _check_only(self, site: Site, urls: Urls, changes: Changes) -> list[Diagnostic]:
         """A site with errors is still rendered and checked, writing nothing, so that one run reports

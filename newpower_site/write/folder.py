@@ -80,8 +80,9 @@ def read_manifest(out: Path) -> set[str]:
     return {line for line in lines if line and not line.startswith("#")}
 
 
-def staging_dir(out: Path) -> Path:
-    return out.parent / f".{out.name}.staging-{os.getpid()}"
+def staging_dir(out: Path, pid: int | None = None) -> Path:
+    """The staging folder of the build whose process is `pid` (this one by default): named for the process that commits it."""
+    return out.parent / f".{out.name}.staging-{pid or os.getpid()}"
 
 
 # -- leftovers of killed builds ---------------------------------------------------------------------

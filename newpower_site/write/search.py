@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 from newpower_site.core.diagnostics import Diagnostic, error
 from newpower_site.core.layout import SEARCH_EDITS, SEARCH_INDEX, SEARCH_PAGES
+from newpower_site.core.memory import give_back_memory
 
 if TYPE_CHECKING:
     from newpower_site.plan.outputs import Output
@@ -222,6 +223,7 @@ def index_shards(shards: Sequence[Shard], read_page: Callable[[str], bytes], ind
                 shard = queue.pop(0)
             with PagefindService(executable) as service:  # a fresh process: its memory is one shard's, not the most it ever held
                 _index_one(service, shard, read_page, only or index_root / shard.name)
+            give_back_memory()  # the shard's files, read back from Pagefind, are not kept beside the next Pagefind
 
     with ThreadPoolExecutor(max_workers=max(1, min(jobs, len(shards)))) as pool:
         for future in [pool.submit(worker) for _ in range(max(1, min(jobs, len(shards))))]:

@@ -13,7 +13,7 @@ import shutil
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from newpower_site.core.diagnostics import Diagnostic, error
 from newpower_site.core.layout import SEARCH_EDITS, SEARCH_INDEX, SEARCH_PAGES
@@ -63,10 +63,18 @@ class Changes:
     removed: list[str]
     pages_key: str
     previous: Previous | None = None
+    kept_paths: tuple[str, ...] | None = None  # the planned paths, once the plan itself is let go (`without_plan`)
 
     @property
     def paths(self) -> list[str]:
+        if self.kept_paths is not None:
+            return list(self.kept_paths)
         return [o.path for o in self.outputs]
+
+    def without_plan(self) -> Changes:
+        """What a commit and the writer's marks read (paths, removals, the previous output), without the outputs:
+        their contexts hold the whole site, which a build lets go before a commit that needs the memory."""
+        return Changes([], [], self.removed, self.pages_key, self.previous, tuple(self.paths))
 
 
 class PendingFiles(Mapping[str, bytes]):
@@ -97,6 +105,7 @@ class Writer:
 
     kind = "none"  # part of the cache's key: each kind of writer keeps its own state of an output folder
     search_index = False  # whether a commit makes the search index
+    commit_needs_memory = False  # whether the commit may run a large process (Pagefind): the engine renders in a child first
     linked = 0  # unchanged files carried over from the previous output by the last build
     records = True  # a cached build keeps the state of the output this writer leaves
 
@@ -157,6 +166,14 @@ class Writer:
 
     def marks(self, changes: Changes) -> OutputMarks:
         return OutputMarks()
+
+    def handover(self) -> dict[str, Any]:
+        """What this writer noted from `begin` to the last `put`, for the same writer in the process that commits."""
+        return dict(vars(self))
+
+    def take_over(self, state: Mapping[str, Any]) -> None:
+        """Carry on from another process's `handover`: as if its `begin` and `put`s had run here."""
+        vars(self).update(state)
 
     def commit_quick(self, rendered: Mapping[str, bytes]) -> bool:
         """Write a quick rebuild's few files; False when that failed (the full path then runs)."""
@@ -281,6 +298,11 @@ class Staged(Writer):
         self.rendered: dict[str, bytes] = {}
         self.linked = 0
         self._committed: dict[str, tuple[int, int]] | None = None
+        self.owner = os.getpid()  # the process that commits: a forked child stages under its name, which lives on after it
+
+    @property
+    def commit_needs_memory(self) -> bool:  # type: ignore[override]
+        return self.search_index
 
     def recover(self) -> list[Diagnostic]:
         """Put back an output set aside, finish a killed commit, remove killed builds' staging folders:
@@ -311,7 +333,7 @@ class Staged(Writer):
             self._choose_edits(self._previous_edits, fold=True)  # a whole build folds the edits back into their year shards
         if not self.few:
             remove_stale_staging(self.out)
-            self.stage = staging_dir(self.out)
+            self.stage = staging_dir(self.out, self.owner)
             self.stage.mkdir(parents=True)
             write_manifest(self.stage, [])  # from its first moment provably ours, so a killed build's is removed (folder.py)
 
