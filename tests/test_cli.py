@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import re
 import sys
+import time
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from conftest import REPO, newpower
+from conftest import REPO, copy_site, newpower
 
 
 @pytest.mark.parametrize("command", [[], ["build"], ["check"], ["new"]])
@@ -208,3 +209,17 @@ def test_the_library_check_reads_the_dependencies_from_the_project_itself() -> N
     names = {re.match(r"[A-Za-z0-9._-]+", d).group(0).lower() for d in declared}
     assert {n.lower() for n in required_distributions()} == names
     assert missing_dependencies() == []
+
+
+def test_the_summary_says_what_a_cached_build_reused(tmp_path: Path) -> None:
+    site = copy_site("realistic", tmp_path)
+    first = newpower("build", "--site", site)
+    assert first.code == 0, first.stderr
+    assert "no earlier output to reuse)" in first.stdout and "the rest from the cache" not in first.stdout
+    with (site / "content/articles/bakery-buyout.md").open("a", encoding="utf-8") as handle:
+        handle.write("\nOne more line.\n")
+    time.sleep(2.1)  # out of the racy window: a save within 2 s of a build's look is checked again by the next
+    second = newpower("build", "--site", site)
+    assert re.search(r"\(rendered 1 item and \d+ files?, the rest from the cache\)", second.stdout), second.stdout
+    third = newpower("build", "--site", site)
+    assert third.stdout.rstrip().endswith("(nothing changed)"), third.stdout

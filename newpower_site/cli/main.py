@@ -195,7 +195,10 @@ def work_done(stats: Stats) -> str:
     """What a cached build had to render, so that a CI log shows whether the restored cache was used."""
     if stats.path == "unchanged":
         return " (nothing changed)"
-    return f" (rendered {counted(stats.items_rendered, 'item')} and {counted(stats.outputs_rendered, 'file')}, the rest from the cache)"
+    done = f"rendered {counted(stats.items_rendered, 'item')} and {counted(stats.outputs_rendered, 'file')}"
+    if stats.path == "cold":
+        return f" ({done}: no earlier output to reuse)"
+    return f" ({done}, the rest from the cache)"
 
 
 def failure(diagnostics: Sequence[Diagnostic]) -> str:
