@@ -54,28 +54,26 @@ def site(tmp_path: Path) -> Path:
     return site
 
 
-def test_a_build_with_nothing_to_do_loads_no_stage(tmp_path: Path) -> None:
-    site = settled(copy_site("realistic", tmp_path))
+def modules_after(site: Path, builds: int, *flags: str) -> tuple[list[str], set[str]]:
+    """(what it printed, the modules it loaded) of a fresh process that ran `newpower build` `builds` times."""
     script = (
         "import json, sys\nfrom newpower_site.cli.main import main\n"
-        f"for _ in range(2): assert main(['build', '--quiet', '--site', {str(site)!r}]) == 0\n"
-        "print(json.dumps(sorted(sys.modules)))\n"
-    )
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=REPO)
-    assert done.returncode == 0, done.stderr
-    first = set(json.loads(done.stdout))
-    # The cold build loads, plans and renders in a forked child (engine._full), and makes the search index here:
-    assert "newpower_site.write.search" in first, "the first build (cold) imported what it ran in this process"
-    script = (
-        "import json, sys\nfrom newpower_site.cli.main import main\n"
-        f"assert main(['build', '--site', {str(site)!r}]) == 0\n"
+        f"for _ in range({builds}): assert main(['build', *{list(flags)!r}, '--site', {str(site)!r}]) == 0\n"
         "print(json.dumps(sorted(sys.modules)))\n"
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=REPO)
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
-    assert lines[0].endswith("(nothing changed)"), lines[0]
-    loaded = set(json.loads(lines[1]))
+    return lines[:-1], set(json.loads(lines[-1]))
+
+
+def test_a_build_with_nothing_to_do_loads_no_stage(tmp_path: Path) -> None:
+    site = settled(copy_site("realistic", tmp_path))
+    _, first = modules_after(site, 2, "--quiet")
+    # The cold build loads, plans and renders in a forked child (engine._full), and makes the search index here:
+    assert "newpower_site.write.search" in first, "the first build (cold) imported what it ran in this process"
+    printed, loaded = modules_after(site, 1)
+    assert printed[0].endswith("(nothing changed)"), printed
     assert not loaded & {*STAGE_MODULES, "newpower_site.write.search"}, sorted(loaded & {*STAGE_MODULES, "newpower_site.write.search"})
 
     # `python -m newpower_site` (what the benchmarks run) checks the libraries only when one fails to import
