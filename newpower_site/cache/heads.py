@@ -41,11 +41,11 @@ from typing import TYPE_CHECKING, Any
 from newpower_site.cache.fingerprint import Fingerprinter
 from newpower_site.cache.keys import digest_text, item_key, url_key, value_fingerprint
 from newpower_site.cache.overlay import HEAD_KINDS, OVERLAY, Overlay, head_only
-from newpower_site.cache.quick import QuickEdit, edited_sources
+from newpower_site.cache.quick import QuickEdit, edited_sources, stored_planner
 from newpower_site.cache.snapshots import ItemRecord, SnapshotMissing, SnapshotReader
 from newpower_site.core import model
 from newpower_site.core.diagnostics import has_errors
-from newpower_site.core.model import Article, Item, Library, Site, Voice, sort_newest_first
+from newpower_site.core.model import Article, Item, Library, Voice, sort_newest_first
 from newpower_site.core.sealed import read_sealed, write_sealed
 from newpower_site.load import content
 from newpower_site.load.config import CONFIG_FILE
@@ -53,7 +53,7 @@ from newpower_site.load.markdown import MarkdownRenderer
 from newpower_site.load.placeholders import item_placeholder_warnings
 from newpower_site.load.schema import KIND_BY_FOLDER
 from newpower_site.plan.images import body_images
-from newpower_site.plan.outputs import SHARED_CONTEXT, Output, plan_collections, plan_item_page, site_planner
+from newpower_site.plan.outputs import Output, plan_collections, plan_item_page
 
 if TYPE_CHECKING:
     from newpower_site.cache.state import BuildCache, Look
@@ -270,8 +270,8 @@ def _plan(cache: BuildCache, reader: SnapshotReader, heads: Heads, edited: dict[
     heads = overlay.over(base)  # the site as the last build left it
     new_items: dict[str, Item] = {r.item.source: r.item for r in records}
     if search_index:
-        before = _with_items(base.library, {s: item for s, (item, _) in overlay.items.items()})
-        dates = {i.source: i.date for i in (*before.articles, *before.voices)}
+        dates = {i.source: i.date for i in (*base.library.articles, *base.library.voices)}
+        dates.update({source: item.date for source, (item, _) in overlay.items.items()})  # as the last build left them
         if any(dates.get(source) != item.date for source, item in new_items.items()):
             return None  # a new date may move its page to another shard of the search index: the full path plans them
     for record in records:
@@ -279,7 +279,7 @@ def _plan(cache: BuildCache, reader: SnapshotReader, heads: Heads, edited: dict[
     library = _with_items(base.library, {**{s: item for s, (item, _) in overlay.items.items()}, **new_items})
     if any(not isinstance(i, (Article, Voice)) for i in (*library.articles, *library.voices)):
         return None
-    planner = site_planner(Site(shared["site"], library), urls, {key: shared[key] for key in SHARED_CONTEXT})
+    planner = stored_planner(shared, urls, library)
     collections = plan_collections(planner)
     if {o.path for o in collections} != heads.collections.keys():
         return None  # a listing or topic page came or went: the full path adds or removes it

@@ -40,10 +40,10 @@ from newpower_site.core.layout import CONTENT_ROOT
 from newpower_site.core.model import Item, Library, Newsletter, Site
 from newpower_site.core.urls import Urls
 from newpower_site.load import content
-from newpower_site.load.placeholders import item_placeholder_warnings
 from newpower_site.load.markdown import MarkdownRenderer
+from newpower_site.load.placeholders import item_placeholder_warnings
 from newpower_site.load.schema import KIND_BY_FOLDER, KIND_BY_NAME
-from newpower_site.plan.outputs import SHARED_CONTEXT, Output, plan_item_page, site_planner
+from newpower_site.plan.outputs import SHARED_CONTEXT, Output, SitePlanner, plan_item_page, site_planner
 
 if TYPE_CHECKING:
     from newpower_site.cache.state import BuildCache, Look
@@ -69,7 +69,7 @@ class QuickEdit:
     meta: dict[str, Any] = field(default_factory=dict)  # rows of the store's meta table to replace (a head edit's overlay)
 
 
-def plan_quick_edit(cache: BuildCache, look: Look, search_index: bool, base_url: str | None) -> QuickEdit | None:
+def plan_quick_edit(cache: BuildCache, look: Look, base_url: str | None) -> QuickEdit | None:
     """The quick path's plan after edits to item bodies only; None when the full path must run instead."""
     edited = edited_sources(cache, look)
     if edited is None:
@@ -81,7 +81,7 @@ def plan_quick_edit(cache: BuildCache, look: Look, search_index: bool, base_url:
     except SnapshotMissing:
         return None
     try:
-        return _plan(cache, reader, edited, search_index, base_url)
+        return _plan(cache, reader, edited, base_url)
     except SnapshotMissing:
         return None
     finally:
@@ -114,7 +114,7 @@ def edited_sources(cache: BuildCache, look: Look) -> dict[str, str] | None:
     return edited
 
 
-def _plan(cache: BuildCache, reader: SnapshotReader, edited: dict[str, str], search_index: bool, base_url: str | None) -> QuickEdit | None:
+def _plan(cache: BuildCache, reader: SnapshotReader, edited: dict[str, str], base_url: str | None) -> QuickEdit | None:
     state = cache.state
     assert state is not None
     site_dir = cache.site_dir
@@ -165,15 +165,15 @@ def _plan(cache: BuildCache, reader: SnapshotReader, edited: dict[str, str], sea
             fingerprints[source] = fingerprint
         reader.replace(source, item)
 
-    affected = sorted({path for record in records if record.published for path in reader.dependents(record.item.source)})
+    affected = {path for record in records if record.published for path in reader.dependents(record.item.source)}
+    loaded = {path: reader.output(path) for path in affected}
     if retitled:  # an issue featuring it shows its title: so does every output showing that issue whole (its feeds)
-        featuring = {s for path in affected for s in reader.output(path).inputs if s.startswith(NEWSLETTER_FOLDER)}
-        affected = sorted({*affected, *(path for source in featuring for path in reader.dependents(source))})
-    outputs = [reader.output(path) for path in affected]
-    replanned = _own_pages(retitled, config, urls, shared)
-    if not replanned.keys() <= set(affected):
+        featuring = {s for output in loaded.values() for s in output.inputs if s.startswith(NEWSLETTER_FOLDER)}
+        loaded.update({path: reader.output(path) for source in featuring for path in reader.dependents(source) if path not in loaded})
+    replanned = _own_pages(retitled, urls, shared)
+    if not replanned.keys() <= loaded.keys():
         return None
-    outputs = [replanned.get(o.path, o) for o in outputs]
+    outputs = [replanned.get(path) or loaded[path] for path in sorted(loaded)]
     walker = Fingerprinter({id(r.item): (r.item, r.fingerprint) for r in reader.records.values() if r.fingerprint})
     for record in records:
         if record.item.source in fingerprints:
@@ -188,7 +188,7 @@ def _plan(cache: BuildCache, reader: SnapshotReader, edited: dict[str, str], sea
 NEWSLETTER_FOLDER = f"{CONTENT_ROOT}/{KIND_BY_NAME['newsletter'].folder}/"  # where the sources of issues are
 
 
-def _own_pages(items: list[Item], config: Any, urls: Urls, shared: dict[str, Any]) -> dict[str, Output]:
+def _own_pages(items: list[Item], urls: Urls, shared: dict[str, Any]) -> dict[str, Output]:
     """Each item's page and redirects planned again: their meta (title, description) is made at planning.
 
     An article's or voice's page plans from the item alone (a newsletter's
@@ -196,8 +196,13 @@ def _own_pages(items: list[Item], config: Any, urls: Urls, shared: dict[str, Any
     """
     if not items:
         return {}
-    planner = site_planner(Site(config, Library()), urls, {key: shared[key] for key in SHARED_CONTEXT})
+    planner = stored_planner(shared, urls, Library())
     return {o.path: o for item in items for o in plan_item_page(planner, item)}
+
+
+def stored_planner(shared: dict[str, Any], urls: Urls, library: Library) -> SitePlanner:
+    """A planner of `library` with the last build's site settings and shared page context (the plan store's)."""
+    return site_planner(Site(shared["site"], library), urls, {key: shared[key] for key in SHARED_CONTEXT})
 
 
 def shown_only_edit(old: Item, new: Item) -> bool:

@@ -110,7 +110,7 @@ class Engine:
                     return self._result(None, problems, state.files, started, state.counts)
                 from newpower_site.cache.quick import plan_quick_edit
 
-                quick = plan_quick_edit(cache, look, writer.search_index, options.base_url)
+                quick = plan_quick_edit(cache, look, options.base_url)
                 if quick is None:  # a head edit (a title, a date): the head path replans only what shows the item
                     from newpower_site.cache.heads import plan_head_edit
 
