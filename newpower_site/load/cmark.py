@@ -33,6 +33,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+import _cffi_backend
 import cffi
 from cmarkgfm import _cmark
 
@@ -78,6 +79,7 @@ _ffi.cdef(
     """
 )
 _lib = _ffi.dlopen(_cmark.__file__)
+_string = _cffi_backend.string  # what FFI.string calls, without its Python frame (twice a body)
 _lib.cmark_gfm_core_extensions_ensure_registered()
 _free = _lib.cmark_get_default_mem_allocator().free
 _ARENA = _lib.cmark_get_arena_mem_allocator()
@@ -244,8 +246,8 @@ class Document:
         """The tree as HTML in UTF-8, as cmark writes it (the build keeps bodies as UTF-8)."""
         raw = _lib.cmark_render_html(self._root, self.options | extra_options, self._extensions)
         if self._arena:
-            return _ffi.string(raw)  # in the arena, with the tree
+            return _string(raw)  # in the arena, with the tree
         try:
-            return _ffi.string(raw)
+            return _string(raw)
         finally:
             _free(raw)
