@@ -26,6 +26,8 @@ EDGES = [
     "<https://example.org>://example.net", "<https://example.org> and https://example.net", "<https://example.org/ü>",
     "<https://exa mple.org>", "`https://example.org`", "[<https://example.org>](x.md)", "<a href='https://example.org'>x</a>",
     "*<https://example.org>*", "~~<https://example.org>~~", "x://", "://", "<x:>://",
+    # more than sixteen colons before a bare URL, and before or around an autolink: the search at once
+    "a:b " * 20 + "https://example.org", "a:b " * 20 + "<https://example.org>", "<https://x.org> " + "a:b " * 20 + "http://y.org",
     # strikethrough and tables
     "~a~ ~~b~~ ~~~c~~~", "a\n:--\n", "a\n--:\nb\n", "a | b\n-|-\n1 | 2\n", "| a |\n|---|\n| ~~b~~ |\n",
     # headings with links and strikethrough inside, footnotes, a voice's questions
@@ -56,6 +58,8 @@ def test_leaving_out_an_extension_the_text_cannot_use_changes_nothing() -> None:
     ("two <https://example.org> <http://example.net/a?b=c>", False),
     ("escaped \\<https://example.org>", True),
     ("bare https://example.org", True),
+    ("a:b " * 20 + "https://example.org", True),
+    ("<https://x.org> " + "a:b " * 20 + "<http://y.org>", False),
     ("www.example.org", True),
     ("a@b.example", True),
     ("a&#64;b.example", True),
