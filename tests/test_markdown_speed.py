@@ -218,3 +218,16 @@ def test_a_web_link_left_as_cmark_wrote_it_is_what_the_full_resolution_writes(mo
     full = renderer.render("article", text, "content/articles/a.md", 1, NO_TARGETS, URLS)
     assert fast[0].utf8 == full[0].utf8
     assert [d.format() for d in fast[1]] == [d.format() for d in full[1]]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("ab <>/&;amp \t\n\r\x0b\x1f\u00a0\u2003\u201c\u2019é")), max_size=40))
+def test_plain_text_tidies_spaces_as_split_and_join_do(text: str) -> None:
+    """The shortcuts in _plain_text (bytes for ASCII, isprintable() for the rest) give what the long way gives."""
+    import html
+
+    from newpower_site.load import markdown
+
+    markup = text.encode("utf-8")
+    stripped = markdown._TAGS.sub(b"", markup) if b"<" in markup else markup
+    assert markdown._plain_text(markup, False) == " ".join(html.unescape(stripped.decode("utf-8")).split())

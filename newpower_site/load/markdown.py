@@ -451,29 +451,27 @@ def _interview_sections(markup: bytes, notes: int, questions: list[bytes]) -> by
     return b"".join(out)
 
 
+_ASCII_SPACES_BUT_SPACE = b"\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f"  # what str.split() splits ASCII text on, less ' '
+
+
 def _plain_text(markup: bytes, raw_html: bool) -> str:
     """The text of rendered inline HTML, as a reader sees it (no footnote marks, no raw HTML: `raw_html`, if the body has any)."""
     if markup.find(b"<") >= 0:
         markup = _TAGS.sub(b"", markup)
     if raw_html and markup.find(_OPEN_UTF8) >= 0:
         markup = _PLACEHOLDER_UTF8.sub(b"", markup)
+    # Nothing to tidy where the only space str.split() splits on is ' ', single, inside. cmark writes entities
+    # only for & < > " and no NUL, so ASCII is asked in its bytes, with strcspn (16 bytes at once); other text
+    # with isprintable(), as every other space is unprintable.
+    if _STRCSPN is not None and markup.isascii():
+        tidy = (_STRCSPN(markup, _ASCII_SPACES_BUT_SPACE) != len(markup) or markup.find(b"  ") >= 0
+                or markup[:1] == b" " or markup[-1:] == b" ")
+        text = _unescape(markup.decode("ascii"))
+        return " ".join(text.split()) if tidy else text
     text = _unescape(markup.decode("utf-8"))
-    # No space str.split() splits on but ' ' (each of the others is unprintable: ASCII is asked with strcspn,
-    # which looks at 16 bytes at once, other text with isprintable()), so single spaces mean nothing to tidy.
-    if "  " not in text and text[:1] != " " and text[-1:] != " " and (_no_line_breaks(text) if text.isascii() else text.isprintable()):
+    if "  " not in text and text[:1] != " " and text[-1:] != " " and text.isprintable():
         return text
     return " ".join(text.split())
-
-
-_ASCII_SPACES_BUT_SPACE = b"\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f"  # what str.split() splits ASCII text on, less ' '
-
-
-def _no_line_breaks(text: str) -> bool:
-    """Whether ASCII `text` holds none of the spaces str.split() splits on but ' ' (tabs, line breaks, ...)."""
-    if _STRCSPN is None or len(text) < 256:  # a C call costs as much as isprintable() on a few hundred characters
-        return text.isprintable()
-    data = text.encode("ascii")
-    return _STRCSPN(data, _ASCII_SPACES_BUT_SPACE) == len(data)  # a NUL stops it short too: then the long way
 
 
 def _as_typed(text: str) -> str:
