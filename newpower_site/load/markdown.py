@@ -82,22 +82,26 @@ _LINK_OR_IMAGE = re.compile(rb"%s|%s" % (_LINK, _IMAGE))
 _TABLE_OPEN_MARKUP = b'<div class="table-scroll" role="region" tabindex="0" aria-label="Table">\n<table>'
 _TABLE_CLOSE_MARKUP = b"</table>\n</div>\n"
 # What the stage changes in cmark's HTML: links and images (resolved), headings (they get ids), tables (a
-# scrolling box) and strikethrough (<s>, as before: the text is no longer accurate). One pattern that starts
-# with `<` finds them all: re looks for the `<` with a tight loop in C and tries the rest only there, which by
-# the clock takes about half the time of a search for each literal (valgrind's instruction counts said the
-# opposite: they do not show how slowly glibc's strstr and bytes.find step through HTML, where `<` abounds).
-_LINK_AT = re.compile(_LINK)
-_IMAGE_AT = re.compile(_IMAGE)
+# scrolling box) and strikethrough (<s>, as before: the text is no longer accurate); and the footnotes' ids.
+# One pattern that starts with `<` finds them all, with what each needs in its groups: re looks for the `<`
+# with a tight loop in C and tries the rest only there, which by the clock takes about half the time of a
+# search for each literal (valgrind's instruction counts said the opposite: they do not show how slowly
+# glibc's strstr and bytes.find step through HTML, where `<` abounds). Which group matched last tells them
+# apart: 1-2 a link (href, title), 3 a footnote's mark (its id), 4-6 an image (src, alt, title), 7 a heading
+# (its level), 8 a footnote (its id), none a table or strikethrough.
+_CHANGED = re.compile(
+    rb'<(?:a href="([^"]*)"( title="[^"]*")?>|a href="#fn-[^"]*" id="(fnref-[^"]*)"'
+    rb'|img src="([^"]*)" alt="([^"]*)"( title="[^"]*")? />|h([1-6])>|li id="(fn-[^"]*)"|table>\n|del>)'
+)
+# A voice's pass also counts the lists and block quotes open (9 opens one, 10 closes one), as _depth does:
+# a question is a `##` outside them.
+_CHANGED_IN_VOICE = re.compile(_CHANGED.pattern[:-1] + rb"|(blockquote|ul|ol)|/(?:blockquote|ul|ol)(>))")
 # A table or strikethrough's start tag, its end tag (found from the start: cheaper than a pattern that
 # tries each of the many end tags) and what each becomes.
 _REWRITTEN = {
     b"<table>\n": (_TABLE_OPEN_MARKUP + b"\n", b"</table>\n", _TABLE_CLOSE_MARKUP), b"<del>": (b"<s>", b"</del>", b"</s>"),
 }
-_CHANGED = re.compile(rb'<(?:a href="|img src="|h[1-6]>|table>\n|del>|li id="fn-)')  # and where footnotes' ids are
-# A voice's pass also counts the lists and block quotes open, as _depth does: a question is a `##` outside them.
-_CHANGED_IN_VOICE = re.compile(_CHANGED.pattern[:-1] + rb"|blockquote|ul|ol|/blockquote>|/ul>|/ol>)")
-_FOOTNOTE_MARK_ID = b' id="fnref-'
-_HEADING_END = {0x30 + level: b"</h%d>" % level for level in range(1, 7)}
+_HEADING_END = {level: b"</h%d>" % level for level in range(1, 7)}
 _SOURCEPOS_MARK = b' data-sourcepos="'
 _NEEDS_ESCAPING = re.compile("[&<>\"']")
 _FOOTNOTES = b'<section class="footnotes" data-footnotes>'
@@ -306,51 +310,40 @@ def _read_back(rendered: bytes, kind: str, state: RenderState) -> tuple[bytes, t
     edits, found, taken, index, notes_ids, closed = [], [], {}, 0, [], {}
     voice, depth, questions = kind == "voice", 0, []  # a voice's top-level `##` are its questions (_interview_sections)
     for match in (_CHANGED_IN_VOICE if voice else _CHANGED).finditer(rendered):
-        at = match.start()
-        tag = rendered[at + 1]
-        if tag == 0x61:  # <a href="
-            link = _LINK_AT.match(rendered, at)
-            if link is None:  # a footnote's mark (`id=` after the href) or back link (`class=`)
-                mark = rendered.find(b'"', at + 9) + 1
-                if rendered.startswith(_FOOTNOTE_MARK_ID, mark):
-                    notes_ids.append(rendered[mark + 5 : rendered.find(b'"', mark + 11)].decode("utf-8"))
-                continue
-            href = link[1]
+        group = match.lastindex
+        if group is None:  # a table or strikethrough, each of which only its extension writes
+            at, end = match.span()
+            opening = match[0]
+            start_tag, end_tag, end_tag_now = _REWRITTEN[opening]
+            end_at = rendered.index(end_tag, max(end, closed.get(opening, 0)))  # the first not taken (<del> may nest)
+            closed[opening] = end_at + len(end_tag)
+            edits += ((at, end, start_tag), (end_at, end_at + len(end_tag), end_tag_now))
+        elif group <= 2:  # a link
+            href = match[1]
             if not _written_as_it_is(href):  # else what _resolve_link would write back, byte for byte
                 resolved = _resolve_link(_unescape(href.decode("utf-8")), index, state)
-                edits.append((at, link.end(), b'<a href="%s"%s>' % (_escape(resolved).encode("utf-8"), link[2] or b"")))
+                edits.append((*match.span(), b'<a href="%s"%s>' % (_escape(resolved).encode("utf-8"), match[2] or b"")))
             index += 1
-        elif tag == 0x68:  # <hN>: its text is read up to its end tag, and the links inside it come next
-            level = rendered[at + 2]
-            start = at + 4
+        elif group == 3 or group == 8:  # a footnote's mark, or the footnote
+            notes_ids.append(match[group].decode("utf-8"))
+        elif group == 7:  # a heading: its text is read up to its end tag, and the links inside it come next
+            level = int(match[7])
+            start = match.end()
             text = _plain_text(rendered[start : rendered.index(_HEADING_END[level], start)], state.raw_html)
             anchor = _unique(github_slug(_as_typed(text) if state.typographic else text), taken)
-            found.append(Heading(level - 0x30, anchor, text))
-            tag_with_id = b'<h%c id="%s">' % (level, anchor.encode("utf-8"))  # github_slug keeps nothing to escape
-            edits.append((at, start, tag_with_id))
-            if voice and level == 0x32 and depth == 0:
+            found.append(Heading(level, anchor, text))
+            tag_with_id = b'<h%d id="%s">' % (level, anchor.encode("utf-8"))  # github_slug keeps nothing to escape
+            edits.append((start - 4, start, tag_with_id))
+            if voice and level == 2 and depth == 0:
                 questions.append(tag_with_id)
-        elif tag == 0x69:  # <img src="
-            image = _IMAGE_AT.match(rendered, at)
-            if image is None:
-                continue
-            src = _unescape(image[1].decode("utf-8"))
-            edits.append((at, image.end(), _resolve_image(src, image[2], image[3] or b"", index, state)))
+        elif group <= 6:  # an image
+            src = _unescape(match[4].decode("utf-8"))
+            edits.append((*match.span(), _resolve_image(src, match[5], match[6] or b"", index, state)))
             index += 1
-        elif tag == 0x6C:  # <li id="fn-: a footnote
-            notes_ids.append(rendered[at + 8 : rendered.find(b'"', at + 11)].decode("utf-8"))
-        else:  # a table or strikethrough, each of which only its extension writes; in a voice, a list or quote
-            opening = match[0]
-            rewritten = _REWRITTEN.get(opening)
-            if rewritten is not None:  # its end tag: the first after it not taken by an earlier one (<del> may nest)
-                start_tag, end_tag, end_tag_now = rewritten
-                end_at = rendered.index(end_tag, max(match.end(), closed.get(opening, 0)))
-                closed[opening] = end_at + len(end_tag)
-                edits += ((at, match.end(), start_tag), (end_at, end_at + len(end_tag), end_tag_now))
-            elif tag == 0x2F:
-                depth -= 1
-            else:
-                depth += 1
+        elif group == 9:
+            depth += 1
+        else:
+            depth -= 1
     html_out = rendered
     if edits:
         if closed:
