@@ -126,14 +126,16 @@ def locate(target: str, source: str, targets: LinkTargets, image: bool = False) 
 
 def locate_in(target: str, folder: str, targets: LinkTargets, image: bool = False) -> Location:
     """locate() for a link written in `folder` (the Markdown stage works it out once a body, not once a link)."""
-    return Location(*where_in(target.strip(), folder, targets, image))
+    target = target.strip()
+    if plainly_web(target):
+        return Location("external", target)
+    return Location(*where_in(target, folder, targets, image))
 
 
 def where_in(target: str, folder: str, targets: LinkTargets, image: bool = False) -> tuple[str, str, str, str]:
-    """locate_in() for a stripped `target`, as the fields of its Location: the Markdown stage resolves a few
-    links in every body, and a frozen dataclass costs more to make than the lookup it reports."""
-    if plainly_web(target):
-        return "external", target, "", ""
+    """locate_in() for a stripped `target` that is not plainly_web(), as the fields of its Location: the
+    Markdown stage resolves a few links in every body, and a frozen dataclass costs more to make than the
+    lookup it reports."""
     kind, path, suffix = _read_target(target, folder, image)
     if kind == "external":
         return "external", target, "", ""

@@ -500,7 +500,7 @@ def _unique(slug: str, taken: dict[str, int]) -> str:
 def _resolve_link(href: str, index: int, state: RenderState) -> str:
     """The URL to write for `href`, the index-th link or image of the body (its line is worked out only when needed)."""
     stripped = href.strip()
-    if plainly_web(stripped):  # most links of a link newsletter: what where_in would say, at once
+    if plainly_web(stripped):  # most links of a link newsletter: what locate_in would say, at once
         return stripped
     try:
         kind, target, suffix, source = where_in(stripped, state.folder, state.targets)
