@@ -404,6 +404,11 @@ def _depth(markup: bytes, offset: int, start: int = 0, depth: int = 0) -> int:
 def _first_paragraph(markup: bytes, notes: int, raw_html: bool) -> str:
     """The text of the first top-level paragraph that has any, before the footnotes (at `notes`, or -1)."""
     end = len(markup) if notes < 0 else notes
+    if markup.startswith(b"<p>"):  # the usual body opens with its first paragraph, at the top level
+        close = markup.find(b"</p>", 3, end)
+        text = _plain_text(markup[3:close], raw_html) if close >= 0 else ""
+        if text:
+            return text
     start = markup.find(b"<p>", 0, end)
     depth, at = 0, 0
     while start >= 0:
