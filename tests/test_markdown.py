@@ -465,3 +465,24 @@ def test_raw_text_elements_cannot_hide_an_unsafe_url(markdown: str) -> None:
 def test_marked_sections_in_raw_html_are_read_as_a_browser_does(markup: str, errors: int) -> None:
     _, problems = render(markup + "\n")  # a bogus comment up to the next '>'; Python 3.11's parser raised on these
     assert len(problems) == errors
+
+
+def test_nested_strikethrough_and_tables_are_rewritten_tag_for_tag() -> None:
+    """The read-back finds each end tag from its start tag: nested <del>, and two tables, each get their own."""
+    body, problems = render("~~a ~~b~~ c~~ and ~d~\n\n| x |\n|---|\n| ~~y~~ |\n\n| z |\n|---|\n| [w](../voices/asha-patel.md) |\n")
+    html = body.utf8
+    assert problems == [] and b"<del>" not in html and b"</del>" not in html
+    assert html.count(b"<s>") == html.count(b"</s>") == 4
+    assert html.count(b'<div class="table-scroll"') == 2 and html.count(b"</table>\n</div>\n") == 2
+    assert b'<a href="/archive/voices/asha-patel/">w</a>' in html
+    assert html.startswith(b"<p><s>a <s>b</s> c</s> and <s>d</s></p>\n")
+
+
+def test_a_voices_questions_are_top_level_headings_only() -> None:
+    """Lists and quotes are counted in the read-back's one pass: a `##` inside one is no question."""
+    body, _ = render("Intro.\n\n## First?\n\nYes.\n\n> ## Quoted\n\n- item\n\n  ## In a list\n\n## Second?\n\nNo.\n", kind="voice")
+    html = body.utf8.decode()
+    assert html.count('<section class="qa"') == 2
+    assert '<section class="qa" aria-labelledby="first">\n<h2 id="first">First?</h2>\n<div class="answer">\n' in html
+    assert '<section class="qa" aria-labelledby="second">' in html and html.rstrip().endswith("</div>\n</section>")
+    assert html.index('<h2 id="quoted">') < html.index('aria-labelledby="second"')

@@ -129,19 +129,26 @@ def locate_in(target: str, folder: str, targets: LinkTargets, image: bool = Fals
     target = target.strip()
     if plainly_web(target):
         return Location("external", target)
+    return Location(*where_in(target, folder, targets, image))
+
+
+def where_in(target: str, folder: str, targets: LinkTargets, image: bool = False) -> tuple[str, str, str, str]:
+    """locate_in() for a stripped `target` that is not plainly_web(), as the fields of its Location: the
+    Markdown stage resolves a few links in every body, and a frozen dataclass costs more to make than the
+    lookup it reports."""
     kind, path, suffix = _read_target(target, folder, image)
     if kind == "external":
-        return Location("external", target)
+        return "external", target, "", ""
     if kind == "file":
         if path.startswith("static/") and path not in targets.static_paths:
             raise LinkProblem(f"{target!r} links to a static file that does not exist")
-        return Location("file", path, suffix)
+        return "file", path, suffix, ""
     if path in targets.pages:
-        return Location("page", targets.pages[path], suffix, path)
+        return "page", targets.pages[path], suffix, path
     if path in targets.unpublished:
         raise LinkProblem(f"{target!r} links to {path}, which is a draft or dated in the future")
     if path in targets.assets:
-        return Location("file", targets.assets[path], suffix)
+        return "file", targets.assets[path], suffix, ""
     if path in targets.failed:
         raise TargetFailed(f"{target!r} links to {path}, which has errors (see above)")
     raise LinkProblem(f"{target!r} links to {path}, which does not exist")

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import bisect
 import html
-import posixpath
 import re
 import unicodedata
 from collections import Counter
@@ -37,7 +36,7 @@ from newpower_site.core.model import Body, Heading
 from newpower_site.core.urls import Urls
 from newpower_site.load import cmark, cstring
 from newpower_site.load.comments import strip_comments
-from newpower_site.load.links import LinkProblem, LinkTargets, TargetFailed, TypoScheme, locate_in, plainly_web, resolve_image
+from newpower_site.load.links import LinkProblem, LinkTargets, TargetFailed, TypoScheme, plainly_web, resolve_image, where_in
 from newpower_site.load.rawhtml import html_problems, markup_left_open
 
 TRUSTED_KINDS = frozenset({"article", "page"})
@@ -83,22 +82,30 @@ _LINK_OR_IMAGE = re.compile(rb"%s|%s" % (_LINK, _IMAGE))
 _TABLE_OPEN_MARKUP = b'<div class="table-scroll" role="region" tabindex="0" aria-label="Table">\n<table>'
 _TABLE_CLOSE_MARKUP = b"</table>\n</div>\n"
 # What the stage changes in cmark's HTML: links and images (resolved), headings (they get ids), tables (a
-# scrolling box) and strikethrough (<s>, as before: the text is no longer accurate). Each starts with a
-# literal that bytes.find looks for at C speed, several bytes at a stride, where a regex steps through
-# every byte and stops at every `<`; the patterns are matched only where their literal is.
-_LINK_AT = re.compile(_LINK)
-_IMAGE_AT = re.compile(_IMAGE)
-_LINK_START, _IMAGE_START = _LINK[:9], _IMAGE[:10]  # b'<a href="', b'<img src="'
-_FIXED = ((b"<table>\n", _TABLE_OPEN_MARKUP + b"\n"), (b"</table>\n", _TABLE_CLOSE_MARKUP))
-_STRUCK = ((b"<del>", b"<s>"), (b"</del>", b"</s>"))
-_HEADING_LEVELS = frozenset(b"%d" % level for level in range(1, 7))
-_HEADING_END = {b"%d" % level: b"</h%d>" % level for level in range(1, 7)}
+# scrolling box) and strikethrough (<s>, as before: the text is no longer accurate); and the footnotes' ids.
+# One pattern that starts with `<` finds them all, with what each needs in its groups: re looks for the `<`
+# with a tight loop in C and tries the rest only there, which by the clock takes about half the time of a
+# search for each literal (valgrind's instruction counts said the opposite: they do not show how slowly
+# glibc's strstr and bytes.find step through HTML, where `<` abounds). Which group matched last tells them
+# apart: 1-2 a link (href, title), 3 a footnote's mark (its id), 4-6 an image (src, alt, title), 7 a heading
+# (its level), 8 a footnote (its id), none a table or strikethrough.
+_CHANGED = re.compile(
+    rb'<(?:a href="([^"]*)"( title="[^"]*")?>|a href="#fn-[^"]*" id="(fnref-[^"]*)"'
+    rb'|img src="([^"]*)" alt="([^"]*)"( title="[^"]*")? />|h([1-6])>|li id="(fn-[^"]*)"|table>\n|del>)'
+)
+# A voice's pass also counts the lists and block quotes open (9 opens one, 10 closes one), as _depth does:
+# a question is a `##` outside them.
+_CHANGED_IN_VOICE = re.compile(_CHANGED.pattern[:-1] + rb"|(blockquote|ul|ol)|/(?:blockquote|ul|ol)(>))")
+# A table or strikethrough's start tag, its end tag (found from the start: cheaper than a pattern that
+# tries each of the many end tags) and what each becomes.
+_REWRITTEN = {
+    b"<table>\n": (_TABLE_OPEN_MARKUP + b"\n", b"</table>\n", _TABLE_CLOSE_MARKUP), b"<del>": (b"<s>", b"</del>", b"</s>"),
+}
+_HEADING_END = {level: b"</h%d>" % level for level in range(1, 7)}
 _SOURCEPOS_MARK = b' data-sourcepos="'
 _NEEDS_ESCAPING = re.compile("[&<>\"']")
-_QUESTION = re.compile(rb'<h2 id="([^"]*)">')
 _FOOTNOTES = b'<section class="footnotes" data-footnotes>'
 _TAGS = re.compile(rb'<sup class="footnote-ref">.*?</sup>|<[^>]*>')  # a footnote mark goes with its number
-_FOOTNOTE_ID = b' id="fn'  # then `-` or `ref-`: the ids cmark gives footnotes and their marks
 _RAW_IDS = re.compile(r"""\s(?:id|name)\s*=\s*["']?([^"'\s>]+)""", re.IGNORECASE)
 _REFERENCE_DEFINITION = re.compile(r"^ {0,3}\[[^\]]+\]:[ \t]*<?([^\s>]+)", re.MULTILINE)
 
@@ -177,12 +184,12 @@ class MarkdownRenderer:
         comment_problems: list[tuple[int, str]] = []
         # A single byte first (memchr), then the longer string. Never `needle in data` on bytes: it tries the
         # needle as an int first and raises and clears a TypeError, as many instructions as a search of 5 KB.
-        if data.find(b"<") >= 0 and data.find(b"<!--") >= 0:
+        if _holds_comment(data):
             text, comment_problems = strip_comments(data.decode("utf-8"))
             data = text.encode("utf-8")
         if _may_be_unshowable(data) and (data.find(_PRIVATE_USE_UTF8) >= 0 or len(data.translate(None, _CONTROL_BYTES)) != len(data)):
             data = _UNSHOWABLE.sub("\ufffd", data.decode("utf-8")).encode("utf-8")
-        state = RenderState(source, body_line, targets, urls, data, typographic, posixpath.dirname(source))
+        state = RenderState(source, body_line, targets, urls, data, typographic, _folder_of(source))
         if comment_problems:
             state.problems += [error(source, body_line + line - 1, message) for line, message in comment_problems]
         options = _TYPOGRAPHIC if typographic else _PLAIN
@@ -190,25 +197,41 @@ class MarkdownRenderer:
             raw = _take_raw_html(document) if _may_hold_raw_html(data) else []
             state.raw_html = bool(raw)
             state.lines = _SourceLines(document)
-            body_html, headings, first_paragraph, notes = _read_back(document.render_utf8(), kind, state)
+            body_html, headings, first_paragraph, footnote_ids = _read_back(document.render_utf8(), kind, state)
             raw_lines = state.lines.raw() if raw else {}
         anchors: tuple[str, ...] = ()
         if raw:
             restored, anchors = _put_raw_html_back(body_html.decode("utf-8"), kind, raw, raw_lines, state)
             body_html = restored.encode("utf-8")
-            notes = body_html.find(_FOOTNOTES)  # raw HTML may hold the same words: the first, as ever
-        footnote_ids = _footnote_ids(body_html) if notes >= 0 else ()
         if headings:
             anchors = tuple([h.id for h in headings]) + anchors
         anchors += footnote_ids
-        body = Body(
-            html=body_html, first_paragraph=first_paragraph, headings=headings,
-            anchors=anchors, fragment_links=tuple(state.fragment_links),
-        )
-        return body, state.problems
+        return Body(body_html, first_paragraph, headings, anchors, tuple(state.fragment_links)), state.problems
 
 
 _PLAIN = cmark.UNSAFE | cmark.FOOTNOTES
+
+
+def _folder_of(source: str) -> str:
+    """posixpath.dirname() of a site path, without its os.fspath and separator lookups (once a body)."""
+    head = source[: source.rfind("/") + 1]
+    return head.rstrip("/") if head and head != "/" * len(head) else head
+
+
+def _holds_comment(data: bytes) -> bool:
+    """Whether `data` holds `<!--`: its first few `<` (memchr) are looked at, then the rest searched at once.
+
+    A search for `<!--` steps through the text a byte or two at a time, while
+    most bodies have no `<` or only a few (`<https://…>` links).
+    """
+    at = data.find(b"<")
+    for _ in range(8):
+        if at < 0:
+            return False
+        if data.startswith(b"!--", at + 1):
+            return True
+        at = data.find(b"<", at + 1)
+    return at >= 0 and data.find(b"<!--", at) >= 0
 
 
 def _may_hold_raw_html(data: bytes) -> bool:
@@ -274,27 +297,57 @@ class _SourceLines:
         return self._raw
 
 
-def _read_back(rendered: bytes, kind: str, state: RenderState) -> tuple[bytes, tuple[Heading, ...], str, int]:
-    """(HTML, headings, first paragraph, offset of the footnotes or -1) from cmark's HTML.
+def _read_back(rendered: bytes, kind: str, state: RenderState) -> tuple[bytes, tuple[Heading, ...], str, tuple[str, ...]]:
+    """(HTML, headings, first paragraph, footnote ids) from cmark's HTML.
 
     Text is escaped by cmark and raw HTML is out, so each `<` here starts
-    cmark's markup and none of what is changed can sit inside another: each
-    kind is found on its own, and the changes are put together in order.
+    cmark's markup: one regex pass finds every tag the stage changes, in
+    document order (links and images share one count, as _SourceLines
+    reads them), and the changes are put together as they come. The
+    footnotes' ids are met on the way: each mark's `fnref-…` on its link,
+    each note's `fn-…` on its list item, in the order they come.
     """
-    headings = _headings(rendered, state)
-    edits = _links_and_images(rendered, state)
-    edits += [(at, at + 4, b'<h%c id="%s">' % (rendered[at + 2], _escape(h.id).encode("utf-8"))) for at, h in headings]
-    for old, new in _FIXED:
-        found_here = cstring.offsets(rendered, old)
-        if not found_here:
-            break  # no table: then no end of one either
-        edits += [(at, at + len(old), new) for at in found_here]
-    if state.data.find(b"~") >= 0:  # the only texts the strikethrough extension is attached for
-        for old, new in _STRUCK:
-            edits += [(at, at + len(old), new) for at in cstring.offsets(rendered, old)]
+    edits, found, taken, index, notes_ids, closed = [], [], {}, 0, [], {}
+    voice, depth, questions = kind == "voice", 0, []  # a voice's top-level `##` are its questions (_interview_sections)
+    for match in (_CHANGED_IN_VOICE if voice else _CHANGED).finditer(rendered):
+        group = match.lastindex
+        if group is None:  # a table or strikethrough, each of which only its extension writes
+            at, end = match.span()
+            opening = match[0]
+            start_tag, end_tag, end_tag_now = _REWRITTEN[opening]
+            end_at = rendered.index(end_tag, max(end, closed.get(opening, 0)))  # the first not taken (<del> may nest)
+            closed[opening] = end_at + len(end_tag)
+            edits += ((at, end, start_tag), (end_at, end_at + len(end_tag), end_tag_now))
+        elif group <= 2:  # a link
+            href = match[1]
+            if not _written_as_it_is(href):  # else what _resolve_link would write back, byte for byte
+                resolved = _resolve_link(_unescape(href.decode("utf-8")), index, state)
+                edits.append((*match.span(), b'<a href="%s"%s>' % (_escape(resolved).encode("utf-8"), match[2] or b"")))
+            index += 1
+        elif group == 3 or group == 8:  # a footnote's mark, or the footnote
+            notes_ids.append(match[group].decode("utf-8"))
+        elif group == 7:  # a heading: its text is read up to its end tag, and the links inside it come next
+            level = int(match[7])
+            start = match.end()
+            text = _plain_text(rendered[start : rendered.index(_HEADING_END[level], start)], state.raw_html)
+            anchor = _unique(github_slug(_as_typed(text) if state.typographic else text), taken)
+            found.append(Heading(level, anchor, text))
+            tag_with_id = b'<h%d id="%s">' % (level, anchor.encode("utf-8"))  # github_slug keeps nothing to escape
+            edits.append((start - 4, start, tag_with_id))
+            if voice and level == 2 and depth == 0:
+                questions.append(tag_with_id)
+        elif group <= 6:  # an image
+            src = _unescape(match[4].decode("utf-8"))
+            edits.append((*match.span(), _resolve_image(src, match[5], match[6] or b"", index, state)))
+            index += 1
+        elif group == 9:
+            depth += 1
+        else:
+            depth -= 1
     html_out = rendered
     if edits:
-        edits.sort()  # by offset: no two start at the same one
+        if closed:
+            edits.sort()  # the end tags went in with their start tags: by offset, where no two start
         parts, cursor = [], 0
         for start, end, replacement in edits:
             parts += (rendered[cursor:start], replacement)
@@ -302,50 +355,10 @@ def _read_back(rendered: bytes, kind: str, state: RenderState) -> tuple[bytes, t
         parts.append(rendered[cursor:])
         html_out = b"".join(parts)
     notes = _footnotes_at(html_out)
-    found = tuple([h for _, h in headings])
-    if kind == "voice" and any(heading.level == 2 for heading in found):
-        html_out = _interview_sections(html_out, notes)
+    if questions:
+        html_out = _interview_sections(html_out, notes, questions)
         notes = _footnotes_at(html_out)
-    return html_out, found, _first_paragraph(html_out, notes, state.raw_html), notes
-
-
-def _headings(rendered: bytes, state: RenderState) -> list[tuple[int, Heading]]:
-    """(offset of its `<hN>`, heading) of each heading, with GitHub's ids, in order: its text is read up to its end tag."""
-    found: list[tuple[int, Heading]] = []
-    taken: dict[str, int] = {}
-    for at in cstring.offsets(rendered, b"<h"):
-        level = rendered[at + 2 : at + 3]
-        if level in _HEADING_LEVELS and rendered[at + 3 : at + 4] == b">":
-            start = at + 4
-            text = _plain_text(rendered[start : rendered.index(_HEADING_END[level], start)], state.raw_html)
-            anchor = _unique(github_slug(_as_typed(text) if state.typographic else text), taken)
-            found.append((at, Heading(int(level), anchor, text)))
-    return found
-
-
-def _links_and_images(rendered: bytes, state: RenderState) -> list[tuple[int, int, bytes]]:
-    """(start, end, what to write instead) for each link and image, resolved in document order (one count for both)."""
-    found = [(at, _LINK_AT) for at in _offsets(rendered, _LINK_START)]
-    if state.data.find(b"!") >= 0 and cstring.has(rendered, _IMAGE_START):  # an image is written `![`
-        found = sorted(found + [(at, _IMAGE_AT) for at in cstring.offsets(rendered, _IMAGE_START)], key=lambda pair: pair[0])
-    edits: list[tuple[int, int, bytes]] = []
-    index = 0
-    for at, pattern in found:
-        match = pattern.match(rendered, at)
-        if match is None:
-            continue  # a footnote's mark or back link: `id=` or `class=` after the href
-        if pattern is _LINK_AT:
-            href = match[1]
-            if _written_as_it_is(href):
-                index += 1
-                continue  # what _resolve_link would write back, byte for byte: nothing to edit
-            resolved = _resolve_link(_unescape(href.decode("utf-8")), index, state)
-            edits.append((at, match.end(), b'<a href="%s"%s>' % (_escape(resolved).encode("utf-8"), match[2] or b"")))
-        else:
-            src = _unescape(match[1].decode("utf-8"))
-            edits.append((at, match.end(), _resolve_image(src, match[2], match[3] or b"", index, state)))
-        index += 1
-    return edits
+    return html_out, tuple(found), _first_paragraph(html_out, notes, state.raw_html), tuple(dict.fromkeys(notes_ids))
 
 
 def _written_as_it_is(href: bytes) -> bool:
@@ -353,35 +366,6 @@ def _written_as_it_is(href: bytes) -> bool:
     most links of a link newsletter, left where they are without decoding them."""
     return (href.startswith((b"https://", b"http://")) and href.isascii() and href.find(b"&") < 0 and href.find(b"'") < 0
             and href.find(b"[") < 0 and href.find(b"]") < 0)
-
-
-def _offsets(markup: bytes, literal: bytes) -> list[int]:
-    """Where `literal` starts in `markup`, each time: bytes.find, for literals with several hits a body (each
-    call of cstring.offsets costs more than bytes.find takes to reach the next)."""
-    found = []
-    at = markup.find(literal)
-    while at >= 0:
-        found.append(at)
-        at = markup.find(literal, at + len(literal))
-    return found
-
-
-def _footnote_ids(markup: bytes) -> tuple[str, ...]:
-    """The `fn-…` and `fnref-…` ids in `markup`, each once, in order (not a regex, whose search for a text
-    that starts with a space stops at every space)."""
-    found: dict[str, None] = {}
-    after_last = 0
-    for at in _offsets(markup, _FOOTNOTE_ID):
-        if at < after_last:
-            continue  # inside the last id's quotes
-        after = at + len(_FOOTNOTE_ID)
-        if markup.startswith(b"-", after) or markup.startswith(b"ref-", after):
-            end = markup.find(b'"', after)
-            if end < 0:
-                break
-            found[markup[at + 5 : end].decode("utf-8")] = None  # the id itself, after ` id="`
-            after_last = end + 1
-    return tuple(found)
 
 
 def _footnotes_at(markup: bytes) -> int:
@@ -420,6 +404,11 @@ def _depth(markup: bytes, offset: int, start: int = 0, depth: int = 0) -> int:
 def _first_paragraph(markup: bytes, notes: int, raw_html: bool) -> str:
     """The text of the first top-level paragraph that has any, before the footnotes (at `notes`, or -1)."""
     end = len(markup) if notes < 0 else notes
+    if markup.startswith(b"<p>"):  # the usual body opens with its first paragraph, at the top level
+        close = markup.find(b"</p>", 3, end)
+        text = _plain_text(markup[3:close], raw_html) if close >= 0 else ""
+        if text:
+            return text
     start = markup.find(b"<p>", 0, end)
     depth, at = 0, 0
     while start >= 0:
@@ -435,8 +424,9 @@ def _first_paragraph(markup: bytes, notes: int, raw_html: bool) -> str:
     return ""
 
 
-def _interview_sections(markup: bytes, notes: int) -> bytes:
-    """Wrap each top-level `##` question and the answer under it in its own section.
+def _interview_sections(markup: bytes, notes: int, questions: list[bytes]) -> bytes:
+    """Wrap each top-level `##` question (`questions`: their tags as written, in order) and the answer under it
+    in its own section.
 
     The question is a real heading (so it is in the outline and has an id to
     link to) and the section is labelled by it, which is how screen readers
@@ -445,21 +435,21 @@ def _interview_sections(markup: bytes, notes: int) -> bytes:
     could not close outside it).
     """
     end = len(markup) if notes < 0 else notes
-    starts, depth, at = [], 0, 0
-    for match in _QUESTION.finditer(markup, 0, end):
-        depth, at = _depth(markup, match.start(), at, depth), match.start()
-        if depth == 0:
-            starts.append(match)
-    if not starts:
-        return markup
-    out = [markup[: starts[0].start()]]
-    for n, match in enumerate(starts):
-        stop = starts[n + 1].start() if n + 1 < len(starts) else end
-        close = markup.index(b"</h2>\n", match.start()) + len(b"</h2>\n")
-        out.append(b'<section class="qa" aria-labelledby="%s">\n%s' % (match[1], markup[match.start() : close]))
+    starts, at = [], 0
+    for tag in questions:  # each id is the body's only one: its tag is found from the last
+        at = markup.index(tag, at)
+        starts.append(at)
+    out = [markup[: starts[0]]]
+    for n, start in enumerate(starts):
+        stop = starts[n + 1] if n + 1 < len(starts) else end
+        close = markup.index(b"</h2>\n", start) + len(b"</h2>\n")
+        out.append(b'<section class="qa" aria-labelledby="%s">\n%s' % (questions[n][8:-2], markup[start:close]))
         out.append(b'<div class="answer">\n%s</div>\n</section>\n' % markup[close:stop])
     out.append(markup[end:])
     return b"".join(out)
+
+
+_ASCII_SPACES_BUT_SPACE = b"\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f"  # what str.split() splits ASCII text on, less ' '
 
 
 def _plain_text(markup: bytes, raw_html: bool) -> str:
@@ -468,23 +458,18 @@ def _plain_text(markup: bytes, raw_html: bool) -> str:
         markup = _TAGS.sub(b"", markup)
     if raw_html and markup.find(_OPEN_UTF8) >= 0:
         markup = _PLACEHOLDER_UTF8.sub(b"", markup)
+    # Nothing to tidy where the only space str.split() splits on is ' ', single, inside. cmark writes entities
+    # only for & < > " and no NUL, so ASCII is asked in its bytes, with strcspn (16 bytes at once); other text
+    # with isprintable(), as every other space is unprintable.
+    if _STRCSPN is not None and markup.isascii():
+        tidy = (_STRCSPN(markup, _ASCII_SPACES_BUT_SPACE) != len(markup) or markup.find(b"  ") >= 0
+                or markup[:1] == b" " or markup[-1:] == b" ")
+        text = _unescape(markup.decode("ascii"))
+        return " ".join(text.split()) if tidy else text
     text = _unescape(markup.decode("utf-8"))
-    # ASCII with no space str.split() splits on but ' ' (strcspn looks at 16 bytes at once, isprintable() at one
-    # character a call), so single spaces inside mean nothing to tidy.
-    if text.isascii() and "  " not in text and text[:1] != " " and text[-1:] != " " and _no_line_breaks(text):
+    if "  " not in text and text[:1] != " " and text[-1:] != " " and text.isprintable():
         return text
     return " ".join(text.split())
-
-
-_ASCII_SPACES_BUT_SPACE = b"\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f"  # what str.split() splits ASCII text on, less ' '
-
-
-def _no_line_breaks(text: str) -> bool:
-    """Whether ASCII `text` holds none of the spaces str.split() splits on but ' ' (tabs, line breaks, ...)."""
-    if _STRCSPN is None or len(text) < 256:  # a C call costs as much as isprintable() on a few hundred characters
-        return text.isprintable()
-    data = text.encode("ascii")
-    return _STRCSPN(data, _ASCII_SPACES_BUT_SPACE) == len(data)  # a NUL stops it short too: then the long way
 
 
 def _as_typed(text: str) -> str:
@@ -520,10 +505,10 @@ def _unique(slug: str, taken: dict[str, int]) -> str:
 def _resolve_link(href: str, index: int, state: RenderState) -> str:
     """The URL to write for `href`, the index-th link or image of the body (its line is worked out only when needed)."""
     stripped = href.strip()
-    if plainly_web(stripped):  # most links of a link newsletter: what locate_in would say, without its Location
+    if plainly_web(stripped):  # most links of a link newsletter: what locate_in would say, at once
         return stripped
     try:
-        where = locate_in(href, state.folder, state.targets)
+        kind, target, suffix, source = where_in(stripped, state.folder, state.targets)
     except TypoScheme as problem:
         defined = _reference_definitions(state.data.decode("utf-8")).get(unquote(href))
         state.report(state.file_line(defined) if defined else state.link_line(index), f"broken link: {problem}")
@@ -531,16 +516,17 @@ def _resolve_link(href: str, index: int, state: RenderState) -> str:
     except LinkProblem as problem:
         state.report(state.link_line(index), f"broken link: {problem}", follows=isinstance(problem, TargetFailed))
         return "#"
-    kind, suffix = where.kind, where.suffix
-    if "#" in suffix and kind == "page":
+    if kind == "page":
+        if not suffix:
+            return target
         fragment = suffix.partition("#")[2]
         if fragment:
-            state.fragment_links.append((state.link_line(index), href, where.source, unquote(fragment)))
-    elif kind == "external" and href.startswith("#") and len(href) > 1:
+            state.fragment_links.append((state.link_line(index), href, source, unquote(fragment)))
+    elif kind == "file":
+        return state.urls.for_output(target) + suffix
+    elif href.startswith("#") and len(href) > 1:  # on this page
         state.fragment_links.append((state.link_line(index), href, "", unquote(href[1:])))
-    if kind == "file":
-        return state.urls.for_output(where.target) + suffix
-    return where.target + suffix if suffix else where.target
+    return target + suffix
 
 
 def _resolve_image(src: str, alt: bytes, title: bytes, index: int, state: RenderState) -> bytes:
