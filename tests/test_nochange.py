@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -18,7 +19,7 @@ from newpower_site.cache.keys import OUTPUT_LIBRARIES, generator_fingerprint, li
 from newpower_site.cache.store import read_checked, write_checked
 from newpower_site.core.options import BuildOptions
 from newpower_site.engine.engine import build_site
-from newpower_site.write.marks import OutputMarks, as_noted
+from newpower_site.write.marks import OutputMarks, as_noted, check_beside
 
 # What a build with nothing to do must not import: the stages and the libraries behind them.
 STAGE_MODULES = ("jinja2", "cmarkgfm", "yaml", "feedgen", "lxml", "PIL", "nh3", "html5lib", "sqlite3", "smtplib", "ssl",
@@ -189,3 +190,104 @@ def test_library_versions_come_from_the_installed_metadata_folders(tmp_path: Pat
     for name, stem in library_versions(sys.path).items():  # this Python's: the versions importlib.metadata reads
         assert stem.endswith("-" + metadata.version(name)), (name, stem)
     assert set(library_versions(sys.path)) == set(OUTPUT_LIBRARIES)
+
+
+def noted_output(tmp_path: Path) -> tuple[str, OutputMarks]:
+    """A small output folder and the marks a build would have noted of it."""
+    out = tmp_path / "out"
+    (out / "a/b").mkdir(parents=True)
+    (out / "a/b/index.html").write_text("page")
+    (out / "feed.xml").write_text("feed")
+    folders = {name: os.stat(out / name).st_mtime_ns for name in ("", "a", "a/b")}
+    files = {name: (os.stat(out / name).st_size, os.stat(out / name).st_mtime_ns) for name in ("a/b/index.html", "feed.xml")}
+    write_checked(tmp_path / "marks.pickle", OutputMarks((1, 2, 3), folders, files))
+    kept = read_checked(tmp_path / "marks.pickle")  # packed, as a build reads them
+    assert isinstance(kept, OutputMarks)
+    return os.fspath(out) + os.sep, kept
+
+
+def edit_in_place(path: Path) -> None:
+    """The same size, a new mtime: only the file's own stat tells."""
+    old = os.stat(path).st_mtime_ns
+    path.write_text(path.read_text().upper())
+    os.utime(path, ns=(old + 1, old + 1))
+
+
+def forked_answer(root: str, marks: OutputMarks, forked: bool = True) -> bool:
+    check = check_beside(root, marks)
+    assert (check.pid is not None) == forked, "the files' half ran in a child" if forked else "no child was forked"
+    return check.result()
+
+
+def test_the_forked_check_of_the_output_notices_an_edit_in_place_and_a_file_added_or_removed(tmp_path: Path) -> None:
+    root, marks = noted_output(tmp_path)
+    assert forked_answer(root, marks)
+    edit_in_place(Path(root) / "a/b/index.html")  # the child's half: no folder changed
+    assert not forked_answer(root, marks)
+    root, marks = noted_output(tmp_path / "added")
+    (Path(root) / "a/b/notes.txt").write_text("mine")  # the parent's half: only the folder's mtime tells
+    assert not forked_answer(root, marks)
+    root, marks = noted_output(tmp_path / "removed")
+    (Path(root) / "feed.xml").unlink()
+    assert not forked_answer(root, marks)
+
+
+def test_without_fork_or_with_a_child_that_dies_the_output_is_checked_here(tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    from newpower_site.write import marks as marks_module
+
+    def dies(root: str, marks: OutputMarks) -> int:
+        os.kill(os.getpid(), signal.SIGKILL)
+        return 0
+
+    root, marks = noted_output(tmp_path)
+    page = Path(root) / "a/b/index.html"
+    with monkeypatch.context() as patched:
+        patched.setattr(marks_module, "_check_files_in_child", dies)
+        assert forked_answer(root, marks)
+        edit_in_place(page)
+        assert not forked_answer(root, marks), "a dead child's half is done here, not taken as 'untouched'"
+    root, marks = noted_output(tmp_path / "nofork")
+    with monkeypatch.context() as patched:
+        patched.delattr(os, "fork")
+        assert forked_answer(root, marks, forked=False)
+        edit_in_place(Path(root) / "feed.xml")
+        assert not forked_answer(root, marks, forked=False)
+    root, marks = noted_output(tmp_path / "failing")
+    with monkeypatch.context() as patched:
+        def no_more_processes() -> int:
+            raise BlockingIOError(11, "Resource temporarily unavailable")
+
+        patched.setattr(os, "fork", no_more_processes)
+        assert forked_answer(root, marks, forked=False)
+        edit_in_place(Path(root) / "feed.xml")
+        assert not forked_answer(root, marks, forked=False)
+    root, marks = noted_output(tmp_path / "threads")
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait)
+    thread.start()
+    try:
+        assert forked_answer(root, marks, forked=False), "a threaded process is not forked"
+    finally:
+        stop.set()
+        thread.join()
+
+
+def test_the_forked_check_writes_nothing_and_runs_no_exit_handler_of_the_parent(tmp_path: Path) -> None:
+    """The child ends with os._exit: what the parent had buffered, and its atexit handlers, come out once."""
+    root, _ = noted_output(tmp_path)
+    script = (
+        "import atexit, sys\nfrom newpower_site.cache.store import read_checked\n"
+        "from newpower_site.write.marks import check_beside\n"
+        "atexit.register(lambda: print('exit handler'))\n"
+        "sys.stdout.write('buffered\\n')\n"
+        f"check = check_beside({root!r}, read_checked(__import__('pathlib').Path({str(tmp_path / 'marks.pickle')!r})))\n"
+        "assert check.pid is not None\n"
+        "print('untouched' if check.result() else 'touched')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=REPO,
+                          env={**os.environ, "PYTHONUNBUFFERED": ""})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "buffered\nuntouched\nexit handler\n"
