@@ -291,3 +291,21 @@ def test_the_forked_check_writes_nothing_and_runs_no_exit_handler_of_the_parent(
                           env={**os.environ, "PYTHONUNBUFFERED": ""})
     assert done.returncode == 0, done.stderr
     assert done.stdout == "buffered\nuntouched\nexit handler\n"
+
+
+def test_the_state_unpickles_its_output_and_source_tables_only_when_asked(site: Path) -> None:
+    from newpower_site.cache.state import OutputState
+
+    (state_file,) = (site / ".newpower-cache/build").glob("output-*.pickle")
+    state = read_checked(state_file)
+    assert isinstance(state, OutputState) and state._deferred is not None, "read from the cache, the tables wait"
+    assert state.outputs["voices/dee-okafor/index.html"] and "content/voices/dee-okafor.md" in {
+        Path(path).relative_to(site).as_posix() for path in state.sources}
+    assert state._deferred is None
+    state.outputs["extra.html"] = "changed"
+    write_checked(state_file.with_name("copy.pickle"), state)  # a changed table is pickled again, not the old blob
+    again = read_checked(state_file.with_name("copy.pickle"))
+    assert again == state and again.outputs["extra.html"] == "changed"
+    untouched = read_checked(state_file)
+    write_checked(state_file.with_name("copy.pickle"), untouched)  # never asked for: its blob goes back as it came
+    assert read_checked(state_file.with_name("copy.pickle")) == read_checked(state_file) != again
