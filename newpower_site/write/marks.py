@@ -14,8 +14,8 @@ threads could not (the interpreter lock changes hands at every stat):
 `check_beside` forks a child that stats the files and answers by its exit
 status, while this process walks the sources and stats the folders. Where
 fork is missing or fails, where threads run (a forked copy of a threaded
-process may deadlock), or when the child dies, the files are stat'ed here,
-so every path gives the same answer.
+process may deadlock), on one core, or when the child dies, the files are
+stat'ed here, so every path gives the same answer.
 """
 
 from __future__ import annotations
@@ -126,7 +126,7 @@ class NotedCheck:
     that died or was never forked leaves the files to be stat'ed here too.
     """
 
-    __slots__ = ("root", "marks", "pid")
+    __slots__ = ("marks", "pid", "root")
 
     def __init__(self, root: str, marks: OutputMarks, pid: int | None):
         self.root, self.marks, self.pid = root, marks, pid
@@ -153,7 +153,7 @@ def check_beside(root: str, marks: OutputMarks) -> NotedCheck:
 def _fork_file_check(root: str, marks: OutputMarks) -> int | None:
     """The pid of a child checking the files (its exit status is the answer), or None where none was forked."""
     threading = sys.modules.get("threading")
-    if not hasattr(os, "fork") or (threading is not None and threading.active_count() > 1):
+    if not hasattr(os, "fork") or (threading is not None and threading.active_count() > 1) or _cores() < 2:
         return None
     try:
         pid = os.fork()
@@ -166,6 +166,14 @@ def _fork_file_check(root: str, marks: OutputMarks) -> int | None:
         finally:
             os._exit(code)
     return pid
+
+
+def _cores() -> int:
+    """The cores this process may run on: with one, a child would only take turns with it."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 def _check_files_in_child(root: str, marks: OutputMarks) -> int:
