@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import copyreg
 import errno
-import hashlib
 import os
 import pickle
 from collections.abc import Iterable
@@ -29,6 +28,7 @@ from types import MappingProxyType
 from typing import Any
 
 from newpower_site.cache.keys import digest
+from newpower_site.core.hashing import blake2b
 from newpower_site.core.sealed import read_sealed, write_sealed
 
 MAGIC = b"newpower-cache 1\n"
@@ -56,7 +56,7 @@ def dumps(value: Any) -> bytes:
 
 def seal(payload: bytes) -> bytes:
     """`payload` behind a header and its checksum, so that a torn or flipped copy is recognised."""
-    return MAGIC + hashlib.blake2b(payload, digest_size=32).digest() + payload
+    return MAGIC + blake2b(payload, digest_size=32).digest() + payload
 
 
 def unseal(data: bytes) -> memoryview | None:
@@ -65,7 +65,7 @@ def unseal(data: bytes) -> memoryview | None:
     if len(data) < head or not data.startswith(MAGIC):
         return None
     payload = memoryview(data)[head:]
-    if hashlib.blake2b(payload, digest_size=32).digest() != data[len(MAGIC) : head]:
+    if blake2b(payload, digest_size=32).digest() != data[len(MAGIC) : head]:
         return None
     return payload
 

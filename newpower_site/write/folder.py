@@ -10,16 +10,15 @@ replace a folder that holds anything else.
 from __future__ import annotations
 
 import errno
-import hashlib
 import json
 import os
 import re
-import shutil
 import stat
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 
 from newpower_site.core.diagnostics import Diagnostic, error, warning
+from newpower_site.core.hashing import blake2b
 from newpower_site.core.sealed import read_own_file, read_sealed, write_sealed
 
 MANIFEST = ".newpower-output"
@@ -264,7 +263,7 @@ def _real_folders(out: Path, relative: str) -> bool:
 
 
 def _file_digest(data: bytes) -> str:
-    return hashlib.blake2b(data, digest_size=32).hexdigest()
+    return blake2b(data, digest_size=32).hexdigest()
 
 
 def _our_file_with(path: Path, checksum: str) -> bool:
@@ -363,6 +362,7 @@ def _remove_ours(folder: Path) -> None:
             continue
         try:
             if entry.is_dir(follow_symlinks=False):
+                import shutil  # here, not at the top: a build with nothing to do never needs it
                 shutil.rmtree(entry.path, ignore_errors=True)
             else:
                 os.unlink(entry.path)
@@ -472,6 +472,7 @@ def publish(out: Path, files: Mapping[str, bytes], finish: Callable[[Path], None
         swap_in(stage, out)
     finally:
         if stage.exists():
+            import shutil  # here, not at the top: a build with nothing to do never needs it
             shutil.rmtree(stage, ignore_errors=True)
 
 
