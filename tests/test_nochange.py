@@ -314,3 +314,20 @@ def test_the_state_unpickles_its_output_and_source_tables_only_when_asked(site: 
     untouched = read_checked(state_file)
     write_checked(state_file.with_name("copy.pickle"), untouched)  # never asked for: its blob goes back as it came
     assert read_checked(state_file.with_name("copy.pickle")) == read_checked(state_file) != again
+
+
+def test_only_a_build_that_wrote_nothing_leaves_its_objects_out_of_the_last_collection(tmp_path: Path) -> None:
+    """A build with nothing to do freezes what is alive (the exit's collections walked it all, for
+    longer than the rest of the exit); a build that wrote files keeps the exit's usual collections."""
+    site = settled(copy_site("realistic", tmp_path))
+    script = (
+        "import gc\nfrom newpower_site.cli.main import main\n"
+        f"assert main(['build', '--quiet', '--site', {str(site)!r}]) == 0\n"
+        "print(gc.get_freeze_count())\n"
+        f"assert main(['build', '--quiet', '--site', {str(site)!r}]) == 0\n"
+        "print(gc.get_freeze_count())\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=REPO)
+    assert done.returncode == 0, done.stderr
+    wrote, unchanged = map(int, done.stdout.split())
+    assert wrote == 0 and unchanged > 1000
