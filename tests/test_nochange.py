@@ -331,3 +331,29 @@ def test_only_a_build_that_wrote_nothing_leaves_its_objects_out_of_the_last_coll
     assert done.returncode == 0, done.stderr
     wrote, unchanged = map(int, done.stdout.split())
     assert wrote == 0 and unchanged > 1000
+
+
+def test_the_source_walk_notes_every_entry_and_files_a_build_reads(tmp_path: Path) -> None:
+    from newpower_site.cache.store import RACY_SIGNATURE, look_at_tree
+
+    root = tmp_path / "content"
+    (root / "articles/_drafts").mkdir(parents=True)
+    (root / "articles/one.md").write_text("one")
+    (root / "articles/_drafts/two.md").write_text("two")
+    (root / "articles/.one.md.swp").write_text("swap")
+    (root / "pages").mkdir()
+    (root / "pages/about.md").symlink_to(root / "articles/one.md")
+    past = time.time() - 60
+    for path in [*root.rglob("*"), root]:
+        os.utime(path, (past, past), follow_symlinks=False)
+    look = look_at_tree([root])
+    one = os.stat(root / "articles/one.md")
+    assert look.files == {str(root / "articles/one.md"): (one.st_size, one.st_mtime_ns, one.st_ino),
+                          str(root / "pages/about.md"): (one.st_size, one.st_mtime_ns, one.st_ino)}  # a link: its target's
+    assert look.links and not look.racy
+    assert look_at_tree([root]).digest == look.digest
+    os.utime(root / "articles/_drafts/two.md", (past + 1, past + 1))  # skipped by the build, still in the digest
+    assert look_at_tree([root]).digest != look.digest
+    (root / "articles/three.md").write_text("three")  # just saved: racy
+    fresh = look_at_tree([root])
+    assert fresh.racy and fresh.files[str(root / "articles/three.md")] == RACY_SIGNATURE

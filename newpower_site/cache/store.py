@@ -21,9 +21,8 @@ import os
 import pickle
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from operator import attrgetter
 from pathlib import Path
-from stat import S_ISREG
+from stat import S_IFDIR, S_IFLNK, S_IFMT, S_ISREG
 from types import MappingProxyType
 from typing import Any
 
@@ -162,7 +161,7 @@ class _Walk:
 
     A build with nothing to do spends most of its time here and in the output's
     check (write/marks.py), so the loop does no more per entry than it must:
-    the entry's type comes with the listing, and one stat gives the rest.
+    one lstat per entry gives its type and its signature.
     """
 
     def __init__(self, racy_after: int):
@@ -173,29 +172,30 @@ class _Walk:
     def folder(self, root: str, skipped: bool) -> None:
         """Note everything under `root`, sorted by name; folders end in '/' and come before what they hold.
 
-        `note` is inlined for plain files and folders (all but a few entries):
-        at 10,000 files its call cost as much as the stats' own Python work.
+        Names are listed (os.listdir) rather than scanned: os.scandir's stat is
+        the same lstat, and a DirEntry per file, kept for the sort, cost time
+        and memory; `note` is inlined for plain files and folders, all but a few.
         """
         try:
-            with os.scandir(root) as listing:
-                entries = sorted(listing, key=_NAME)
+            names = sorted(os.listdir(root))
         except OSError:
             return
-        seen, files, racy_after = self.seen.append, self.look.files, self.racy_after
-        for entry in entries:
-            path = entry.path
-            skip = skipped or entry.name[:1] in ("_", ".")
+        seen, files, racy_after, lstat = self.seen.append, self.look.files, self.racy_after, os.lstat
+        prefix = root if root.endswith(os.sep) else root + os.sep
+        for name in names:
+            path = prefix + name
+            skip = skipped or name[:1] in ("_", ".")
             try:
-                if entry.is_dir(follow_symlinks=False):
-                    stat = entry.stat(follow_symlinks=False)
+                stat = lstat(path)
+                kind = S_IFMT(stat.st_mode)
+                if kind == S_IFDIR:
                     seen((path + "/", stat.st_size, stat.st_mtime_ns, stat.st_ino))
                     if stat.st_mtime_ns >= racy_after:
                         self.look.racy = True
                     self.folder(path, skip)
-                elif entry.is_symlink():
-                    self.note(path, entry.stat(follow_symlinks=True), True, skip)
+                elif kind == S_IFLNK:
+                    self.note(path, os.stat(path), True, skip)
                 else:
-                    stat = entry.stat(follow_symlinks=False)
                     signature = (stat.st_size, stat.st_mtime_ns, stat.st_ino)
                     seen((path, *signature))
                     if signature[1] >= racy_after:
@@ -218,9 +218,6 @@ class _Walk:
             look.racy = True
         if not skipped and path[-1:] != "/":
             look.files[path] = RACY_SIGNATURE if racy else (size, mtime, inode)
-
-
-_NAME = attrgetter("name")
 
 
 def _now_ns() -> int:
