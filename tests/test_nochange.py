@@ -24,7 +24,8 @@ from newpower_site.write.marks import OutputMarks, as_noted, check_beside
 # What a build with nothing to do must not import: the stages and the libraries behind them.
 STAGE_MODULES = ("jinja2", "cmarkgfm", "yaml", "feedgen", "lxml", "PIL", "nh3", "html5lib", "sqlite3", "smtplib", "ssl",
                  "importlib.metadata", "newpower_site.load.content", "newpower_site.render.renderer", "newpower_site.cache.items",
-                 "newpower_site.cache.snapshots", "newpower_site.email.checks")
+                 "newpower_site.cache.snapshots", "newpower_site.email.checks",
+                 "hashlib")  # it loads OpenSSL's libcrypto, for a BLAKE2b that core/hashing.py takes from _blake2
 
 
 def settled(site: Path) -> Path:

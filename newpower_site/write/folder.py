@@ -13,6 +13,7 @@ import errno
 import json
 import os
 import re
+import shutil
 import stat
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
@@ -362,7 +363,6 @@ def _remove_ours(folder: Path) -> None:
             continue
         try:
             if entry.is_dir(follow_symlinks=False):
-                import shutil  # here, not at the top: a build with nothing to do never needs it
                 shutil.rmtree(entry.path, ignore_errors=True)
             else:
                 os.unlink(entry.path)
@@ -472,7 +472,6 @@ def publish(out: Path, files: Mapping[str, bytes], finish: Callable[[Path], None
         swap_in(stage, out)
     finally:
         if stage.exists():
-            import shutil  # here, not at the top: a build with nothing to do never needs it
             shutil.rmtree(stage, ignore_errors=True)
 
 

@@ -9,6 +9,7 @@ touched the output since.
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -547,7 +548,6 @@ class Staged(Writer):
             self.index_swapped = sorted(new)
             self.index_dropped = sorted(old - new)
         finally:
-            import shutil  # here, not at the top: a build with nothing to do never needs it
             shutil.rmtree(temporary, ignore_errors=True)
 
     def shards_recorded(self) -> list[Shard]:
@@ -568,7 +568,6 @@ class Staged(Writer):
     def abort(self) -> None:
         self.rendered = {}
         if self.stage is not None and self.stage.exists():
-            import shutil  # here, not at the top: a build with nothing to do never needs it
             shutil.rmtree(self.stage, ignore_errors=True)
         self.stage = None
 
@@ -720,7 +719,6 @@ def _link_or_copy(source: Path, target: Path) -> None:
     try:
         os.link(source, target)
     except OSError:
-        import shutil  # here, not at the top: a build with nothing to do never needs it
         shutil.copyfile(source, target)
 
 
