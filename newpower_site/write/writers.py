@@ -322,20 +322,12 @@ class Staged(Writer):
     def untouched(self, marks: OutputMarks) -> bool:
         """No file was added to, removed from or edited in the output folder since we wrote it."""
         root = os.fspath(self.out) + os.sep  # strings, not Paths: 37,000 of them at 10,000 items
-        try:
-            if marks.manifest != _signature(os.stat(root + MANIFEST)):
-                return False
-        except OSError:
-            return False
-        return as_noted(root, marks)
+        return _manifest_as_noted(root, marks) and as_noted(root, marks)
 
     def start_untouched(self, marks: OutputMarks) -> Callable[[], bool]:
         """As `untouched`, with the output files stat'ed in a forked child meanwhile (marks.py `check_beside`)."""
         root = os.fspath(self.out) + os.sep
-        try:
-            if marks.manifest != _signature(os.stat(root + MANIFEST)):
-                return lambda: False
-        except OSError:
+        if not _manifest_as_noted(root, marks):
             return lambda: False
         return check_beside(root, marks).result
 
@@ -681,6 +673,14 @@ def _make_below(root: str, folder: str) -> None:
 
 def _has_edits_shard(out: Path) -> bool:
     return (out / SEARCH_INDEX / SEARCH_EDITS / SEARCH_PAGES).exists()
+
+
+def _manifest_as_noted(root: str, marks: OutputMarks) -> bool:
+    """The output's manifest is the very file the build that noted `marks` wrote (a folder put in its place has another)."""
+    try:
+        return marks.manifest == _signature(os.stat(root + MANIFEST))
+    except OSError:
+        return False
 
 
 def _signature(stat: os.stat_result) -> Signature:
