@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -18,12 +19,13 @@ from newpower_site.cache.keys import OUTPUT_LIBRARIES, generator_fingerprint, li
 from newpower_site.cache.store import read_checked, write_checked
 from newpower_site.core.options import BuildOptions
 from newpower_site.engine.engine import build_site
-from newpower_site.write.marks import OutputMarks, as_noted
+from newpower_site.write.marks import OutputMarks, as_noted, check_beside
 
 # What a build with nothing to do must not import: the stages and the libraries behind them.
 STAGE_MODULES = ("jinja2", "cmarkgfm", "yaml", "feedgen", "lxml", "PIL", "nh3", "html5lib", "sqlite3", "smtplib", "ssl",
                  "importlib.metadata", "newpower_site.load.content", "newpower_site.render.renderer", "newpower_site.cache.items",
-                 "newpower_site.cache.snapshots", "newpower_site.email.checks")
+                 "newpower_site.cache.snapshots", "newpower_site.email.checks",
+                 "hashlib")  # it loads OpenSSL's libcrypto, for a BLAKE2b that core/hashing.py takes from _blake2
 
 
 def settled(site: Path) -> Path:
@@ -189,3 +191,170 @@ def test_library_versions_come_from_the_installed_metadata_folders(tmp_path: Pat
     for name, stem in library_versions(sys.path).items():  # this Python's: the versions importlib.metadata reads
         assert stem.endswith("-" + metadata.version(name)), (name, stem)
     assert set(library_versions(sys.path)) == set(OUTPUT_LIBRARIES)
+
+
+def noted_output(tmp_path: Path) -> tuple[str, OutputMarks]:
+    """A small output folder and the marks a build would have noted of it."""
+    out = tmp_path / "out"
+    (out / "a/b").mkdir(parents=True)
+    (out / "a/b/index.html").write_text("page")
+    (out / "feed.xml").write_text("feed")
+    folders = {name: os.stat(out / name).st_mtime_ns for name in ("", "a", "a/b")}
+    files = {name: (os.stat(out / name).st_size, os.stat(out / name).st_mtime_ns) for name in ("a/b/index.html", "feed.xml")}
+    write_checked(tmp_path / "marks.pickle", OutputMarks((1, 2, 3), folders, files))
+    kept = read_checked(tmp_path / "marks.pickle")  # packed, as a build reads them
+    assert isinstance(kept, OutputMarks)
+    return os.fspath(out) + os.sep, kept
+
+
+def edit_in_place(path: Path) -> None:
+    """The same size, a new mtime: only the file's own stat tells."""
+    old = os.stat(path).st_mtime_ns
+    path.write_text(path.read_text().upper())
+    os.utime(path, ns=(old + 1, old + 1))
+
+
+def forked_answer(root: str, marks: OutputMarks, forked: bool = True) -> bool:
+    forked = forked and len(os.sched_getaffinity(0)) > 1  # on one core the files are stat'ed here
+    check = check_beside(root, marks)
+    assert (check.pid is not None) == forked, "the files' half ran in a child" if forked else "no child was forked"
+    return check.result()
+
+
+def test_the_forked_check_of_the_output_notices_an_edit_in_place_and_a_file_added_or_removed(tmp_path: Path) -> None:
+    root, marks = noted_output(tmp_path)
+    assert forked_answer(root, marks)
+    edit_in_place(Path(root) / "a/b/index.html")  # the child's half: no folder changed
+    assert not forked_answer(root, marks)
+    root, marks = noted_output(tmp_path / "added")
+    (Path(root) / "a/b/notes.txt").write_text("mine")  # the parent's half: only the folder's mtime tells
+    assert not forked_answer(root, marks)
+    root, marks = noted_output(tmp_path / "removed")
+    (Path(root) / "feed.xml").unlink()
+    assert not forked_answer(root, marks)
+
+
+def test_without_fork_or_with_a_child_that_dies_the_output_is_checked_here(tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    from newpower_site.write import marks as marks_module
+
+    def dies(root: str, marks: OutputMarks) -> int:
+        os.kill(os.getpid(), signal.SIGKILL)
+        return 0
+
+    root, marks = noted_output(tmp_path)
+    page = Path(root) / "a/b/index.html"
+    with monkeypatch.context() as patched:
+        patched.setattr(marks_module, "_check_files_in_child", dies)
+        assert forked_answer(root, marks)
+        edit_in_place(page)
+        assert not forked_answer(root, marks), "a dead child's half is done here, not taken as 'untouched'"
+    root, marks = noted_output(tmp_path / "nofork")
+    with monkeypatch.context() as patched:
+        patched.delattr(os, "fork")
+        assert forked_answer(root, marks, forked=False)
+        edit_in_place(Path(root) / "feed.xml")
+        assert not forked_answer(root, marks, forked=False)
+    root, marks = noted_output(tmp_path / "failing")
+    with monkeypatch.context() as patched:
+        def no_more_processes() -> int:
+            raise BlockingIOError(11, "Resource temporarily unavailable")
+
+        patched.setattr(os, "fork", no_more_processes)
+        assert forked_answer(root, marks, forked=False)
+        edit_in_place(Path(root) / "feed.xml")
+        assert not forked_answer(root, marks, forked=False)
+    root, marks = noted_output(tmp_path / "one-core")
+    with monkeypatch.context() as patched:
+        patched.setattr(os, "sched_getaffinity", lambda pid: {0})
+        assert forked_answer(root, marks, forked=False)
+    root, marks = noted_output(tmp_path / "threads")
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait)
+    thread.start()
+    try:
+        assert forked_answer(root, marks, forked=False), "a threaded process is not forked"
+    finally:
+        stop.set()
+        thread.join()
+
+
+def test_the_forked_check_writes_nothing_and_runs_no_exit_handler_of_the_parent(tmp_path: Path) -> None:
+    """The child ends with os._exit: what the parent had buffered, and its atexit handlers, come out once."""
+    root, _ = noted_output(tmp_path)
+    script = (
+        "import atexit, sys\nfrom newpower_site.cache.store import read_checked\n"
+        "from newpower_site.write.marks import check_beside\n"
+        "atexit.register(lambda: print('exit handler'))\n"
+        "sys.stdout.write('buffered\\n')\n"
+        f"check = check_beside({root!r}, read_checked(__import__('pathlib').Path({str(tmp_path / 'marks.pickle')!r})))\n"
+        "assert check.pid is not None or len(__import__('os').sched_getaffinity(0)) < 2\n"
+        "print('untouched' if check.result() else 'touched')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=REPO,
+                          env={**os.environ, "PYTHONUNBUFFERED": ""})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "buffered\nuntouched\nexit handler\n"
+
+
+def test_the_state_unpickles_its_output_and_source_tables_only_when_asked(site: Path) -> None:
+    from newpower_site.cache.state import OutputState
+
+    (state_file,) = (site / ".newpower-cache/build").glob("output-*.pickle")
+    state = read_checked(state_file)
+    assert isinstance(state, OutputState) and state._deferred is not None, "read from the cache, the tables wait"
+    assert state.outputs["voices/dee-okafor/index.html"] and "content/voices/dee-okafor.md" in {
+        Path(path).relative_to(site).as_posix() for path in state.sources}
+    assert state._deferred is None
+    state.outputs["extra.html"] = "changed"
+    write_checked(state_file.with_name("copy.pickle"), state)  # a changed table is pickled again, not the old blob
+    again = read_checked(state_file.with_name("copy.pickle"))
+    assert again == state and again.outputs["extra.html"] == "changed"
+    untouched = read_checked(state_file)
+    write_checked(state_file.with_name("copy.pickle"), untouched)  # never asked for: its blob goes back as it came
+    assert read_checked(state_file.with_name("copy.pickle")) == read_checked(state_file) != again
+
+
+def test_only_a_build_that_wrote_nothing_leaves_its_objects_out_of_the_last_collection(tmp_path: Path) -> None:
+    """A build with nothing to do freezes what is alive (the exit's collections walked it all, for
+    longer than the rest of the exit); a build that wrote files keeps the exit's usual collections."""
+    site = settled(copy_site("realistic", tmp_path))
+    script = (
+        "import gc\nfrom newpower_site.cli.main import main\n"
+        f"assert main(['build', '--quiet', '--site', {str(site)!r}]) == 0\n"
+        "print(gc.get_freeze_count())\n"
+        f"assert main(['build', '--quiet', '--site', {str(site)!r}]) == 0\n"
+        "print(gc.get_freeze_count())\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=REPO)
+    assert done.returncode == 0, done.stderr
+    wrote, unchanged = map(int, done.stdout.split())
+    assert wrote == 0 and unchanged > 1000
+
+
+def test_the_source_walk_notes_every_entry_and_files_a_build_reads(tmp_path: Path) -> None:
+    from newpower_site.cache.store import RACY_SIGNATURE, look_at_tree
+
+    root = tmp_path / "content"
+    (root / "articles/_drafts").mkdir(parents=True)
+    (root / "articles/one.md").write_text("one")
+    (root / "articles/_drafts/two.md").write_text("two")
+    (root / "articles/.one.md.swp").write_text("swap")
+    (root / "pages").mkdir()
+    (root / "pages/about.md").symlink_to(root / "articles/one.md")
+    past = time.time() - 60
+    for path in [*root.rglob("*"), root]:
+        os.utime(path, (past, past), follow_symlinks=False)
+    look = look_at_tree([root])
+    one = os.stat(root / "articles/one.md")
+    assert look.files == {str(root / "articles/one.md"): (one.st_size, one.st_mtime_ns, one.st_ino),
+                          str(root / "pages/about.md"): (one.st_size, one.st_mtime_ns, one.st_ino)}  # a link: its target's
+    assert look.links and not look.racy
+    assert look_at_tree([root]).digest == look.digest
+    os.utime(root / "articles/_drafts/two.md", (past + 1, past + 1))  # skipped by the build, still in the digest
+    assert look_at_tree([root]).digest != look.digest
+    (root / "articles/three.md").write_text("three")  # just saved: racy
+    fresh = look_at_tree([root])
+    assert fresh.racy and fresh.files[str(root / "articles/three.md")] == RACY_SIGNATURE

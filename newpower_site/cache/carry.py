@@ -12,13 +12,13 @@ cache, as a CI platform's cache (scoped to the repository and branch) is.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import stat
 from dataclasses import dataclass
 from pathlib import Path
 
+from newpower_site.core.hashing import blake2b
 from newpower_site.core.layout import CACHE_ROOT, CACHE_SERVE
 from newpower_site.core.sealed import MAGIC as SEALED_MAGIC
 from newpower_site.core.sealed import private_folder, read_own_file, read_sealed, write_sealed
@@ -43,7 +43,7 @@ class CarryError(Exception):
 
 
 def _checksum(relative: str, kind: bytes, payload: bytes) -> bytes:
-    digest = hashlib.blake2b(relative.encode("utf-8") + b"\0" + kind, digest_size=_DIGEST)
+    digest = blake2b(relative.encode("utf-8") + b"\0" + kind, digest_size=_DIGEST)
     digest.update(payload)
     return digest.digest()
 

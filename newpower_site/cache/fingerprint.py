@@ -12,13 +12,14 @@ file) makes its output be rendered every time, which is slow but never stale.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 from collections.abc import Mapping
 from datetime import date, datetime, time
 from enum import Enum
 from pathlib import PurePath
 from typing import Any
 from zoneinfo import ZoneInfo
+
+from newpower_site.core.hashing import blake2b
 
 
 class Unfingerprintable(Exception):
@@ -56,7 +57,7 @@ class Fingerprinter:
         hit = self.memo.get(key)
         if hit is not None and hit[0] is value:
             return hit[1]
-        hasher = hashlib.blake2b(digest_size=16)
+        hasher = blake2b(digest_size=16)
         self._feed(hasher, value)
         result = hasher.digest()
         self.memo[key] = (value, result)
@@ -113,4 +114,4 @@ class Fingerprinter:
             raise Unfingerprintable(kind.__qualname__)
 
     def hex(self, value: Any) -> str:
-        return self._composite(value).hex() if not isinstance(value, str) or len(value) >= 64 else hashlib.blake2b(self.of(value), digest_size=16).hexdigest()
+        return self._composite(value).hex() if not isinstance(value, str) or len(value) >= 64 else blake2b(self.of(value), digest_size=16).hexdigest()

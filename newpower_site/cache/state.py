@@ -18,6 +18,7 @@ way for every command; `prepare_record` and, once the output is committed, `fini
 from __future__ import annotations
 
 import os
+import pickle
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -69,6 +70,35 @@ class OutputState:
     sources: dict[str, tuple[Signature, str]] = field(default_factory=dict)  # content file -> (signature, content hash)
     snapshot: str = ""  # the id of this build's rows in the snapshot store (snapshots.py)
     problems: tuple[Diagnostic, ...] = ()  # what the build reported (warnings: it succeeded)
+    _deferred: bytes | None = field(default=None, init=False, repr=False, compare=False)  # `outputs` and `sources`, pickled
+
+    # A build with nothing to do reads none of `outputs` and `sources` (34,000 entries at 10,000 items,
+    # which took longer to unpickle than the rest of the state): they are pickled apart, inside the
+    # state's own checked file, and unpickled on first use.
+
+    def __getstate__(self) -> tuple[Any, ...]:
+        deferred = self._deferred
+        if deferred is None:
+            deferred = pickle.dumps((self.outputs, self.sources), protocol=pickle.HIGHEST_PROTOCOL)
+        return tuple(getattr(self, name) for name in _EAGER) + (deferred,)
+
+    def __setstate__(self, state: tuple[Any, ...]) -> None:
+        *values, self._deferred = state
+        for name, value in zip(_EAGER, values, strict=True):
+            setattr(self, name, value)
+
+    def __getattr__(self, name: str) -> Any:
+        """`outputs` or `sources` of a state read from the cache, first asked for (slots unset until then)."""
+        deferred = object.__getattribute__(self, "_deferred")
+        if name not in _DEFERRED or deferred is None:
+            raise AttributeError(name)
+        self.outputs, self.sources = pickle.loads(deferred)
+        self._deferred = None
+        return getattr(self, name)
+
+
+_DEFERRED = ("outputs", "sources")
+_EAGER = tuple(name for name in OutputState.__dataclass_fields__ if name not in (*_DEFERRED, "_deferred"))
 
 
 @dataclass(frozen=True, slots=True)

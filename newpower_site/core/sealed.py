@@ -13,10 +13,11 @@ takes only a regular file owned by the current user; a FIFO is not waited on.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import stat
 from pathlib import Path
+
+from newpower_site.core.hashing import blake2b
 
 MAGIC = b"newpower-sealed 1\n"
 _DIGEST = 32
@@ -26,7 +27,7 @@ _CREATE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(o
 
 def _checksum(found: os.stat_result, payload: bytes | memoryview) -> bytes:
     identity = f"{found.st_dev}:{found.st_ino}:{found.st_uid}\n".encode()
-    checksum = hashlib.blake2b(identity, digest_size=_DIGEST)
+    checksum = blake2b(identity, digest_size=_DIGEST)
     checksum.update(payload)
     return checksum.digest()
 

@@ -92,16 +92,18 @@ class Engine:
         trusted, look = False, None
         if cache is not None:
             cache.open(options.output, writer.cache_kind)
-            look = cache.look()
             state = cache.state
+            untouched = None  # the output's check, started before the look so that it may run beside it
+            if writer.records and state is not None and state.fast_key == cache.fast_key(options, writer.kind, writer.search_index):
+                untouched = writer.start_untouched(state.marks)
+            look = cache.look()
             if not writer.records:  # `check` answers from what the last build recorded, if nothing changed since
                 if cache.unchanged_for(options, look):
                     assert state is not None
                     self.stats.path = "unchanged"
                     return self._result(None, problems + list(state.problems), state.files, started, state.counts)
             else:
-                trusted = state is not None and state.fast_key == cache.fast_key(options, writer.kind, writer.search_index) \
-                    and writer.untouched(state.marks)
+                trusted = untouched is not None and untouched()
             if trusted and cache.in_time(options.now) and writer.settled():  # unsettled: the full path folds what --quick-search left
                 if cache.unchanged(look):
                     assert state is not None

@@ -10,7 +10,6 @@ replace a folder that holds anything else.
 from __future__ import annotations
 
 import errno
-import hashlib
 import json
 import os
 import re
@@ -20,6 +19,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 
 from newpower_site.core.diagnostics import Diagnostic, error, warning
+from newpower_site.core.hashing import blake2b
 from newpower_site.core.sealed import read_own_file, read_sealed, write_sealed
 
 MANIFEST = ".newpower-output"
@@ -264,7 +264,7 @@ def _real_folders(out: Path, relative: str) -> bool:
 
 
 def _file_digest(data: bytes) -> str:
-    return hashlib.blake2b(data, digest_size=32).hexdigest()
+    return blake2b(data, digest_size=32).hexdigest()
 
 
 def _our_file_with(path: Path, checksum: str) -> bool:

@@ -7,13 +7,22 @@ At 10,000 items that is 37,000 stats, and both halves of the work are kept
 cheap here: the marks are pickled packed (names joined by NUL, which no
 path holds, numbers in int64 arrays), and unpacked into dicts only when a
 build changes them; unpickling 37,000 small tuples cost more than the
-check. (Splitting the stats between two threads made them slower: the
-interpreter lock changes hands at every stat.)
+check.
+
+The stats are kernel work, and two processes do it at once where two
+threads could not (the interpreter lock changes hands at every stat):
+`check_beside` forks a child that stats the files and answers by its exit
+status, while this process walks the sources and stats the folders. Where
+fork is missing or fails, where threads run (a forked copy of a threaded
+process may deadlock), on one core, or when the child dies, the files are
+stat'ed here, so every path gives the same answer.
 """
 
 from __future__ import annotations
 
 import os
+import signal
+import sys
 from array import array
 from collections.abc import Sequence
 
@@ -47,6 +56,16 @@ class OutputMarks:
     def file_stats(self) -> dict[str, tuple[int, int]]:
         self._unpack()
         return self._file_stats
+
+    def noted_folders(self) -> tuple[list[str], Sequence[int]]:
+        """Folder names and their mtimes, without splitting the files' names."""
+        folder_text, folder_numbers, _, _ = self._pack()
+        return _split(folder_text), folder_numbers
+
+    def noted_files(self) -> tuple[list[str], Sequence[int]]:
+        """File names, and their sizes and mtimes taken in turns."""
+        _, _, file_text, file_numbers = self._pack()
+        return _split(file_text), file_numbers
 
     def noted(self) -> tuple[list[str], Sequence[int], list[str], Sequence[int]]:
         """Folder names, their mtimes, file names, and their sizes and mtimes taken in turns."""
@@ -95,6 +114,83 @@ def as_noted(root: str, marks: OutputMarks) -> bool:
     """
     folders, folder_mtimes, files, numbers = marks.noted()
     return _folders_as_noted(root, folders, folder_mtimes) and _files_as_noted(root, files, numbers)
+
+
+_UNTOUCHED, _TOUCHED = 0, 1  # the forked child's exit statuses; any other means it failed
+
+
+class NotedCheck:
+    """`as_noted(root, marks)` under way: the files' half in a forked child, if one could be forked.
+
+    `result()` stats the folders here, then takes the child's answer; a child
+    that died or was never forked leaves the files to be stat'ed here too.
+    """
+
+    __slots__ = ("marks", "pid", "root")
+
+    def __init__(self, root: str, marks: OutputMarks, pid: int | None):
+        self.root, self.marks, self.pid = root, marks, pid
+
+    def result(self) -> bool:
+        pid, self.pid = self.pid, None
+        folders, mtimes = self.marks.noted_folders()
+        if not _folders_as_noted(self.root, folders, mtimes):
+            if pid is not None:  # the answer is known: the child's half is not needed
+                _end_child(pid, kill=True)
+            return False
+        if pid is not None:
+            answer = _end_child(pid)
+            if answer is not None:
+                return answer
+        return _files_as_noted(self.root, *self.marks.noted_files())
+
+
+def check_beside(root: str, marks: OutputMarks) -> NotedCheck:
+    """Start `as_noted(root, marks)`: the files are stat'ed in a forked child while the caller works on."""
+    return NotedCheck(root, marks, _fork_file_check(root, marks))
+
+
+def _fork_file_check(root: str, marks: OutputMarks) -> int | None:
+    """The pid of a child checking the files (its exit status is the answer), or None where none was forked."""
+    threading = sys.modules.get("threading")
+    if not hasattr(os, "fork") or (threading is not None and threading.active_count() > 1) or _cores() < 2:
+        return None
+    try:
+        pid = os.fork()
+    except OSError:
+        return None
+    if pid == 0:  # the child: os._exit always, so that nothing of the parent's (atexit, buffered output) runs twice
+        code = 2
+        try:
+            code = _check_files_in_child(root, marks)
+        finally:
+            os._exit(code)
+    return pid
+
+
+def _cores() -> int:
+    """The cores this process may run on: with one, a child would only take turns with it."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def _check_files_in_child(root: str, marks: OutputMarks) -> int:
+    """The forked child's work (tests replace it to make a child that dies)."""
+    return _UNTOUCHED if _files_as_noted(root, *marks.noted_files()) else _TOUCHED
+
+
+def _end_child(pid: int, kill: bool = False) -> bool | None:
+    """Reap the child; its answer, or None when it gave none (killed, crashed)."""
+    try:
+        if kill:
+            os.kill(pid, signal.SIGKILL)
+        _, status = os.waitpid(pid, 0)
+    except OSError:
+        return None
+    code = os.waitstatus_to_exitcode(status)
+    return code == _UNTOUCHED if code in (_UNTOUCHED, _TOUCHED) else None
 
 
 def _folders_as_noted(root: str, names: Sequence[str], mtimes: Sequence[int]) -> bool:
