@@ -5,8 +5,8 @@ about 5 KB each) with the stage as it was (markdown-it-py, in
 benchmarks/old_markdown_stage.py; needs `pip install -e '.[bench]'`) and as
 it is (cmark-gfm, load/markdown.py), links resolved against the site's items
 as a build does, and prints milliseconds per document and per 5 KB for each:
-the best of R runs, so that other work on the machine counts least, and the
-CPU time of that run. Each stage is given the body as a build gives it: the
+the best of R runs (the stages taking turns, a pass each a round), so that
+other work on the machine counts least, and the CPU time of that run. Each stage is given the body as a build gives it: the
 new one the UTF-8 bytes an item keeps (load/content.py), the old one text.
 The floor is cmark-gfm's own parse and render, with every extension
 attached (as before) and with those the stage attaches to each text.
@@ -54,16 +54,24 @@ def _parse_and_render(body: str | bytes, extensions: tuple[bytes, ...] | None = 
         return document.render_utf8()
 
 
-def best_of(runs: int, render: Callable[[Document], object], documents: list[Document]) -> tuple[float, float]:
-    """(wall, CPU) seconds for one pass over `documents`, each the best of `runs`."""
-    walls, cpus = [], []
+def best_of(runs: int, stages: list[tuple[str, Callable[[Document], object]]], documents: list[Document]) -> dict[str, tuple[float, float]]:
+    """(wall, CPU) seconds for one pass over `documents` by each stage, each the best of `runs`.
+
+    The stages take turns, one pass each a round: this machine's speed drifts
+    by half from minute to minute (the floor alone has read 0.064 and 0.111 ms
+    a document in two runs an hour apart), and passes of one stage in a row
+    could fall in a slow minute while the other's fell in a fast one.
+    """
+    walls: dict[str, list[float]] = {name: [] for name, _ in stages}
+    cpus: dict[str, list[float]] = {name: [] for name, _ in stages}
     for _ in range(runs):
-        started, cpu = time.perf_counter(), time.process_time()
-        for document in documents:
-            render(document)
-        walls.append(time.perf_counter() - started)
-        cpus.append(time.process_time() - cpu)
-    return min(walls), min(cpus)
+        for name, render in stages:
+            started, cpu = time.perf_counter(), time.process_time()
+            for document in documents:
+                render(document)
+            walls[name].append(time.perf_counter() - started)
+            cpus[name].append(time.process_time() - cpu)
+    return {name: (min(walls[name]), min(cpus[name])) for name, _ in stages}
 
 
 def main(argv: list[str]) -> int:
@@ -91,8 +99,7 @@ def main(argv: list[str]) -> int:
         stages.insert(0, ("markdown-it-py (before)", lambda d: old.render(d[0], d[1], d[2], d[3], targets, urls)))
     print(f"{len(documents)} documents, {kilobytes:.1f} KB each on average; best of {args.runs} runs")
     per_document = {}
-    for name, render in stages:
-        seconds, cpu = best_of(args.runs, render, documents)
+    for name, (seconds, cpu) in best_of(args.runs, stages, documents).items():
         per_document[name] = seconds / len(documents) * 1000
         cpu_ms = cpu / len(documents) * 1000
         print(f"{name:34} {per_document[name]:.3f} ms per document, {per_document[name] * 5 / kilobytes:.3f} ms per 5 KB"
