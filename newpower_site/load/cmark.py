@@ -170,10 +170,19 @@ def _parser(options: int, extensions: tuple[bytes, ...]) -> tuple[list[object], 
     try:
         return pool, pool.pop()
     except IndexError:
-        parser = _api.cmark_parser_new(options)
-        for name in extensions:
-            _api.cmark_parser_attach_syntax_extension(parser, _API_EXTENSION[name])
-        return pool, parser
+        return pool, _attached(_api.cmark_parser_new(options), extensions)
+
+
+def _attached(parser: object, extensions: tuple[bytes, ...]) -> object:
+    for name in extensions:
+        _api.cmark_parser_attach_syntax_extension(parser, _API_EXTENSION[name])
+    return parser
+
+
+def _parsed(parser: object, data: bytes) -> tuple[object, object]:
+    """(root, extensions list) of `data` fed to `parser`: cmark_parser_finish leaves it ready for the next text."""
+    _api.cmark_parser_feed(parser, data, len(data))
+    return _api.cmark_parser_finish(parser), _api.cmark_parser_get_syntax_extensions(parser)
 
 
 class Document:
@@ -195,18 +204,11 @@ class Document:
             _ARENA_LOCK.acquire()
             _lib.cmark_arena_push()
             _ARENA_DOCUMENTS.append(self)
-            # given back with the tree, never freed alone
             parser = _api_ffi.cast("cmark_parser *", _lib.cmark_parser_new_with_mem(options, _ARENA))
-            for name in names:
-                _api.cmark_parser_attach_syntax_extension(parser, _API_EXTENSION[name])
-            _api.cmark_parser_feed(parser, data, len(data))
-            self._root = _api.cmark_parser_finish(parser)
-            self._extensions = _api.cmark_parser_get_syntax_extensions(parser)
+            self._root, self._extensions = _parsed(_attached(parser, names), data)  # given back with the tree
             return
         pool, parser = _parser(options, names)
-        _api.cmark_parser_feed(parser, data, len(data))
-        self._root = _api.cmark_parser_finish(parser)  # which leaves the parser ready for the next text
-        self._extensions = _api.cmark_parser_get_syntax_extensions(parser)  # lives as long as the parser, which is kept
+        self._root, self._extensions = _parsed(parser, data)  # the extensions live as long as the parser, which is kept
         pool.append(parser)
 
     def __enter__(self) -> Document:

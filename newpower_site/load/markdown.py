@@ -74,7 +74,6 @@ _PLACEHOLDER_UTF8 = re.compile(_PLACEHOLDER.pattern.encode("utf-8"))
 
 # What cmark writes, read back as the UTF-8 it is written in (the body is kept so, and bytes are read
 # faster than text): text is escaped by cmark and raw HTML is out, so each '<' here starts cmark's markup.
-# Each pattern starts with a literal, which re searches for in C: a pass costs little more than a find.
 _LINK = rb'<a href="([^"]*)"( title="[^"]*")?>'  # href, title
 _IMAGE = rb'<img src="([^"]*)" alt="([^"]*)"( title="[^"]*")? />'  # src, alt, title
 _LINK_OR_IMAGE = re.compile(rb"%s|%s" % (_LINK, _IMAGE))
@@ -89,9 +88,10 @@ _TABLE_CLOSE_MARKUP = b"</table>\n</div>\n"
 # glibc's strstr and bytes.find step through HTML, where `<` abounds). Which group matched last tells them
 # apart: 1-2 a link (href, title), 3 a footnote's mark (its id), 4-6 an image (src, alt, title), 7 a heading
 # (its level), 8 a footnote (its id), none a table or strikethrough.
+# The link and image alternatives are _LINK's and _IMAGE's, as _SourceLines counts them: the n-th of one is
+# the n-th of the other.
 _CHANGED = re.compile(
-    rb'<(?:a href="([^"]*)"( title="[^"]*")?>|a href="#fn-[^"]*" id="(fnref-[^"]*)"'
-    rb'|img src="([^"]*)" alt="([^"]*)"( title="[^"]*")? />|h([1-6])>|li id="(fn-[^"]*)"|table>\n|del>)'
+    rb'<(?:%s|a href="#fn-[^"]*" id="(fnref-[^"]*)"|%s|h([1-6])>|li id="(fn-[^"]*)"|table>\n|del>)' % (_LINK[1:], _IMAGE[1:])
 )
 # A voice's pass also counts the lists and block quotes open (9 opens one, 10 closes one), as _depth does:
 # a question is a `##` outside them.
@@ -404,11 +404,6 @@ def _depth(markup: bytes, offset: int, start: int = 0, depth: int = 0) -> int:
 def _first_paragraph(markup: bytes, notes: int, raw_html: bool) -> str:
     """The text of the first top-level paragraph that has any, before the footnotes (at `notes`, or -1)."""
     end = len(markup) if notes < 0 else notes
-    if markup.startswith(b"<p>"):  # the usual body opens with its first paragraph, at the top level
-        close = markup.find(b"</p>", 3, end)
-        text = _plain_text(markup[3:close], raw_html) if close >= 0 else ""
-        if text:
-            return text
     start = markup.find(b"<p>", 0, end)
     depth, at = 0, 0
     while start >= 0:
