@@ -3,7 +3,8 @@
 `cmarkgfm`'s own Python API stops at "Markdown in, HTML out". The shared
 object it builds holds the whole cmark-gfm C API (cmark.h: the node tree,
 iterators, setters), so this module declares the few functions the build
-needs and calls them with cffi's ABI mode. Nothing is compiled here.
+needs (c_declarations.py) and calls them with cffi's ABI mode. Nothing is
+compiled here.
 
 Savings that leave the output as it was, byte for byte:
 
@@ -34,50 +35,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import _cffi_backend
-import cffi
 from cmarkgfm import _cmark
 
 from newpower_site.load import cstring
-
-_ffi = cffi.FFI()
-_ffi.cdef(
-    """
-    typedef struct cmark_node cmark_node;
-    typedef struct cmark_parser cmark_parser;
-    typedef struct cmark_iter cmark_iter;
-    typedef struct cmark_syntax_extension cmark_syntax_extension;
-    typedef struct _cmark_llist cmark_llist;
-    typedef struct cmark_mem {
-      void *(*calloc)(size_t, size_t);
-      void *(*realloc)(void *, size_t);
-      void (*free)(void *);
-    } cmark_mem;
-    cmark_mem *cmark_get_default_mem_allocator(void);
-    void cmark_gfm_core_extensions_ensure_registered(void);
-    cmark_syntax_extension *cmark_find_syntax_extension(const char *name);
-    cmark_parser *cmark_parser_new(int options);
-    cmark_parser *cmark_parser_new_with_mem(int options, cmark_mem *mem);
-    cmark_mem *cmark_get_arena_mem_allocator(void);
-    void cmark_arena_push(void);
-    int cmark_arena_pop(void);
-    void cmark_parser_free(cmark_parser *parser);
-    int cmark_parser_attach_syntax_extension(cmark_parser *parser, cmark_syntax_extension *extension);
-    cmark_llist *cmark_parser_get_syntax_extensions(cmark_parser *parser);
-    void cmark_parser_feed(cmark_parser *parser, const char *buffer, size_t len);
-    cmark_node *cmark_parser_finish(cmark_parser *parser);
-    char *cmark_render_html(cmark_node *root, int options, cmark_llist *extensions);
-    void cmark_node_free(cmark_node *node);
-    cmark_iter *cmark_iter_new(cmark_node *root);
-    void cmark_iter_free(cmark_iter *iter);
-    int cmark_iter_next(cmark_iter *iter);
-    cmark_node *cmark_iter_get_node(cmark_iter *iter);
-    int cmark_node_get_type(cmark_node *node);
-    const char *cmark_node_get_literal(cmark_node *node);
-    int cmark_node_set_literal(cmark_node *node, const char *content);
-    int cmark_node_get_start_line(cmark_node *node);
-    cmark_node *cmark_node_parent(cmark_node *node);
-    """
-)
+from newpower_site.load._c_types import ffi as _ffi  # the declarations, parsed already (c_declarations.py)
 _lib = _ffi.dlopen(_cmark.__file__)
 _string = _cffi_backend.string  # what FFI.string calls, without its Python frame (twice a body)
 _lib.cmark_gfm_core_extensions_ensure_registered()

@@ -6,7 +6,8 @@ a time: for a needle whose first bytes are rare in the text (`www.` in
 Markdown), strstr is faster by the clock (1.5 to 2.5 × here). For one
 that starts with a byte met everywhere (`<h` in HTML) it is not, and a
 regex that finds `<` with a tight loop beats both (the read-back uses one).
-Through cffi (cmarkgfm's own dependency), ABI mode: nothing is compiled.
+Through cffi (cmarkgfm's own dependency), out-of-line ABI mode: nothing is
+compiled, and the declarations come parsed (c_declarations.py).
 Each call costs a few hundred nanoseconds, so these are for scans of a
 whole text with few hits.
 
@@ -17,10 +18,7 @@ does the same work.
 
 from __future__ import annotations
 
-import cffi
-
-_ffi = cffi.FFI()
-_ffi.cdef("char *strstr(const char *, const char *); size_t strcspn(const char *, const char *);")
+from newpower_site.load._c_types import ffi as _ffi
 try:
     _libc = _ffi.dlopen(None)
     _strstr, strcspn = _libc.strstr, _libc.strcspn
