@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from newpower_site.core.layout import EMAIL_TEMPLATE
-from newpower_site.email.html import inline_css
-from newpower_site.email.issue import EmailIssue, build_email_issue
-from newpower_site.email.mergetags import neutralise_html
-from newpower_site.email.mime import render_eml
-from newpower_site.email.text import render_email_text
 from newpower_site.core.urls import Urls
+
+if TYPE_CHECKING:  # the email stage loads with the first email rendered: a build that renders none starts quicker
+    from newpower_site.email.issue import EmailIssue
 
 EMAIL_PRODUCERS = frozenset({"email-html", "email-text", "email-eml"})
 
@@ -20,11 +18,16 @@ RenderTemplate = Callable[[str, Mapping[str, Any]], str]
 
 def email_for(context: Mapping[str, Any], urls: Urls) -> EmailIssue:
     """`provider` in the context (from `newpower email --provider`) overrides site.yaml's."""
+    from newpower_site.email.issue import build_email_issue
+
     return build_email_issue(context["issue"], context["site"], urls, context["subscribe_link"], context.get("provider"))
 
 
 def email_html(email: EmailIssue, render: RenderTemplate) -> str:
     """After inlining (which would decode character references), merge tags from content are neutralised; then the footer's own tag goes in."""
+    from newpower_site.email.html import inline_css
+    from newpower_site.email.mergetags import neutralise_html
+
     return email.unsubscribe.write_tag(neutralise_html(inline_css(render(EMAIL_TEMPLATE, {"email": email}))))
 
 
@@ -55,6 +58,8 @@ class EmailParts:
 
     def text_of(self) -> str:
         if self.text is None:
+            from newpower_site.email.text import render_email_text
+
             assert self.email is not None
             self.text = render_email_text(self.email)
         return self.text
@@ -67,5 +72,7 @@ def render_email_output(output: Any, urls: Urls, render: RenderTemplate, parts: 
     html = issue.html_of(render)
     if output.producer == "email-html":
         return html.encode("utf-8")
+    from newpower_site.email.mime import render_eml
+
     assert issue.email is not None
     return render_eml(issue.email, html, issue.text_of())

@@ -253,9 +253,7 @@ class Engine:
     def _quick(self, quick: QuickEdit, look: Look, problems: list[Diagnostic], started: float) -> BuildResult | None:
         """Render and write what the quick path names; None when the full path must run after all."""
         from newpower_site.cache.quick import record_quick_edit
-        from newpower_site.email.checks import email_problems
         from newpower_site.render.renderer import render_outputs
-        from newpower_site.write.writers import PendingFiles
 
         cache, writer, options = self.cache, self.writer, self.options
         assert cache is not None
@@ -266,6 +264,9 @@ class Engine:
             return None  # the full path reports them
         issues = [o.context["issue"] for o in quick.outputs if o.producer == "email-html"]
         if issues:  # an email's size warning must come or go with a full build, which then reports it
+            from newpower_site.email.checks import email_problems  # only then: the email checks take ~70 ms to import
+            from newpower_site.write.writers import PendingFiles
+
             paths = [o.path for o in quick.outputs]
             before = email_problems(issues, quick.urls, PendingFiles(options.output, paths, {}), options.site_dir)
             after = email_problems(issues, quick.urls, PendingFiles(options.output, paths, rendered), options.site_dir)

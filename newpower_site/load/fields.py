@@ -8,7 +8,6 @@ cause is a typo such as `tittle:`.
 from __future__ import annotations
 
 import difflib
-import email.policy
 import json
 import re
 from collections.abc import Mapping
@@ -416,6 +415,8 @@ def _one_address(text: str) -> bool:
     """`text` is one address a mail header can carry as it is (no line break to start a header of its own)."""
     if any(not ch.isprintable() for ch in text):
         return False
+    import email.policy  # here: the email package is ~20 ms to import, and an item's front matter names no address
+
     try:
         header = email.policy.default.header_factory("From", text.strip())
         return len(header.addresses) == 1 and not header.defects and "@" in header.addresses[0].addr_spec

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from xml.sax.saxutils import escape
+from html import escape
 
 from newpower_site.core.urls import Urls
 
@@ -11,7 +11,7 @@ from newpower_site.core.urls import Urls
 def render_sitemap(pages: Sequence, urls: Urls) -> bytes:
     lines = ['<?xml version="1.0" encoding="UTF-8"?>', '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
     for page in sorted(pages, key=lambda o: o.path):
-        lines.append(f"  <url><loc>{escape(urls.absolute(urls.for_output(page.path)))}</loc>")
+        lines.append(f"  <url><loc>{escape(urls.absolute(urls.for_output(page.path)), quote=False)}</loc>")
         if page.lastmod is not None:
             lines[-1] += f"<lastmod>{page.lastmod.isoformat()}</lastmod>"
         lines[-1] += "</url>"

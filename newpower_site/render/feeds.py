@@ -13,14 +13,15 @@ import html
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
-
-from feedgen.feed import FeedGenerator
+from typing import TYPE_CHECKING, Any
 
 from newpower_site import __version__
 from newpower_site.core.model import Article, Item, Newsletter, Voice
 from newpower_site.core.absolute import absolutize_html
 from newpower_site.core.urls import Urls
+
+if TYPE_CHECKING:  # feedgen (and lxml under it) load with the first feed: an edit that renders none starts quicker
+    from feedgen.feed import FeedGenerator
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -82,6 +83,8 @@ def _generator(context: Mapping[str, Any], urls: Urls, rss: bool, entries: FeedE
     """`rss`: RSS readers show <description> as HTML, where Atom's subtitle and summary are text: escape it there."""
     site = context["site"]
     items: tuple[Item, ...] = context["items"]
+    from feedgen.feed import FeedGenerator
+
     entries = entries or FeedEntries()
     feed = FeedGenerator()
     if rss:  # RSS's own <author> must be an email address; readers take names from dc:creator
