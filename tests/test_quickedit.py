@@ -339,3 +339,35 @@ def test_serve_sees_a_second_save_in_the_same_tick(preview: tuple[Path, Path, En
     same_tick_rewrite(article, "AAA", "BBB")
     assert builder.build().ok
     assert b"First save BBB." in (out / "articles/bakery-buyout/index.html").read_bytes()
+
+
+def test_a_body_edit_loads_only_the_stages_it_runs(tmp_path):
+    """The quick path's start-up is most of its time: an edit to an article's body (no raw HTML, in no
+    newsletter) must not import the C declaration parser, html5lib or the email stage."""
+    import subprocess
+    import sys
+
+    site = copy_site("realistic", tmp_path)
+    script = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from newpower_site.cache.state import BuildCache\n"
+        "from newpower_site.core.options import BuildOptions\n"
+        "from newpower_site.engine.engine import Engine\n"
+        "from newpower_site.write.writers import Staged\n"
+        "site = Path(sys.argv[1])\n"
+        "engine = Engine(BuildOptions(site), Staged(site / 'output', search_index=False), BuildCache(site))\n"
+        "assert engine.build().ok\n"
+        "heavy = ('pycparser', 'cffi', 'html5lib', 'feedgen', 'lxml', 'newpower_site.email.checks', 'newpower_site.email.issue')\n"
+        "print(engine.stats.path, *[name for name in heavy if name in sys.modules])\n"
+    )
+
+    def build() -> str:
+        run = subprocess.run([sys.executable, "-c", script, str(site)], capture_output=True, text=True, cwd=REPO)
+        assert run.returncode == 0, run.stderr
+        return run.stdout.strip()
+
+    first = build()
+    assert first.startswith("cold") and "feedgen" in first and "lxml" in first  # a whole build runs every stage
+    append(site / "content/articles/old-news.md", "\nOne more plain paragraph, for the quick path.\n")
+    assert build() == "quick feedgen lxml"  # the feeds carry the article, so they are made again: nothing else heavy is

@@ -25,7 +25,6 @@ with a private copy of most of the site. Hence:
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import pickle
 import signal
@@ -33,8 +32,10 @@ import sys
 import traceback
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from multiprocessing.connection import Connection, wait
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:  # multiprocessing loads with the first pool or fork: a build that renders a few pages needs neither
+    from multiprocessing.connection import Connection
 
 T = TypeVar("T")
 
@@ -65,7 +66,13 @@ def forbid_fork() -> None:
 
 
 def use_pool(count: int, enabled: bool = True) -> bool:
-    return enabled and not _forbidden and count >= MIN_ITEMS and cores() > 1 and "fork" in multiprocessing.get_all_start_methods()
+    return enabled and not _forbidden and count >= MIN_ITEMS and cores() > 1 and _has_fork()
+
+
+def _has_fork() -> bool:
+    import multiprocessing
+
+    return "fork" in multiprocessing.get_all_start_methods()
 
 
 def _run_batch(batch: Sequence[Any]) -> list[Any]:
@@ -101,6 +108,8 @@ class _Worker:
     """One forked child, and the numbers of the batches it was given and has not returned."""
 
     def __init__(self, limit: int):
+        import multiprocessing
+
         task_read, self.tasks = multiprocessing.Pipe(duplex=False)
         self.results, result_write = multiprocessing.Pipe(duplex=False)
         self.pid = os.fork()
@@ -169,6 +178,8 @@ def imap_in_pool(job: Callable[[Any], T], arguments: Sequence[Any], enabled: boo
 
 
 def _in_workers(batches: list[Sequence[Any]], start: int) -> Iterator[Any]:
+    from multiprocessing.connection import wait
+
     slots: list[_Worker | None] = [None] * min(cores(), len(batches) - start)
     ahead = 2 * AHEAD * len(slots)  # batches handed out beyond the one awaited
     done: dict[int, list[Any]] = {}  # results back before their turn
@@ -217,7 +228,7 @@ def map_in_pool(job: Callable[[Any], T], arguments: Sequence[Any], enabled: bool
 
 def can_fork() -> bool:
     """Whether work may run in a forked child here (not in serve, whose threads run; not where fork is missing)."""
-    return not _forbidden and "fork" in multiprocessing.get_all_start_methods()
+    return not _forbidden and _has_fork()
 
 
 def run_forked(job: Callable[[], T]) -> T:
@@ -228,6 +239,8 @@ def run_forked(job: Callable[[], T]) -> T:
     stays ~150 MB after they are all freed), while a child's whole heap goes
     back to the system when it exits.
     """
+    import multiprocessing
+
     results, result_write = multiprocessing.Pipe(duplex=False)
     sys.stdout.flush()  # what is buffered now is the parent's to write, once, not the child's too
     sys.stderr.flush()
