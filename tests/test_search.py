@@ -290,6 +290,53 @@ def test_a_head_edit_remakes_only_its_shard(site: Path, tmp_path: Path, source: 
     assert tree_bytes(out) == cold_copy(site, tmp_path), "the same output, search index included, as a cold build"
 
 
+@pytest.mark.parametrize("quick", [False, True], ids=["plain", "quick-search"])
+def test_a_date_edit_within_its_shard_takes_the_head_path(site: Path, tmp_path: Path, quick: bool) -> None:
+    """A new date that keeps the page in its shard but moves it in the shard's date order: the head path plans
+    the shards again from every page's date. A plain build makes that shard again, in the new order (a cold
+    build's bytes); --quick-search keeps it and indexes the page in the edits shard, and the next plain build
+    folds it back."""
+    out, page_path = site / "output", "voices/sam-hughes/index.html"
+    path = site / "content/voices/sam-hughes.md"
+    path.write_text(path.read_text(encoding="utf-8").replace("date: 2026-02-20", "date: 2026-02-05"), encoding="utf-8")
+    edited = shard_of(out, page_path)
+    recorded = search.read_shard_records(out / search.INDEX_FOLDER)[edited]
+    assert recorded[0] != page_path  # the page was not first in its shard; with its new date it is
+    before = shard_stats(out)
+    builder = build(site, quick=quick)
+    assert builder.stats.path == "head", "a date edit replans only what shows the item, index included"
+    after = shard_stats(out)
+    now = search.read_shard_records(out / search.INDEX_FOLDER)[edited]
+    if quick:
+        assert after == before, "every span shard kept"
+        assert now == recorded and search.read_edits(out / search.INDEX_FOLDER) == (page_path,)
+        (tmp_path / "first").mkdir()
+        assert tree_bytes(out) != cold_copy(site, tmp_path / "first")
+        build(site)
+        now = search.read_shard_records(out / search.INDEX_FOLDER)[edited]
+    else:
+        assert {name for name in before if after[name] != before[name]} == {edited}, "every other shard is kept"
+    assert now[0] == page_path and set(now) == set(recorded)
+    assert search.read_edits(out / search.INDEX_FOLDER) == ()
+    assert set(read_manifest(out)) == set(tree_bytes(out)) - {MANIFEST}
+    assert tree_bytes(out) == cold_copy(site, tmp_path), "the same output, search index included, as a cold build"
+
+
+def test_a_date_edit_that_moves_a_page_between_shards_remakes_both(site: Path, tmp_path: Path) -> None:
+    """The shards keep their names but two trade pages: both are made again on the head path, the third kept."""
+    out, page_path = site / "output", "voices/sam-hughes/index.html"
+    path = site / "content/voices/sam-hughes.md"
+    path.write_text(path.read_text(encoding="utf-8").replace("date: 2026-02-20", "date: 2026-01-02"), encoding="utf-8")
+    before_shard = shard_of(out, page_path)
+    before = shard_stats(out)
+    builder = build(site)
+    assert builder.stats.path == "head"
+    assert shard_of(out, page_path) != before_shard
+    after = shard_stats(out)
+    assert sorted(name for name in before if after[name] != before[name]) == sorted({before_shard, shard_of(out, page_path)})
+    assert tree_bytes(out) == cold_copy(site, tmp_path)
+
+
 def test_a_date_edit_that_moves_a_page_to_another_shard_takes_the_full_path(site: Path, tmp_path: Path) -> None:
     out = site / "output"
     path = site / "content/voices/sam-hughes.md"

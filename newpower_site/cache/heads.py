@@ -54,6 +54,7 @@ from newpower_site.load.placeholders import item_placeholder_warnings
 from newpower_site.load.schema import KIND_BY_FOLDER
 from newpower_site.plan.images import body_images
 from newpower_site.plan.outputs import Output, plan_collections, plan_item_page
+from newpower_site.write.search import index_dates
 
 if TYPE_CHECKING:
     from newpower_site.cache.state import BuildCache, Look
@@ -82,6 +83,7 @@ class Heads:
     fingerprints: dict[str, str]  # article or voice source -> its value fingerprint
     collections: dict[str, tuple[str, ...]]  # collection output path -> its inputs
     sitemap: dict[str, Any]  # page path -> lastmod, for every page the sitemap lists
+    index_dates: dict[str, Any]  # item page path -> its item's date, for every page a search index holds (its shards')
 
 
 def is_collection(output: Output) -> bool:
@@ -133,7 +135,9 @@ def read_heads(cache: BuildCache) -> Heads | None:
         heads = pickle.loads(payload)
     except Exception:  # a pickle of classes that have since changed
         return None
-    return heads if isinstance(heads, Heads) else None
+    if not isinstance(heads, Heads) or not all(hasattr(heads, f.name) for f in dataclasses.fields(Heads)):
+        return None  # a snapshot kept before a field was added
+    return heads
 
 
 def _listed(output: Output) -> bool:
@@ -161,6 +165,7 @@ def make_heads(build: str, library: Library, fingerprints: Mapping[int, tuple[It
         prints,
         {o.path: o.inputs for o in outputs if is_collection(o)},
         {page.path: page.lastmod for page in sitemap.context["pages"]},
+        index_dates(outputs),
     )
 
 
@@ -269,11 +274,14 @@ def _plan(cache: BuildCache, reader: SnapshotReader, heads: Heads, edited: dict[
     base = heads
     heads = overlay.over(base)  # the site as the last build left it
     new_items: dict[str, Item] = {r.item.source: r.item for r in records}
+    dates = None  # the search index's pages by date, when a date changed (its shards are planned again)
     if search_index:
-        dates = {i.source: i.date for i in (*base.library.articles, *base.library.voices)}
-        dates.update({source: item.date for source, (item, _) in overlay.items.items()})  # as the last build left them
-        if any(dates.get(source) != item.date for source, item in new_items.items()):
-            return None  # a new date may move its page to another shard of the search index: the full path plans them
+        before = {i.source: i.date for i in (*base.library.articles, *base.library.voices)}
+        before.update({source: item.date for source, (item, _) in overlay.items.items()})  # as the last build left them
+        if any(before.get(source) != item.date for source, item in new_items.items()):
+            dates = dict(base.index_dates)
+            for item in (*(item for item, _ in overlay.items.values()), *new_items.values()):
+                dates[urls.item_output(item)] = item.date
     for record in records:
         reader.replace(record.item.source, record.item)
     library = _with_items(base.library, {**{s: item for s, (item, _) in overlay.items.items()}, **new_items})
@@ -323,7 +331,7 @@ def _plan(cache: BuildCache, reader: SnapshotReader, heads: Heads, edited: dict[
                     {p: lastmod for p, lastmod in sitemap.items() if base.sitemap[p] != lastmod})
     stored = tuple(o for o in changed if o.path in planned)
     return QuickEdit(changed, fingerprints, records, edited, urls, shared, tuple(reader.meta("problems")),
-                     path="head", stored=stored, dependents=dependents, meta={OVERLAY: after})
+                     path="head", stored=stored, dependents=dependents, meta={OVERLAY: after}, index_dates=dates)
 
 
 def _showing_edited(library: Library, edited: Mapping[str, Item]) -> frozenset[str]:

@@ -272,7 +272,7 @@ class Engine:
             after = email_problems(issues, quick.urls, PendingFiles(options.output, paths, rendered), options.site_dir)
             if before != after:
                 return None
-        if rendered and not writer.commit_quick(rendered):
+        if (rendered or quick.index_dates is not None) and not writer.commit_quick(rendered, quick.index_dates):
             return None
         written = sorted(rendered)
         record_quick_edit(cache, quick, look, written, writer.remark)

@@ -31,6 +31,7 @@ import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -74,6 +75,21 @@ class Shard:
 
 
 def plan_shards(outputs: Iterable[Output], size: int = SHARD_SIZE) -> list[Shard]:
+    """The shards of the item pages among `outputs` (`shards_by_date`)."""
+    return shards_by_date(index_dates(outputs), size)
+
+
+def index_dates(outputs: Iterable[Output]) -> dict[str, datetime | None]:
+    """Each item page the index holds -> its item's date (None: undated): all that places a page in a shard."""
+    found = {}
+    for output in outputs:
+        item = _item_of(output)
+        if item is not None:
+            found[output.path] = getattr(item, "date", None)
+    return found
+
+
+def shards_by_date(dates: Mapping[str, datetime | None], size: int = SHARD_SIZE) -> list[Shard]:
     """Item pages grouped in fixed spans of calendar years, about `size` pages a shard; undated pages join the oldest.
 
     The span is the archive's average pages per shard over its years
@@ -82,19 +98,16 @@ def plan_shards(outputs: Iterable[Output], size: int = SHARD_SIZE) -> list[Shard
     one or a date change re-indexes only its span, and the span itself
     changes only when the archive's density of items a year crosses a
     threshold. A span of more than 1.5 x `size` pages (a busy year) is cut in
-    even runs in date order, which bounds Pagefind's memory.
+    even runs in date order, which bounds Pagefind's memory. Pages are
+    ordered by (date, path) within a shard, whatever order they come in.
     """
     dated: list[tuple[int, float, str]] = []
     undated: list[str] = []
-    for output in outputs:
-        item = _item_of(output)
-        if item is None:
-            continue
-        when = getattr(item, "date", None)
+    for path, when in dates.items():
         if when is None:
-            undated.append(output.path)
+            undated.append(path)
         else:
-            dated.append((when.year, when.timestamp(), output.path))
+            dated.append((when.year, when.timestamp(), path))
     if not dated:
         return [Shard(UNDATED, tuple(sorted(undated)))] if undated else []
     first, last = min(y for y, _, _ in dated), max(y for y, _, _ in dated)

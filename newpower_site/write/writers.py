@@ -179,8 +179,12 @@ class Writer:
         """Carry on from another process's `handover`: as if its `begin` and `put`s had run here."""
         vars(self).update(state)
 
-    def commit_quick(self, rendered: Mapping[str, bytes]) -> bool:
-        """Write a quick rebuild's few files; False when that failed (the full path then runs)."""
+    def commit_quick(self, rendered: Mapping[str, bytes], index_dates: Mapping[str, Any] | None = None) -> bool:
+        """Write a quick rebuild's few files; False when that failed (the full path then runs).
+
+        `index_dates` (a head edit that changed a date): every item page the
+        search index holds -> its date now, which may reorder or move pages
+        between the index's shards."""
         return False
 
     def remark(self, marks: OutputMarks, written: Iterable[str]) -> None:
@@ -258,7 +262,7 @@ class InPlace(Writer):
     def abort(self) -> None:
         self.rendered = {}
 
-    def commit_quick(self, rendered: Mapping[str, bytes]) -> bool:
+    def commit_quick(self, rendered: Mapping[str, bytes], index_dates: Mapping[str, Any] | None = None) -> bool:
         try:
             for path, data in rendered.items():
                 _replace_file(self.out / path, data)
@@ -589,22 +593,38 @@ class Staged(Writer):
             _restat(out, list_files(out), stats, missing_ok=True)
         return OutputMarks(manifest, folder_marks, stats)
 
-    def commit_quick(self, rendered: Mapping[str, bytes]) -> bool:
-        """A quick rebuild's files, and the shards their pages are in made again (a body edit moves no page between shards)."""
-        from newpower_site.write.search import INDEX_FOLDER, SearchIndexError, Shard, read_edits, read_shard_records
+    def commit_quick(self, rendered: Mapping[str, bytes], index_dates: Mapping[str, Any] | None = None) -> bool:
+        """A quick rebuild's files, and the shards their pages are in made again.
+
+        A body edit moves no page between shards. A new date (`index_dates`)
+        may: the shards are planned again from every page's date, and a shard
+        whose pages changed is made again whole; one whose pages are the same
+        in a new order is too, unless --quick-search puts the edited page in
+        the edits shard (a plain build then folds it back in cold order).
+        """
+        from newpower_site.write.search import INDEX_FOLDER, SHARD_SIZE, SearchIndexError, Shard, read_edits, read_shard_records, shards_by_date
 
         self.stale, self.index_swapped, self.index_dropped, self.shards, self.edits = [], [], [], [], None
-        if self.search_index and any(path.endswith(".html") for path in rendered):
+        if self.search_index and (index_dates is not None or any(path.endswith(".html") for path in rendered)):
             root = self.out / INDEX_FOLDER
             recorded = read_shard_records(root)
             previous_edits = read_edits(root)
-            touched = {p for pages in recorded.values() for p in pages if p in rendered}
-            if touched and not _has_edits_shard(self.out):
+            planned = [Shard(name, pages) for name, pages in recorded.items()]
+            if index_dates is not None:
+                planned = shards_by_date(index_dates, self.shard_size or SHARD_SIZE)
+                if [s.name for s in planned] != list(recorded):
+                    return False  # a shard comes or goes: the list the search page reads changes (the full path)
+                self.stale = [s for s in planned if s.pages != recorded[s.name]
+                              and (not self.quick_search or set(s.pages) != set(recorded[s.name]))]
+            remade = {s.name for s in self.stale}
+            kept = {p for s in planned if s.name not in remade for p in s.pages}
+            touched = {p for p in rendered if p in kept}
+            if (touched or self.stale) and not _has_edits_shard(self.out):
                 return False  # an output from before the edits shard: its shards.json does not name one
-            if touched:
-                self.shards = [Shard(name, pages) for name, pages in recorded.items()]
-                self.edit_candidates = touched | set(previous_edits)
-                self._edits_touched = True
+            if touched or self.stale:
+                self.shards = planned
+                self.edit_candidates = touched | {p for p in previous_edits if p in kept}
+                self._edits_touched = bool(touched)
                 self._choose_edits(previous_edits)
                 if len(self.stale) > FEW_SHARDS:
                     return False
