@@ -4,6 +4,7 @@ point inside the file. Markdown never emits a URL that runs code."""
 from __future__ import annotations
 
 import string
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import lxml.html
@@ -359,3 +360,22 @@ def test_a_one_letter_slip_in_https_is_a_typo_with_the_fix(position: int, letter
     if typo in ("http", "https") or typo in REAL_SCHEMES or typo in REFUSED_SCHEMES:
         return
     assert scheme_typo(f"{typo}://example.org/x") in ("https://example.org/x", "http://example.org/x")
+
+
+_ZONES = st.sampled_from([ZoneInfo("UTC"), ZoneInfo("Europe/London"), ZoneInfo("America/New_York"), ZoneInfo("Asia/Kolkata")])
+_WHEN = st.one_of(st.none(), st.builds(lambda moment, zone: moment.replace(tzinfo=zone),
+                                       st.datetimes(min_value=datetime(1960, 1, 1), max_value=datetime(2040, 1, 1)), _ZONES))
+
+
+@given(st.lists(st.tuples(_WHEN, st.sampled_from(["article", "voice", "newsletter"]), st.text("abc-", min_size=1, max_size=4)),
+                max_size=40, unique_by=lambda t: (t[1], t[2])))
+def test_newest_first_is_one_sort_by_timestamp_kind_and_slug(rows):
+    """sort_newest_first's two stable sorts on dates give the order of the one sort by (-timestamp, kind, slug)
+    (undated as of 1970) that every build's listings, feeds and shards are held to."""
+    from types import SimpleNamespace
+
+    from newpower_site.core.model import sort_newest_first
+
+    items = [SimpleNamespace(date=when, kind=kind, slug=slug) for when, kind, slug in rows]
+    expected = sorted(items, key=lambda i: (-i.date.timestamp() if i.date else 0, i.kind, i.slug))
+    assert list(sort_newest_first(items)) == expected

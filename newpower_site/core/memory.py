@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import ctypes
 import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 
 def give_back_memory() -> None:
@@ -19,3 +21,18 @@ def give_back_memory() -> None:
     except (OSError, AttributeError):  # not glibc: its allocator returns memory its own way
         return
     trim(0)
+
+
+@contextmanager
+def collection_paused() -> Iterator[None]:
+    """No garbage collection while a large graph of objects that all stay alive is made (unpickled): the
+    collector runs every 700 new objects and walks them all, freeing nothing (a third of the time it
+    takes to load the 35,000 objects of a 10,000-item head snapshot)."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()

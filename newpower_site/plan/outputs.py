@@ -17,7 +17,7 @@ from newpower_site.core.layout import CONFIG_FILE
 from newpower_site.core.layout import EMAIL_TEMPLATE
 from newpower_site.plan.chrome import menu_links, signup_form
 from newpower_site.plan.images import build_catalog
-from newpower_site.core.model import Image, Item, Site, Term
+from newpower_site.core.model import Image, Item, Site, Term, sort_newest_first
 from newpower_site.plan.sharing import Sharing
 from newpower_site.core.urls import Urls
 
@@ -232,10 +232,13 @@ def plan_topics(planner: SitePlanner) -> list[Output]:
     library, config, urls = planner.site.library, planner.site.config, planner.urls
     outputs = []
     topic_counts = []
+    by_topic: dict[Term, list[Item]] = {}  # each topic's items, newest first: one sort, not one a topic
+    for item in sort_newest_first((*library.articles, *library.voices)):
+        for topic in dict.fromkeys(item.topics):
+            by_topic.setdefault(topic, []).append(item)
     for key, label in config.topics.items():
         term = Term(key, label)
-        tagged = tuple(i for i in (*library.articles, *library.voices) if term in i.topics)
-        tagged = tuple(sorted(tagged, key=lambda i: (-i.date.timestamp(), i.kind, i.slug)))
+        tagged = tuple(by_topic.get(term, ()))
         topic_counts.append(TopicCount(term, len(tagged)))
         feed = (FeedLink(f"{label}: {config.title}", urls.topic_feed(key)),)
         for number, chunk, pagination in paginate(tagged, config.per_page, lambda n, k=key: urls.topic(k, n)):
@@ -350,15 +353,16 @@ def plan_voice_filters(planner: SitePlanner) -> list[Output]:
 def paginate(items: Sequence[Any], per_page: int, url_of) -> list[tuple[int, tuple, Pagination]]:
     """Split `items` into pages; an empty listing still gets its first page."""
     total = max(1, math.ceil(len(items) / per_page))
+    url = [""] + [url_of(n) for n in range(1, total + 1)]  # each page's URL once, not once a pager that links it
     result = []
     for number in range(1, total + 1):
         chunk = tuple(items[(number - 1) * per_page : number * per_page])
         pagination = Pagination(
             page=number,
             total=total,
-            prev_url=url_of(number - 1) if number > 1 else None,
-            next_url=url_of(number + 1) if number < total else None,
-            pages=tuple(PageLink(n, url_of(n), n == number) for n in pager_window(number, total)),
+            prev_url=url[number - 1] if number > 1 else None,
+            next_url=url[number + 1] if number < total else None,
+            pages=tuple(PageLink(n, url[n], n == number) for n in pager_window(number, total)),
         )
         result.append((number, chunk, pagination))
     return result
