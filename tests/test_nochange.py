@@ -355,6 +355,10 @@ def test_the_source_walk_notes_every_entry_and_files_a_build_reads(tmp_path: Pat
     assert look_at_tree([root]).digest == look.digest
     os.utime(root / "articles/_drafts/two.md", (past + 1, past + 1))  # skipped by the build, still in the digest
     assert look_at_tree([root]).digest != look.digest
+    touched = look_at_tree([root]).digest
+    os.rename(root / "articles/_drafts/two.md", root / "articles/_drafts/twa.md")  # the same signature under another name
+    os.utime(root / "articles/_drafts", (past, past))
+    assert look_at_tree([root]).digest not in (touched, look.digest)
     (root / "articles/three.md").write_text("three")  # just saved: racy
     fresh = look_at_tree([root])
     assert fresh.racy and fresh.files[str(root / "articles/three.md")] == RACY_SIGNATURE
