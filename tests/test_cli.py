@@ -223,3 +223,65 @@ def test_the_summary_says_what_a_cached_build_reused(tmp_path: Path) -> None:
     assert re.search(r"\(rendered 1 item and \d+ files?, the rest from the cache\)", second.stdout), second.stdout
     third = newpower("build", "--site", site)
     assert third.stdout.rstrip().endswith("(nothing changed)"), third.stdout
+
+
+def _subparsers(parser):  # argparse keeps a command's parser in its subparsers action's choices
+    import argparse
+
+    return next(action for action in parser._actions if isinstance(action, argparse._SubParsersAction)).choices
+
+
+def _parsed(parser, line: list[str]) -> dict:
+    values = vars(parser.parse_args(line))
+    run = values.pop("run")
+    return {**values, "run": run.__qualname__}
+
+
+LINES = [
+    ["build", "-q"], ["build", "--site", "s", "--out", "o", "--no-cache", "--strict", "--format", "json", "--drafts"],
+    ["build", "--base-url", "https://preview.example.org/pr-7", "--quick-search"], ["serve", "--port", "0", "--open"],
+    ["check", "--future", "--format", "github"], ["new", "voice", "Asha Patel", "--slug", "asha"], ["new", "site", "S", "--force"],
+    ["email", "2026-11", "--text", "--provider", "buttondown"], ["send-test", "2026-11", "--to", "a@example.org", "--timeout", "5"],
+    ["import", "hugo", "old-site", "--dry-run"], ["cache", "export", "carried"], ["cache", "import", "carried", "-q"],
+]
+
+
+def test_a_line_naming_a_command_is_parsed_by_that_command_alone_as_by_the_whole_parser() -> None:
+    """main() builds only the named command's parser (a build with nothing to do starts sooner): the same
+    help, the same values, for every command, and every other line gets the whole parser."""
+    from newpower_site.cli.main import COMMANDS, make_parser, named_command
+
+    whole = make_parser()
+    assert tuple(_subparsers(whole)) == COMMANDS, "COMMANDS names every command, in the order of --help"
+    for command in COMMANDS:
+        alone = make_parser(command)
+        assert list(_subparsers(alone)) in ([command], ["email", "send-test"])
+        assert _subparsers(alone)[command].format_help() == _subparsers(whole)[command].format_help()
+        assert alone.format_usage() == whole.format_usage()
+    for line in LINES:
+        assert named_command(line) == line[0]
+        assert _parsed(make_parser(line[0]), line) == _parsed(whole, line), line
+    cache_actions = _subparsers(_subparsers(whole)["cache"])
+    assert {name: p.format_help() for name, p in _subparsers(_subparsers(make_parser("cache"))["cache"]).items()} == {
+        name: p.format_help() for name, p in cache_actions.items()}
+    for line in (["--help"], ["--version"], ["bulid"], ["-q", "build"], []):
+        assert named_command(line) is None
+
+
+@pytest.mark.parametrize("line", [["build", "--bogus"], ["build", "--format", "xml"], ["new", "poem", "T"], ["cache"],
+                                  ["email"], ["serve", "--port", "99999"]])
+def test_a_wrong_line_naming_a_command_fails_as_before(line: list[str]) -> None:
+    from newpower_site.cli.main import make_parser
+
+    def failure(parser) -> tuple[int, str]:
+        import contextlib
+        import io
+
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err), pytest.raises(SystemExit) as exited:
+            parser.parse_args(line)
+        return exited.value.code, err.getvalue()
+
+    code, message = failure(make_parser(line[0]))
+    assert code == 2 and message
+    assert (code, message) == failure(make_parser())

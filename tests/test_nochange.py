@@ -300,10 +300,10 @@ def test_the_forked_check_writes_nothing_and_runs_no_exit_handler_of_the_parent(
 
 
 def test_the_state_unpickles_its_output_and_source_tables_only_when_asked(site: Path) -> None:
-    from newpower_site.cache.state import OutputState
+    from newpower_site.cache.state import OutputState, read_state
 
-    (state_file,) = (site / ".newpower-cache/build").glob("output-*.pickle")
-    state = read_checked(state_file)
+    (state_file,) = [p for p in (site / ".newpower-cache/build").glob("output-*.pickle") if ".tables-" not in p.name]
+    state = read_state(state_file)
     assert isinstance(state, OutputState) and state._deferred is not None, "read from the cache, the tables wait"
     assert state.outputs["voices/dee-okafor/index.html"] and "content/voices/dee-okafor.md" in {
         Path(path).relative_to(site).as_posix() for path in state.sources}
@@ -312,9 +312,9 @@ def test_the_state_unpickles_its_output_and_source_tables_only_when_asked(site: 
     write_checked(state_file.with_name("copy.pickle"), state)  # a changed table is pickled again, not the old blob
     again = read_checked(state_file.with_name("copy.pickle"))
     assert again == state and again.outputs["extra.html"] == "changed"
-    untouched = read_checked(state_file)
-    write_checked(state_file.with_name("copy.pickle"), untouched)  # never asked for: its blob goes back as it came
-    assert read_checked(state_file.with_name("copy.pickle")) == read_checked(state_file) != again
+    untouched = read_state(state_file)
+    write_checked(state_file.with_name("copy.pickle"), untouched)  # never asked for: its tables go with it whole
+    assert read_checked(state_file.with_name("copy.pickle")) == read_state(state_file) != again
 
 
 def test_only_a_build_that_wrote_nothing_leaves_its_objects_out_of_the_last_collection(tmp_path: Path) -> None:
@@ -355,6 +355,51 @@ def test_the_source_walk_notes_every_entry_and_files_a_build_reads(tmp_path: Pat
     assert look_at_tree([root]).digest == look.digest
     os.utime(root / "articles/_drafts/two.md", (past + 1, past + 1))  # skipped by the build, still in the digest
     assert look_at_tree([root]).digest != look.digest
+    touched = look_at_tree([root]).digest
+    os.rename(root / "articles/_drafts/two.md", root / "articles/_drafts/twa.md")  # the same signature under another name
+    os.utime(root / "articles/_drafts", (past, past))
+    assert look_at_tree([root]).digest not in (touched, look.digest)
     (root / "articles/three.md").write_text("three")  # just saved: racy
     fresh = look_at_tree([root])
     assert fresh.racy and fresh.files[str(root / "articles/three.md")] == RACY_SIGNATURE
+
+
+def test_the_state_keeps_its_tables_in_a_file_of_their_own_that_a_build_with_nothing_to_do_never_reads(site: Path) -> None:
+    """`outputs` and `sources` (half the state's bytes at 10,000 items) are a file beside the state file:
+    read only when a build needs them, replaced with each state, and a state whose file is gone reuses
+    nothing of the output, yet builds what a cold build does."""
+    from newpower_site.cache import state as state_module
+    from newpower_site.cache.state import BuildCache
+
+    folder = site / ".newpower-cache/build"
+    tables = sorted(folder.glob("output-*.tables-*.pickle"))
+    assert len(tables) == 1
+    cache = BuildCache(site)
+    cache.open(site / "output", "swap")
+    assert cache.state is not None and isinstance(cache.state._deferred, str), "read from the cache: a key, not the tables"
+    assert cache.state.outputs and cache.state.sources and not cache.state.tables_lost
+
+    read = []
+    real = state_module.read_sealed
+    state_module.read_sealed = lambda path: read.append(path) or real(path)
+    try:
+        assert build(site, site / "output").stats.path == "unchanged"
+    finally:
+        state_module.read_sealed = real
+    assert read == []
+
+    (site / "content/articles/council-listens.md").write_text(
+        (site / "content/articles/council-listens.md").read_text(encoding="utf-8") + "\nOne more line.\n", encoding="utf-8")
+    settled(site)
+    assert build(site, site / "output").stats.path in ("quick", "head", "incremental")
+    assert sorted(folder.glob("output-*.tables-*.pickle")) != tables and len(list(folder.glob("output-*.tables-*.pickle"))) == 1
+
+    for lost in folder.glob("output-*.tables-*.pickle"):
+        lost.unlink()
+    (site / "content/articles/council-listens.md").write_text(
+        (site / "content/articles/council-listens.md").read_text(encoding="utf-8") + "\nAnd another.\n", encoding="utf-8")
+    settled(site)
+    result = build(site, site / "output")
+    assert result.stats.path == "cold", "without the fingerprints nothing of the output is reused"
+    assert tree_bytes(site / "output") == cold(site, site.parent / "cold")
+    assert build(site, site / "output").stats.path == "unchanged"

@@ -39,18 +39,31 @@ def generator_fingerprint(package: Path = PACKAGE, search_path: Iterable[str] | 
     parts = [sys.version]
     for relative in _modules(package):
         parts.append(relative)
-        with open(os.path.join(package, relative), "rb") as module:
-            parts.append(digest(module.read()))
+        parts.append(digest(_read_module(os.path.join(package, relative))))
     installed = library_versions(sys.path if search_path is None else search_path)
     parts += [f"{name}={installed.get(name, '-')}" for name in OUTPUT_LIBRARIES]
     return digest_text(*parts)
+
+
+def _read_module(path: str) -> bytes:
+    """A module's bytes, read with bare system calls: a buffered file object per module cost
+    a build with nothing to do more than the reading (four calls a file instead of seven)."""
+    handle = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+    try:
+        chunks = []
+        while chunk := os.read(handle, 1 << 20):
+            chunks.append(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(handle)
 
 
 def _modules(package: Path) -> list[str]:
     """Every `*.py` under `package`, relative and '/'-separated, in the order of their Paths
     (`sorted(package.rglob("*.py"))`, without a Path per file: every build with a cache runs this)."""
     found = []
-    for folder, _, names in os.walk(package):
+    for folder, folders, names in os.walk(package):
+        folders[:] = [name for name in folders if name != "__pycache__"]  # compiled copies: as many files again, and no .py
         prefix = os.path.relpath(folder, package).replace(os.sep, "/")
         prefix = "" if prefix == "." else prefix + "/"
         found += [prefix + name for name in names if name.endswith(".py")]

@@ -37,6 +37,7 @@ from newpower_site.cache.keys import (
 )
 from newpower_site.cache.store import FileHashes, Signature, TreeLook, look_at_tree, read_checked, write_checked
 from newpower_site.core.diagnostics import Diagnostic
+from newpower_site.core.sealed import read_sealed, write_sealed
 from newpower_site.core.layout import CACHE_BUILD, CACHE_TEMPLATES, CONFIG_FILE, CONTENT_ROOT, cache_folder
 from newpower_site.core.theme import theme_dirs
 from newpower_site.write.writers import Changes, OutputMarks, Previous
@@ -70,20 +71,39 @@ class OutputState:
     sources: dict[str, tuple[Signature, str]] = field(default_factory=dict)  # content file -> (signature, content hash)
     snapshot: str = ""  # the id of this build's rows in the snapshot store (snapshots.py)
     problems: tuple[Diagnostic, ...] = ()  # what the build reported (warnings: it succeeded)
-    _deferred: bytes | None = field(default=None, init=False, repr=False, compare=False)  # `outputs` and `sources`, pickled
+    # `outputs` and `sources`, pickled; or, read from the cache, the key of the file that holds them
+    _deferred: bytes | str | None = field(default=None, init=False, repr=False, compare=False)
+    _beside: Path | None = field(default=None, init=False, repr=False, compare=False)  # the state file read, when `_deferred` is a key
+    _lost: bool = field(default=False, init=False, repr=False, compare=False)  # that file was missing or not ours
 
     # A build with nothing to do reads none of `outputs` and `sources` (34,000 entries at 10,000 items,
-    # which took longer to unpickle than the rest of the state): they are pickled apart, inside the
-    # state's own checked file, and unpickled on first use.
+    # which took longer to unpickle than the rest of the state): they are pickled apart and unpickled on
+    # first use. In the cache they are a file of their own, under a key the state names (`BuildCache.write_state`),
+    # so that such a build neither reads nor checksums them: they were half the state file's bytes.
 
     def __getstate__(self) -> tuple[Any, ...]:
+        return self.eager() + (self.packed_tables(),)
+
+    def eager(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, name) for name in _EAGER)
+
+    def packed_tables(self) -> bytes:
+        """`outputs` and `sources`, pickled (as they were read, if they were never unpickled)."""
         deferred = self._deferred
-        if deferred is None:
-            deferred = pickle.dumps((self.outputs, self.sources), protocol=pickle.HIGHEST_PROTOCOL)
-        return tuple(getattr(self, name) for name in _EAGER) + (deferred,)
+        if isinstance(deferred, bytes):
+            return deferred
+        return pickle.dumps((self.outputs, self.sources), protocol=pickle.HIGHEST_PROTOCOL)
+
+    @property
+    def tables_lost(self) -> bool:
+        """`outputs` and `sources` could not be read back (their file missing, torn or planted): both read as empty."""
+        if self._deferred is not None:
+            self.outputs  # noqa: B018 (read them now)
+        return self._lost
 
     def __setstate__(self, state: tuple[Any, ...]) -> None:
         *values, self._deferred = state
+        self._beside, self._lost = None, False
         for name, value in zip(_EAGER, values, strict=True):
             setattr(self, name, value)
 
@@ -92,13 +112,54 @@ class OutputState:
         deferred = object.__getattribute__(self, "_deferred")
         if name not in _DEFERRED or deferred is None:
             raise AttributeError(name)
-        self.outputs, self.sources = pickle.loads(deferred)
+        if isinstance(deferred, str):
+            beside = object.__getattribute__(self, "_beside")
+            deferred = read_sealed(tables_file(beside, deferred)) if beside is not None else None
+        try:
+            self.outputs, self.sources = pickle.loads(deferred) if deferred is not None else ({}, {})
+        except Exception:  # not ours after all: as missing
+            deferred = None
+            self.outputs, self.sources = {}, {}
+        self._lost = deferred is None
         self._deferred = None
         return getattr(self, name)
 
 
 _DEFERRED = ("outputs", "sources")
-_EAGER = tuple(name for name in OutputState.__dataclass_fields__ if name not in (*_DEFERRED, "_deferred"))
+_EAGER = tuple(name for name in OutputState.__dataclass_fields__ if name not in (*_DEFERRED, "_deferred", "_beside", "_lost"))
+
+
+class _Stored:
+    """An OutputState as its cache file holds it: `outputs` and `sources` left to the file `key` names."""
+
+    __slots__ = ("values",)
+
+    def __init__(self, state: OutputState, key: str):
+        self.values = (*state.eager(), key)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return _stored_state, (self.values,)
+
+
+def _stored_state(values: tuple[Any, ...]) -> OutputState:
+    state = OutputState.__new__(OutputState)
+    state.__setstate__(values)
+    return state
+
+
+def read_state(state_file: Path) -> OutputState | None:
+    """The state `BuildCache.write_state` left in `state_file` (its tables read when first asked for), or None."""
+    loaded = read_checked(state_file)
+    if not isinstance(loaded, OutputState):
+        return None
+    if isinstance(loaded._deferred, str):
+        loaded._beside = state_file
+    return loaded
+
+
+def tables_file(state_file: Path, key: str) -> Path:
+    """Where the state file `state_file` keeps its `outputs` and `sources`, under the key it names."""
+    return state_file.with_name(f"{state_file.stem}.tables-{key}.pickle")
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,8 +206,8 @@ class BuildCache:
         if not self.generator:
             self.generator = generator_fingerprint()
         if self.state is None or state_file != self._state_file:
-            loaded = read_checked(state_file)
-            ours = isinstance(loaded, OutputState) and getattr(loaded, "generator", None) == self.generator
+            loaded = read_state(state_file)
+            ours = loaded is not None and getattr(loaded, "generator", None) == self.generator
             self.state = loaded if ours else None  # another generator's state may lack fields this one reads
         self._state_file = state_file
 
@@ -192,7 +253,7 @@ class BuildCache:
 
     def previous(self) -> Previous | None:
         state = self.state
-        if state is None:
+        if state is None or state.tables_lost:  # without the fingerprints, nothing of the output can be reused
             return None
         return Previous(state.outputs, state.files, state.marks, state.pages_key)
 
@@ -313,11 +374,23 @@ class BuildCache:
         return Snapshots(self._state_file.with_name(self._state_file.stem.replace("output-", "snapshots-") + ".sqlite"))
 
     def write_state(self) -> None:
-        assert self._state_file is not None
+        """The state file, and beside it the file of its `outputs` and `sources`, written first: a state
+        file is never without its tables, and the tables of states replaced are removed after."""
+        state_file, state = self._state_file, self.state
+        assert state_file is not None and state is not None
         try:
-            write_checked(self._state_file, self.state)
+            key = os.urandom(8).hex()  # a new file for each state: the one replaced keeps its own until then
+            write_sealed(tables_file(state_file, key), state.packed_tables())
+            write_checked(state_file, _Stored(state, key))
         except OSError:
-            pass
+            return
+        kept = tables_file(state_file, key).name
+        for old in state_file.parent.glob(f"{state_file.stem}.tables-*.pickle"):
+            if old.name != kept:
+                try:
+                    old.unlink()
+                except OSError:
+                    pass
 
     def _hashed_sources(self, look: TreeLook) -> dict[str, tuple[Signature, str]]:
         result = {}

@@ -152,7 +152,9 @@ def look_at_tree(roots: Iterable[Path], files: Iterable[Path] = ()) -> TreeLook:
         except OSError:
             walk.seen.append((os.fspath(path), -1, -1, -1))
     look = walk.look
-    look.digest = digest(repr(walk.seen).encode("utf-8", "surrogatepass"))
+    # Pickled rather than repr'd for the digest: half the time, the same answer (every path is
+    # its own string, so no reference is shared and equal walks pickle to equal bytes).
+    look.digest = digest(pickle.dumps(walk.seen, protocol=pickle.HIGHEST_PROTOCOL))
     return look
 
 

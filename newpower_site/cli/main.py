@@ -11,7 +11,7 @@ import argparse
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -19,17 +19,16 @@ from urllib.parse import urlsplit
 from newpower_site import __version__
 from newpower_site.write.lock import LockError, output_lock
 from newpower_site.core.diagnostics import Diagnostic, fails
-from newpower_site.cli.cache import add_cache_commands
-from newpower_site.cli.email import add_email_commands
-from newpower_site.cli.importing import add_import_command
 from newpower_site.core.options import BuildOptions, BuildResult, Stats
 from newpower_site.cli.report import FORMATS, ReportStyle, count, wants_colour, write_report
-from newpower_site.load.schema import KIND_BY_NAME
+
+COMMANDS = ("build", "serve", "check", "new", "email", "send-test", "import", "cache")  # in the order of `newpower --help`
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = make_parser()
-    args = parser.parse_args(argv)
+    arguments = sys.argv[1:] if argv is None else list(argv)
+    parser = make_parser(named_command(arguments))
+    args = parser.parse_args(arguments)
     try:
         return args.run(args)
     except KeyboardInterrupt:
@@ -55,7 +54,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
 
 
-def make_parser() -> argparse.ArgumentParser:
+def named_command(arguments: Sequence[str]) -> str | None:
+    """The command a command line starts with, if it starts with one (`build` of `build -q`)."""
+    return arguments[0] if arguments and arguments[0] in COMMANDS else None
+
+
+def make_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The whole command line; given `command`, only that command's part of it.
+
+    A line that starts with a command is parsed by that command's parser alone
+    (argparse hands it everything after the name), so the others need not be
+    built: building them all, and importing the modules that define them, took
+    a build with nothing to do longer than parsing its line. Anything else
+    (`--help`, a mistyped command) gets the whole parser, so every message
+    is the same; tests/test_cli.py compares the two.
+    """
+
+    def wanted(*names: str) -> bool:
+        return command is None or command in names
+
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--site", type=Path, default=Path("."), metavar="DIR", help="the site folder (default: the current folder)")
     common.add_argument("--debug", action="store_true", help="show a traceback when something unexpected goes wrong")
@@ -65,7 +82,28 @@ def make_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"newpower-site {__version__}")
     parser.set_defaults(debug=False)
     commands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
+    if wanted("build", "serve", "check"):
+        _add_site_commands(commands, common, wanted)
+    if wanted("new"):
+        _add_new_command(commands)
+    if wanted("email", "send-test"):
+        from newpower_site.cli.email import add_email_commands
 
+        add_email_commands(commands, common, report)
+    if wanted("import"):
+        from newpower_site.cli.importing import add_import_command
+
+        add_import_command(commands, common, report)
+    if wanted("cache"):
+        from newpower_site.cli.cache import add_cache_commands
+
+        add_cache_commands(commands, common)
+    return parser
+
+
+def _add_site_commands(commands: argparse._SubParsersAction, common: argparse.ArgumentParser,
+                       wanted: Callable[..., bool]) -> None:
+    """`build`, `serve` and `check`, those of them `wanted`: they read the whole site and share the selection options."""
     selection = argparse.ArgumentParser(add_help=False)
     selection.add_argument("--drafts", action="store_true", help="include items with draft: true")
     selection.add_argument("--future", action="store_true", help="include items dated in the future")
@@ -73,27 +111,34 @@ def make_parser() -> argparse.ArgumentParser:
                            help="how to report problems: text (default), json (one object a line) or github (pull request annotations)")
     selection.add_argument("--strict", action="store_true", help="warnings fail the run too")
 
-    build_cmd = commands.add_parser("build", parents=[common, selection], help="build the site into the output folder",
-                                    description="Build the site. A failed build leaves the previous output untouched.")
-    build_cmd.add_argument("--out", type=Path, metavar="DIR", help="the output folder (default: SITE/output)")
-    build_cmd.add_argument("--base-url", metavar="URL", type=base_url_option, help="override base_url, e.g. for a preview deployment")
-    build_cmd.add_argument("--no-cache", action="store_true", help="build everything afresh, without reading or writing .newpower-cache/build/")
-    build_cmd.add_argument("--quick-search", action="store_true",
-                           help="index edited pages into a small extra shard of the search index instead of re-indexing their year: "
-                                "about a second for a body edit, but the output then depends on earlier builds (not byte-identical "
-                                "to a cold build's) until a build without it folds them back; for local previews, not for publishing")
-    build_cmd.set_defaults(run=run_build)
+    if wanted("build"):
+        build_cmd = commands.add_parser("build", parents=[common, selection], help="build the site into the output folder",
+                                        description="Build the site. A failed build leaves the previous output untouched.")
+        build_cmd.add_argument("--out", type=Path, metavar="DIR", help="the output folder (default: SITE/output)")
+        build_cmd.add_argument("--base-url", metavar="URL", type=base_url_option, help="override base_url, e.g. for a preview deployment")
+        build_cmd.add_argument("--no-cache", action="store_true", help="build everything afresh, without reading or writing .newpower-cache/build/")
+        build_cmd.add_argument("--quick-search", action="store_true",
+                               help="index edited pages into a small extra shard of the search index instead of re-indexing their year: "
+                                    "about a second for a body edit, but the output then depends on earlier builds (not byte-identical "
+                                    "to a cold build's) until a build without it folds them back; for local previews, not for publishing")
+        build_cmd.set_defaults(run=run_build)
 
-    serve_cmd = commands.add_parser("serve", parents=[common, selection], help="preview the site in a browser; rebuild and reload on every edit",
-                                    description="Build the site, serve it on 127.0.0.1 and rebuild what an edit touches; open pages reload.")
-    serve_cmd.add_argument("--port", type=port_option, default=8000, metavar="N",
-                           help="the port, 1-65535 (default 8000; when taken, the next free one; 0: any free port)")
-    serve_cmd.add_argument("--open", action="store_true", help="open the site in the default browser")
-    serve_cmd.set_defaults(run=run_serve)
+    if wanted("serve"):
+        serve_cmd = commands.add_parser("serve", parents=[common, selection], help="preview the site in a browser; rebuild and reload on every edit",
+                                        description="Build the site, serve it on 127.0.0.1 and rebuild what an edit touches; open pages reload.")
+        serve_cmd.add_argument("--port", type=port_option, default=8000, metavar="N",
+                               help="the port, 1-65535 (default 8000; when taken, the next free one; 0: any free port)")
+        serve_cmd.add_argument("--open", action="store_true", help="open the site in the default browser")
+        serve_cmd.set_defaults(run=run_serve)
 
-    check_cmd = commands.add_parser("check", parents=[common, selection], help="check every file, write nothing",
-                                    description="Validate the site folder and render every page without writing anything.")
-    check_cmd.set_defaults(run=run_check)
+    if wanted("check"):
+        check_cmd = commands.add_parser("check", parents=[common, selection], help="check every file, write nothing",
+                                        description="Validate the site folder and render every page without writing anything.")
+        check_cmd.set_defaults(run=run_check)
+
+
+def _add_new_command(commands: argparse._SubParsersAction) -> None:
+    from newpower_site.load.schema import KIND_BY_NAME
 
     new_cmd = commands.add_parser("new", help="start a new article, voice, newsletter issue, page or site",
                                   description="Write a new file with valid front matter and today's date. Never overwrites. "
@@ -108,10 +153,6 @@ def make_parser() -> argparse.ArgumentParser:
     new_cmd.add_argument("--slug", help="the file name without .md (default: made from the title)")
     new_cmd.add_argument("--force", action="store_true", help="new site: fill a folder that is not empty (existing files are still never overwritten)")
     new_cmd.set_defaults(run=run_new)
-    add_email_commands(commands, common, report)
-    add_import_command(commands, common, report)
-    add_cache_commands(commands, common)
-    return parser
 
 
 def port_option(text: str) -> int:

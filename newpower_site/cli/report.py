@@ -14,7 +14,6 @@ Warnings are reported in every format but fail a run only with `--strict`.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -76,6 +75,8 @@ def count(diagnostics: Iterable[Diagnostic], level: str) -> int:
 
 
 def as_json(diagnostic: Diagnostic) -> str:
+    import json  # only for --format json: a build that reports nothing starts without it
+
     return json.dumps(
         {
             "path": diagnostic.path,

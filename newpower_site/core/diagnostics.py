@@ -15,6 +15,8 @@ Level = Literal["error", "warning"]
 
 @dataclass(frozen=True, slots=True, order=True)
 class Diagnostic:
+    """One problem, where it is: what every stage returns and only the command line prints."""
+
     path: str  # relative to the site folder, with forward slashes
     line: int  # 1-based; 0 when the problem is the whole file or run
     message: str

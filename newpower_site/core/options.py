@@ -24,6 +24,8 @@ Progress = Callable[[int, int], None]
 
 @dataclass(frozen=True, slots=True)
 class BuildOptions:
+    """What a command line asks of a build: the same for every command, so every command builds alike."""
+
     site_dir: Path
     out_dir: Path | None = None  # default: SITE/output
     drafts: bool = False
@@ -52,6 +54,8 @@ class Stats:
 
 @dataclass(frozen=True, slots=True)
 class BuildResult:
+    """What a build reports: its problems, what it published, and how (`stats`)."""
+
     site: Site | None  # None when the build stopped before loading it, had nothing to do, or loaded it in a forked child (the index)
     diagnostics: list[Diagnostic]
     files: int = 0

@@ -10,7 +10,6 @@ replace a folder that holds anything else.
 from __future__ import annotations
 
 import errno
-import json
 import os
 import re
 import shutil
@@ -174,6 +173,8 @@ def commit_files(out: Path, files: Mapping[str, bytes]) -> None:
         for index, relative in enumerate(names):
             (folder / str(index)).write_bytes(files[relative])
         journal = [[relative, _file_digest(files[relative])] for relative in names]
+        import json  # here and in _read_journal only: a build with nothing to do writes and reads no journal
+
         write_sealed(folder / JOURNAL, json.dumps(journal).encode("utf-8"))
     except BaseException:
         _remove_ours(folder)  # not ready: the output was not touched
@@ -214,6 +215,8 @@ def _read_journal(folder: Path, out: Path) -> tuple[list[tuple[str, str]] | None
     sealed = read_sealed(folder / JOURNAL)
     if sealed is None:
         return None, "it is not sealed by this user's build (torn, altered or planted)"
+    import json
+
     try:
         entries = json.loads(sealed.decode("utf-8"))
     except ValueError:

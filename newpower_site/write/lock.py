@@ -15,7 +15,8 @@ holder died is simply free, and the PID left in the file is overwritten.
 Record locks are not inherited by forked children (the render pool, the
 background deleter of incremental.py), so a child that outlives its build
 never holds its lock. They are per process, so threads of one process (a
-test, an embedding program) are kept apart by a threading.Lock as well.
+test, an embedding program) are kept apart by a thread lock as well (`_thread`'s, which
+threading.Lock is: importing threading cost a build with nothing to do more than locking).
 
 The holder removes the file when it is done; a waiter that then finds it has
 locked a removed file tries again on the new one.
@@ -26,7 +27,7 @@ from __future__ import annotations
 import errno
 import fcntl
 import os
-import threading
+import _thread
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -35,8 +36,8 @@ from newpower_site.core.diagnostics import Diagnostic, error
 
 Waiting = Callable[[str], None]
 
-_THREAD_LOCKS: dict[str, threading.Lock] = {}
-_THREAD_LOCKS_GUARD = threading.Lock()
+_THREAD_LOCKS: dict[str, _thread.LockType] = {}
+_THREAD_LOCKS_GUARD = _thread.allocate_lock()
 
 
 class LockError(Exception):
@@ -58,7 +59,7 @@ def output_lock(folder: Path, waiting: Waiting | None = None) -> Iterator[Path]:
     path = lock_path(folder.absolute())
     key = os.fspath(path)
     with _THREAD_LOCKS_GUARD:
-        in_process = _THREAD_LOCKS.setdefault(key, threading.Lock())
+        in_process = _THREAD_LOCKS.setdefault(key, _thread.allocate_lock())
     if not in_process.acquire(blocking=False):
         if waiting:
             waiting(f"newpower: waiting for another build of {folder} in this process to finish")

@@ -21,7 +21,6 @@ stat'ed here, so every path gives the same answer.
 from __future__ import annotations
 
 import os
-import signal
 import sys
 from array import array
 from collections.abc import Sequence
@@ -185,6 +184,8 @@ def _end_child(pid: int, kill: bool = False) -> bool | None:
     """Reap the child; its answer, or None when it gave none (killed, crashed)."""
     try:
         if kill:
+            import signal  # only here: its enums cost a build with nothing to do more than its fork
+
             os.kill(pid, signal.SIGKILL)
         _, status = os.waitpid(pid, 0)
     except OSError:
