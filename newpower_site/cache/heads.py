@@ -285,12 +285,11 @@ def _plan(cache: BuildCache, reader: SnapshotReader, heads: Heads, edited: dict[
     new_items: dict[str, Item] = {r.item.source: r.item for r in records}
     dates = None  # the search index's pages by date, when a date changed (its shards are planned again)
     if search_index:
-        before = {i.source: i.date for i in (*base.library.articles, *base.library.voices)}
-        before.update({source: item.date for source, (item, _) in overlay.items.items()})  # as the last build left them
-        if any(before.get(source) != item.date for source, item in new_items.items()):
-            dates = dict(base.index_dates)
-            for item in (*(item for item, _ in overlay.items.values()), *new_items.values()):
-                dates[urls.item_output(item)] = item.date
+        before = dict(base.index_dates)  # as the last full build left them, then the head edits since
+        before.update({urls.item_output(item): item.date for item, _ in overlay.items.values()})
+        now = {urls.item_output(item): item.date for item in new_items.values()}
+        if any(before.get(path) != when for path, when in now.items()):
+            dates = before | now
     for record in records:
         reader.replace(record.item.source, record.item)
     library = _with_items(base.library, {**{s: item for s, (item, _) in overlay.items.items()}, **new_items})

@@ -19,6 +19,7 @@ does the same work.
 from __future__ import annotations
 
 from newpower_site.load._c_types import ffi as _ffi
+
 try:
     _libc = _ffi.dlopen(None)
     _strstr, strcspn = _libc.strstr, _libc.strcspn
