@@ -379,3 +379,42 @@ def test_newest_first_is_one_sort_by_timestamp_kind_and_slug(rows):
     items = [SimpleNamespace(date=when, kind=kind, slug=slug) for when, kind, slug in rows]
     expected = sorted(items, key=lambda i: (-i.date.timestamp() if i.date else 0, i.kind, i.slug))
     assert list(sort_newest_first(items)) == expected
+
+
+_NAIVE_OR_AWARE = st.one_of(_WHEN, st.datetimes(min_value=datetime(1960, 1, 1), max_value=datetime(2040, 1, 1)))
+
+
+@given(st.lists(st.tuples(_NAIVE_OR_AWARE, st.sampled_from(["article", "voice", "newsletter"]), st.text("abc-", min_size=1, max_size=4),
+                          st.integers(0, 2)), max_size=40, unique_by=lambda t: (t[1], t[2])))
+def test_merging_newest_first_runs_is_sorting_them_together(rows):
+    """merge_newest_first (Library.dated, the topic pages) gives what sort_newest_first gives of every item at once,
+    for runs each in that order: dated and undated, aware and naive dates (then the timestamp order), ties in date."""
+    from types import SimpleNamespace
+
+    from newpower_site.core.model import merge_newest_first, sort_newest_first
+
+    items = [SimpleNamespace(date=when, kind=kind, slug=slug, run=run) for when, kind, slug, run in rows]
+    runs = [sort_newest_first([i for i in items if i.run == run]) for run in range(3)]
+    assert list(merge_newest_first(*runs)) == list(sort_newest_first(items))
+
+
+@given(st.sampled_from(["https://example.org", "https://example.org/archive/", "http://localhost:8000/a&b"]),
+       st.lists(st.tuples(st.from_regex(r"[a-z&<>/-]{0,12}(index\.html|\.xml|/index\.html)?", fullmatch=True),
+                          st.one_of(st.none(), _WHEN.filter(lambda when: when is not None))),
+                unique_by=lambda t: t[0], max_size=12))
+def test_sitemap_urls_are_each_pages_absolute_url(base_url, rows):
+    """render_sitemap makes the site's root once and puts each path after it: the same <loc> and <lastmod>
+    as urls.absolute(urls.for_output(path)) and isoformat() give page by page, in path order."""
+    from html import escape
+    from types import SimpleNamespace
+
+    from newpower_site.core.urls import Urls
+    from newpower_site.render.discovery import render_sitemap
+
+    urls = Urls(base_url)
+    pages = [SimpleNamespace(path=path, lastmod=lastmod) for path, lastmod in rows]
+    entries = [f"  <url><loc>{escape(urls.absolute(urls.for_output(p.path)), quote=False)}</loc>"
+               + (f"<lastmod>{p.lastmod.isoformat()}</lastmod>" if p.lastmod is not None else "") + "</url>"
+               for p in sorted(pages, key=lambda p: p.path)]
+    lines = ['<?xml version="1.0" encoding="UTF-8"?>', '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">', *entries, "</urlset>"]
+    assert render_sitemap(pages, urls) == ("\n".join(lines) + "\n").encode()

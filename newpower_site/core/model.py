@@ -6,11 +6,11 @@ newsletter's featured items) make new copies with `dataclasses.replace`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import islice
 from operator import attrgetter
-
 from typing import TYPE_CHECKING
 
 from newpower_site.core.counts import Counts
@@ -183,7 +183,13 @@ class Library:
 
     def dated(self) -> tuple[Item, ...]:
         """Articles, voices and newsletters together, newest first: the feed order."""
-        return sort_newest_first((*self.articles, *self.voices, *self.newsletters))
+        return merge_newest_first(self.articles, self.voices, self.newsletters)
+
+    def newest(self, count: int, keep: Callable[[Item], bool] | None = None) -> tuple[Item, ...]:
+        """The first `count` of dated() that `keep` keeps, merged from each collection's first ones
+        rather than from the whole archive (the feeds want 20 of 10,000)."""
+        runs = (tuple(islice(run if keep is None else filter(keep, run), count)) for run in (self.articles, self.voices, self.newsletters))
+        return merge_newest_first(*runs)[:count]
 
     def all_items(self) -> tuple[Item, ...]:
         return (*self.articles, *self.voices, *self.newsletters, *self.pages)
@@ -214,6 +220,40 @@ def sort_newest_first(items):
         return tuple(sorted(by_name, key=_date_or_epoch, reverse=True))
     except TypeError:
         return tuple(sorted(by_name, key=lambda i: -i.date.timestamp() if i.date else 0))
+
+
+def merge_newest_first(*runs):
+    """sort_newest_first of `runs` together, each already in that order (a Library's collections).
+
+    One pass comparing the runs' heads, where sorting the lot again takes
+    ~30 ms at 10,000 items every time a feed, the home page or the topics
+    want articles, voices and issues as one list. Dates naive and aware
+    together: the sort itself, which then orders by timestamp.
+    """
+    items = [item for run in runs for item in run]
+    if len({(item.date or _EPOCH).utcoffset() is None for item in items}) > 1:
+        return sort_newest_first(items)
+    merged: list = []
+    for run in runs:
+        merged = _merge_two(merged, run) if merged else list(run)
+    return tuple(merged)
+
+
+def _merge_two(left, right) -> list:
+    """Two newest-first runs as one; a tie (the same date, kind and slug: never two items) keeps `left` first."""
+    merged, i, j = [], 0, 0
+    while i < len(left) and j < len(right):
+        a, b = left[i], right[j]
+        a_date, b_date = a.date or _EPOCH, b.date or _EPOCH
+        if b_date > a_date or (b_date == a_date and (b.kind, b.slug) < (a.kind, a.slug)):
+            merged.append(b)
+            j += 1
+        else:
+            merged.append(a)
+            i += 1
+    merged += left[i:]
+    merged += right[j:]
+    return merged
 
 
 _kind_and_slug = attrgetter("kind", "slug")
