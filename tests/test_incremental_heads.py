@@ -113,6 +113,8 @@ STEPS = [
     ("a title (the quick path: it moves the item in no listing)", "quick", lambda s: replace_line(s / f"{ARTICLES}/extra-3.md", "title:", "title: A new title for three")),
     ("a date that moves an article across listing pages", "head",
      lambda s: replace_line(s / f"{ARTICLES}/extra-0.md", "date:", "date: 2026-04-30")),
+    ("a voice's date (the articles' listing pages, moved by the last edit, are left unplanned)", "head",
+     lambda s: replace_line(s / "content/voices/sam-hughes.md", "date:", "date: 2026-03-02")),
     ("a date that moves it back", "head", lambda s: replace_line(s / f"{ARTICLES}/extra-0.md", "date:", "date: 2025-05-01")),
     ("a topic added", None, lambda s: replace_line(s / f"{ARTICLES}/extra-4.md", "topics:", "topics: [workplace, public-services]")),
     ("a topic removed", None, lambda s: replace_line(s / f"{ARTICLES}/extra-5.md", "topics:", "topics: [community]")),

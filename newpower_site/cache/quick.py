@@ -70,9 +70,9 @@ class QuickEdit:
     index_dates: dict[str, Any] | None = None  # a head edit that changed a date: each indexed page -> its date (the shards')
 
 
-def plan_quick_edit(cache: BuildCache, look: Look, base_url: str | None) -> QuickEdit | None:
-    """The quick path's plan after edits to item bodies only; None when the full path must run instead."""
-    edited = edited_sources(cache, look)
+def plan_quick_edit(cache: BuildCache, edited: dict[str, str] | None, base_url: str | None) -> QuickEdit | None:
+    """The quick path's plan after edits to item bodies only (`edited`: edited_sources); None when the full
+    path must run instead."""
     if edited is None:
         return None
     state = cache.state

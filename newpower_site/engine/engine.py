@@ -110,13 +110,14 @@ class Engine:
                     self.stats.path = "unchanged"
                     writer.tidy()
                     return self._result(None, problems, state.files, started, state.counts)
-                from newpower_site.cache.quick import plan_quick_edit
+                from newpower_site.cache.quick import edited_sources, plan_quick_edit
 
-                quick = plan_quick_edit(cache, look, options.base_url)
+                edited = edited_sources(cache, look)
+                quick = plan_quick_edit(cache, edited, options.base_url)
                 if quick is None:  # a head edit (a title, a date): the head path replans only what shows the item
                     from newpower_site.cache.heads import plan_head_edit
 
-                    quick = plan_head_edit(cache, look, options, writer.search_index)
+                    quick = plan_head_edit(cache, edited, options, writer.search_index)
                 if quick is not None:
                     result = self._quick(quick, look, problems, started)
                     if result is not None:

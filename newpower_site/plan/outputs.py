@@ -8,18 +8,17 @@ preview can re-render only what an edit touches.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
-from newpower_site.core.layout import CONFIG_FILE
-from newpower_site.core.layout import EMAIL_TEMPLATE
+from newpower_site.core.layout import CONFIG_FILE, EMAIL_TEMPLATE
+from newpower_site.core.model import Image, Item, Site, Term, merge_newest_first
+from newpower_site.core.urls import Urls
 from newpower_site.plan.chrome import menu_links, signup_form
 from newpower_site.plan.images import build_catalog
-from newpower_site.core.model import Image, Item, Site, Term, sort_newest_first
 from newpower_site.plan.sharing import Sharing
-from newpower_site.core.urls import Urls
 
 MANIFEST_NAME = "site.webmanifest"
 MANIFEST_ICONS = ("icon-192.png", "icon-512.png", "favicon.svg")
@@ -93,11 +92,21 @@ class SitePlanner:
     common: Mapping[str, Any]  # in every page's context
     site_feeds: tuple[FeedLink, ...]
     newsletter_feed: FeedLink
+    # A listing page its caller already has (path, its items -> True), left out of the plan: the head path
+    # (cache/heads.py) keeps the pages of a listing that show what they showed, and plans only the rest.
+    settled: Callable[[str, tuple[Item, ...]], bool] | None = None
+
+    def wanted(self, output_of: Callable[[int], str]) -> Callable[[int, tuple[Item, ...]], bool] | None:
+        """paginate's test of a page numbered n with these items: every page, unless some are settled."""
+        settled = self.settled
+        if settled is None:
+            return None
+        return lambda number, chunk: not settled(output_of(number), chunk)
 
     def page(self, path: str, template: str, meta: PageMeta, inputs: Sequence[Item], lastmod: Any = None, **context: Any) -> Output:
         return Output(
             path, "template", template, {**self.common, "meta": meta, **context},
-            inputs=tuple(sorted({i.source for i in inputs} | {CONFIG_FILE})), lastmod=lastmod,
+            inputs=page_inputs(inputs), lastmod=lastmod,
         )
 
     def meta(self, title: str | None, description: str, path: str, kind: str, section: str = "", feeds: tuple = (),
@@ -109,6 +118,11 @@ class SitePlanner:
         context = {"site": self.site.config, "title": title, "items": items, "self_url": self.urls.absolute(self_url),
                    "home_url": self.urls.absolute(home_url)}
         return Output(path, "rss", context=context, inputs=tuple(sorted({i.source for i in (items if inputs is None else inputs)} | {CONFIG_FILE})))
+
+
+def page_inputs(items: Sequence[Item]) -> tuple[str, ...]:
+    """What a page showing `items` depends on: their sources and site.yaml, sorted."""
+    return tuple(sorted({i.source for i in items} | {CONFIG_FILE}))
 
 
 def plan_site(site: Site, urls: Urls, static: Mapping[str, Path], site_dir: Path, email_provider: str | None = None) -> list[Output]:
@@ -169,7 +183,7 @@ def plan_home(planner: SitePlanner) -> Output:
     return planner.page(
         "index.html", "home.html", planner.meta(None, config.description, "index.html", "home"),
         [*home_articles, *home_voices, *([latest, *latest.featured] if latest else [])],
-        lastmod=max((i.date for i in library.dated()), default=None),
+        lastmod=max((i.date for i in library.newest(1)), default=None),
         latest_newsletter=latest, recent_articles=home_articles, voices=home_voices,
     )
 
@@ -216,7 +230,8 @@ def plan_listings(planner: SitePlanner) -> list[Output]:
     for section, items in listings.items():
         heading, intro = SECTION_HEADINGS[section], config.wording[f"{section}_intro"]
         section_feeds = (planner.newsletter_feed,) if section == "newsletter" else ()
-        for number, chunk, pagination in paginate(items, config.per_page, lambda n, s=section: urls.listing(s, n)):
+        wanted = planner.wanted(lambda n, s=section: urls.listing_output(s, n))
+        for number, chunk, pagination in paginate(items, config.per_page, lambda n, s=section: urls.listing(s, n), wanted):
             path = urls.listing_output(section, number)
             title = heading if number == 1 else f"{heading}, page {number}"
             outputs.append(planner.page(
@@ -233,7 +248,7 @@ def plan_topics(planner: SitePlanner) -> list[Output]:
     outputs = []
     topic_counts = []
     by_topic: dict[Term, list[Item]] = {}  # each topic's items, newest first: one sort, not one a topic
-    for item in sort_newest_first((*library.articles, *library.voices)):
+    for item in merge_newest_first(library.articles, library.voices):
         for topic in dict.fromkeys(item.topics):
             by_topic.setdefault(topic, []).append(item)
     for key, label in config.topics.items():
@@ -241,7 +256,8 @@ def plan_topics(planner: SitePlanner) -> list[Output]:
         tagged = tuple(by_topic.get(term, ()))
         topic_counts.append(TopicCount(term, len(tagged)))
         feed = (FeedLink(f"{label}: {config.title}", urls.topic_feed(key)),)
-        for number, chunk, pagination in paginate(tagged, config.per_page, lambda n, k=key: urls.topic(k, n)):
+        wanted = planner.wanted(lambda n, k=key: urls.topic_output(k, n))
+        for number, chunk, pagination in paginate(tagged, config.per_page, lambda n, k=key: urls.topic(k, n), wanted):
             path = urls.topic_output(key, number)
             title = label if number == 1 else f"{label}, page {number}"
             outputs.append(planner.page(
@@ -264,7 +280,7 @@ def plan_feeds(planner: SitePlanner) -> list[Output]:
     Feeds never carry a draft: a --drafts build is a preview, and a feed reader keeps what it saw.
     """
     library, config, urls = planner.site.library, planner.site.config, planner.urls
-    newest = tuple(i for i in library.dated() if not i.draft)[: config.feed_items]
+    newest = library.newest(config.feed_items, keep=lambda i: not i.draft)
     feed_context = {"site": config, "title": config.title, "items": newest, "home_url": urls.absolute(urls.home())}
     feed_inputs = tuple(sorted({i.source for i in newest} | {CONFIG_FILE}))
     issues = tuple(i for i in library.newsletters if not i.draft)[: config.feed_items]
@@ -339,7 +355,8 @@ def plan_voice_filters(planner: SitePlanner) -> list[Output]:
         term = Term(key, label)
         chosen = tuple(v for v in voices if v.movement.key == term.key)
         intro = site.config.wording["movement_intro"].replace("{movement}", term.label.lower())
-        for number, chunk, pagination in paginate(chosen, site.config.per_page, lambda n, k=term.key: urls.movement(k, n)):
+        wanted = planner.wanted(lambda n, k=term.key: urls.movement_output(k, n))
+        for number, chunk, pagination in paginate(chosen, site.config.per_page, lambda n, k=term.key: urls.movement(k, n), wanted):
             path = urls.movement_output(term.key, number)
             title = f"{heading}: {term.label}" + (f", page {number}" if number > 1 else "")
             outputs.append(planner.page(
@@ -350,13 +367,17 @@ def plan_voice_filters(planner: SitePlanner) -> list[Output]:
     return outputs
 
 
-def paginate(items: Sequence[Any], per_page: int, url_of) -> list[tuple[int, tuple, Pagination]]:
-    """Split `items` into pages; an empty listing still gets its first page."""
+def paginate(items: Sequence[Any], per_page: int, url_of,
+             wanted: Callable[[int, tuple], bool] | None = None) -> list[tuple[int, tuple, Pagination]]:
+    """Split `items` into pages; an empty listing still gets its first page. `wanted(number, items)`
+    false leaves that page out (SitePlanner.settled)."""
     total = max(1, math.ceil(len(items) / per_page))
     url = [""] + [url_of(n) for n in range(1, total + 1)]  # each page's URL once, not once a pager that links it
     result = []
     for number in range(1, total + 1):
         chunk = tuple(items[(number - 1) * per_page : number * per_page])
+        if wanted is not None and not wanted(number, chunk):
+            continue
         pagination = Pagination(
             page=number,
             total=total,
