@@ -51,6 +51,8 @@ the text under it is the answer. Tidy the transcript, but keep their voice.
 
 @dataclass(frozen=True, slots=True)
 class Scaffold:
+    """A file `newpower new` is about to write: where, and what."""
+
     path: Path  # the file to write
     text: str
 

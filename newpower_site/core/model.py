@@ -29,6 +29,8 @@ class Term:
 
 @dataclass(frozen=True, slots=True)
 class Image:
+    """A picture and its alt text (required: an image without one is an error at load)."""
+
     src: str  # an absolute http(s) URL, or an output path such as images/x.jpg
     alt: str
 
@@ -39,6 +41,8 @@ class Image:
 
 @dataclass(frozen=True, slots=True)
 class Heading:
+    """A heading of a body, with the id its anchor links to (the table of contents, #fragment checks)."""
+
     level: int
     id: str
     text: str
@@ -77,6 +81,8 @@ class Body:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Item:
+    """What every kind of content shares: its file, its address (slug), its head and its rendered body."""
+
     kind: str  # "article" | "voice" | "newsletter" | "page"
     slug: str
     source: str  # site-relative path of the Markdown file
@@ -110,6 +116,8 @@ class Item:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Article(Item):
+    """An article: a dated piece with its authors, and a picture listings and shared links may show."""
+
     updated: datetime | None = None
     authors: tuple[str, ...] = ()
     image: Image | None = None
@@ -159,7 +167,7 @@ class Newsletter(Item):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Page(Item):
-    pass
+    """A standing page (about, subscribe): in the menu, in no listing or feed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,6 +208,8 @@ class Library:
 
 @dataclass(frozen=True, slots=True)
 class Site:
+    """What a build reads: site.yaml's settings and every published item."""
+
     config: SiteConfig
     library: Library
 

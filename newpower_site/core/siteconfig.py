@@ -12,6 +12,8 @@ from zoneinfo import ZoneInfo
 
 @dataclass(frozen=True, slots=True)
 class EmailSettings:
+    """site.yaml `email:`: how each issue's email is addressed, signed and tracked for the mailing tool."""
+
     provider: str = "generic"
     postal_address: str = ""
     sender: str = ""  # site.yaml `from`; default: "TITLE <newsletter@HOST>"
@@ -34,6 +36,8 @@ class Subscribe:
 
 @dataclass(frozen=True, slots=True)
 class SiteConfig:
+    """site.yaml, checked and with its defaults: what every page, feed and email reads of the site."""
+
     title: str
     base_url: str  # without a trailing slash; may carry a path prefix
     description: str

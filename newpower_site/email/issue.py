@@ -79,6 +79,8 @@ class Card:
 
 @dataclass(frozen=True, slots=True)
 class EmailIssue:
+    """One issue as its email shows it: the subject, preheader and links a mailing tool's reader sees."""
+
     issue: Newsletter
     site: SiteConfig
     subject: str

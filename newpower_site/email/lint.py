@@ -86,6 +86,8 @@ _MAX_NESTING = 16
 
 @dataclass(frozen=True, slots=True)
 class _Feature:
+    """One caniemail feature and the mail clients that do not support it."""
+
     slug: str
     title: str
     url: str
@@ -94,6 +96,8 @@ class _Feature:
 
 @dataclass(frozen=True, slots=True)
 class _Snapshot:
+    """The caniemail data, indexed by what the email's CSS and HTML use."""
+
     client_names: dict[str, str]
     properties: dict[str, tuple[_Feature, ...]]
     pairs: dict[tuple[str, str], tuple[_Feature, ...]]

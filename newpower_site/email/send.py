@@ -25,6 +25,8 @@ class SendError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class SmtpServer:
+    """Where `newpower email --send` hands a test email over (HOST:PORT)."""
+
     host: str
     port: int
 

@@ -89,6 +89,8 @@ def _html_section(markup: str) -> list[str]:
 
 @dataclass
 class _Block:
+    """A paragraph of the plain-text part being wrapped, with its first-line and following indents."""
+
     text: str
     first: str = ""
     indent: str = ""

@@ -27,6 +27,8 @@ class SourceError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class ImportedItem:
+    """An item read from another tool's archive, as the import will write it."""
+
     origin: str  # where it came from, for messages: a path in the source, or the item's old link
     title: str
     slug: str
@@ -46,6 +48,8 @@ class ImportedItem:
 
 @dataclass(frozen=True, slots=True)
 class Skip:
+    """Something in an archive the import leaves out, and why (the report lists it)."""
+
     origin: str
     reason: str
 

@@ -43,6 +43,8 @@ _FENCE = re.compile(r"^( {0,3})(`{3,}|~{3,})")
 
 @dataclass(frozen=True, slots=True)
 class PlannedFile:
+    """A Markdown file the import will write."""
+
     path: str  # site-relative
     text: str
     item: ImportedItem
@@ -51,12 +53,16 @@ class PlannedFile:
 
 @dataclass(frozen=True, slots=True)
 class PlannedImage:
+    """A picture the import will copy under content/images/."""
+
     source: Path
     path: str  # site-relative, under content/images/
 
 
 @dataclass(slots=True)
 class ImportPlan:
+    """Everything an import would write, made in full before any file is, so that a clash writes nothing."""
+
     site_dir: Path
     files: list[PlannedFile] = field(default_factory=list)
     images: list[PlannedImage] = field(default_factory=list)

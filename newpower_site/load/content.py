@@ -52,6 +52,8 @@ class Selection:
 
 @dataclass(frozen=True, slots=True)
 class SourceFile:
+    """A content file: its site-relative name (for messages) and where it is."""
+
     source: str  # site-relative path with forward slashes
     path: Path
 

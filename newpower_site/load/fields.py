@@ -72,6 +72,8 @@ def check_fields(
 
 @dataclass(frozen=True, slots=True)
 class _Problem:
+    """A field's problem before its file and line are known."""
+
     message: str
     index: int | None = None  # which list item, when the value is a list
     line: int | None = None  # an exact line, when known (nested keys)

@@ -17,6 +17,8 @@ FENCE = "---"
 
 @dataclass(frozen=True, slots=True)
 class SplitFile:
+    """A Markdown file split into its front matter (with lines) and its body."""
+
     front_matter: LocatedMapping
     body: str
     body_first_line: int  # file line of the body's first line

@@ -20,6 +20,8 @@ from html5lib.constants import tokenTypes
 
 @dataclass(slots=True)
 class StartTag:
+    """A start tag of raw HTML, where it is and what it says."""
+
     start: int  # offset of its '<' in the markup
     end: int  # offset just after its '>'
     name: str
@@ -29,6 +31,8 @@ class StartTag:
 
 @dataclass(slots=True)
 class Scan:
+    """The start tags of a piece of raw HTML, and where markup was left open."""
+
     tags: list[StartTag] = field(default_factory=list)
     open_from: int | None = None  # offset of markup still open when the input ended
 

@@ -34,6 +34,8 @@ FieldType = Literal[
 
 @dataclass(frozen=True, slots=True)
 class Field:
+    """A front matter key a kind of content takes, and how it is checked."""
+
     name: str
     type: FieldType
     required: bool = False
@@ -47,6 +49,8 @@ class Field:
 
 @dataclass(frozen=True, slots=True)
 class Kind:
+    """A kind of content (article, voice, newsletter, page): its folder and its keys."""
+
     name: str  # article, voice, newsletter, page
     folder: str  # folder under content/
     fields: tuple[Field, ...]

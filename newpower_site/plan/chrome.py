@@ -21,6 +21,8 @@ ABOUT_PAGE = "pages/about.md"
 
 @dataclass(frozen=True, slots=True)
 class MenuLink:
+    """A link of the site's menu."""
+
     label: str
     url: str
     section: str = ""  # the PageMeta.section it stands for ("" for an outside URL)

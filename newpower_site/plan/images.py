@@ -78,6 +78,8 @@ class Variant:
 
 @dataclass(frozen=True, slots=True)
 class SourceImage:
+    """A picture under content/: its size, and the smaller copies made of it."""
+
     path: str  # output path of the original
     width: int
     height: int
@@ -87,6 +89,8 @@ class SourceImage:
 
 @dataclass(frozen=True, slots=True)
 class ShareImage:
+    """The picture a shared link shows (Open Graph), with its size when known."""
+
     url: str  # absolute
     alt: str
     width: int | None

@@ -33,12 +33,16 @@ SECTION_HEADINGS = {"articles": "Articles", "voices": "Member voices", "newslett
 
 @dataclass(frozen=True, slots=True)
 class FeedLink:
+    """A feed a page names in its head, for feed readers to find."""
+
     title: str
     url: str
 
 
 @dataclass(frozen=True, slots=True)
 class PageMeta:
+    """What a page's head says of it: title, description, canonical URL, kind and feeds."""
+
     title: str | None
     description: str
     canonical: str
@@ -52,6 +56,8 @@ class PageMeta:
 
 @dataclass(frozen=True, slots=True)
 class PageLink:
+    """A page number of a pager."""
+
     number: int
     url: str
     current: bool
@@ -59,6 +65,8 @@ class PageLink:
 
 @dataclass(frozen=True, slots=True)
 class Pagination:
+    """A listing page's place among its pages, and the pager's links."""
+
     page: int
     total: int
     prev_url: str | None
@@ -68,12 +76,16 @@ class Pagination:
 
 @dataclass(frozen=True, slots=True)
 class TopicCount:
+    """A topic and how many items it has (the topics page)."""
+
     term: Term
     count: int
 
 
 @dataclass(frozen=True, slots=True)
 class Output:
+    """One file to write: how it is made (producer, template, context) and what it depends on."""
+
     path: str  # relative to the output folder, forward slashes
     producer: Producer
     template: str | None = None

@@ -22,6 +22,8 @@ from newpower_site.core.urls import Urls
 
 @dataclass(frozen=True, slots=True)
 class Sharing:
+    """What a page's shared-link tags (Open Graph, cards) read: the site and its pictures."""
+
     site: SiteConfig
     urls: Urls
     images: ImageCatalog

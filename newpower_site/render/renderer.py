@@ -39,6 +39,8 @@ def _environment(site_dir: Path, theme: tuple[Path, ...], code_cache: Path | Non
 
 @dataclass(frozen=True, slots=True)
 class _RenderJob:
+    """What a rendering worker needs for its share of the outputs."""
+
     outputs: Sequence[Output]
     urls: Urls
     site_dir: Path

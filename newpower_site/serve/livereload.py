@@ -102,6 +102,8 @@ def inject(html: bytes) -> bytes:
 
 @dataclass(frozen=True, slots=True)
 class Event:
+    """A server-sent event to the preview's open pages: reload, or the build's problems."""
+
     name: str  # "reload" or "problems"
     data: str
     number: int

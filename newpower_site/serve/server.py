@@ -71,6 +71,8 @@ Report = Callable[[list[Diagnostic]], None]
 
 @dataclass(frozen=True, slots=True)
 class ServeOptions:
+    """`newpower serve`'s settings: the build's, and where to listen."""
+
     build: BuildOptions
     port: int = DEFAULT_PORT
     open_browser: bool = False
