@@ -36,7 +36,7 @@ import pickle
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from newpower_site.cache.fingerprint import Fingerprinter
 from newpower_site.cache.keys import digest_text, item_key, url_key, value_fingerprint
@@ -55,7 +55,7 @@ from newpower_site.load.placeholders import item_placeholder_warnings
 from newpower_site.load.schema import KIND_BY_FOLDER
 from newpower_site.plan.images import body_images
 from newpower_site.plan.outputs import Output, page_inputs, plan_collections, plan_item_page
-from newpower_site.write.search import index_dates
+from newpower_site.write.search import index_date, index_dates
 
 if TYPE_CHECKING:
     from newpower_site.cache.state import BuildCache
@@ -67,9 +67,9 @@ STRUCTURAL = ("kind", "slug", "source", "draft", "aliases", "image", "portrait")
 LISTED_OUT = frozenset({"404", "search", "redirect"})  # page kinds no sitemap lists (plan_discovery)
 
 
-@dataclass(frozen=True, slots=True)
-class SitemapPage:
-    """What the sitemap reads of a page (render/discovery.py)."""
+class SitemapPage(NamedTuple):
+    """What the sitemap reads of a page (render/discovery.py): a tuple, as a head edit makes one for every
+    page of the site (a frozen dataclass's __init__ took ~20 ms for 14,000)."""
 
     path: str
     lastmod: Any
@@ -84,7 +84,7 @@ class Heads:
     fingerprints: dict[str, str]  # article or voice source -> its value fingerprint
     collections: dict[str, tuple[str, ...]]  # collection output path -> its inputs
     sitemap: dict[str, Any]  # page path -> lastmod, for every page the sitemap lists
-    index_dates: dict[str, Any]  # item page path -> its item's date, for every page a search index holds (its shards')
+    index_dates: dict[str, Any]  # item page path -> its item's search.index_date, for every page a search index holds
 
 
 def is_collection(output: Output) -> bool:
@@ -291,8 +291,8 @@ def _plan(cache: BuildCache, reader: SnapshotReader, heads: Heads, edited: dict[
     dates = None  # the search index's pages by date, when a date changed (its shards are planned again)
     if search_index:
         before = dict(base.index_dates)  # as the last full build left them, then the head edits since
-        before.update({urls.item_output(item): item.date for item, _ in overlay.items.values()})
-        now = {urls.item_output(item): item.date for item in new_items.values()}
+        before.update({urls.item_output(item): index_date(item.date) for item, _ in overlay.items.values()})
+        now = {urls.item_output(item): index_date(item.date) for item in new_items.values()}
         if any(before.get(path) != when for path, when in now.items()):
             dates = before | now
     for record in records:
@@ -334,16 +334,16 @@ def _plan(cache: BuildCache, reader: SnapshotReader, heads: Heads, edited: dict[
             if output.path not in sitemap:
                 return None
             sitemap[output.path] = output.lastmod
+    changed_dates = {p: lastmod for p, lastmod in sitemap.items() if base.sitemap[p] != lastmod}
     if sitemap != heads.sitemap:
-        pages = [SitemapPage(path, lastmod) for path, lastmod in sitemap.items()]
+        pages = list(map(SitemapPage, sitemap.keys(), sitemap.values()))
         changed.append(Output("sitemap.xml", "sitemap", context={"pages": pages}, inputs=(CONFIG_FILE,)))
         # Not a full build's fingerprint (that walks every page): the next full build renders it again.
-        fingerprints["sitemap.xml"] = digest_text("head-path sitemap", repr(sorted(sitemap.items())))
+        fingerprints["sitemap.xml"] = digest_text("head-path sitemap", repr(sorted(changed_dates.items())))
     dependents = _dependents(reader, heads, collections)
     items = {**overlay.items, **{r.item.source: (head_only(r.item), r.fingerprint) for r in records}}
     inputs = {**overlay.collections, **{o.path: o.inputs for o in collections}}  # the pages left out are as the overlay has them
-    after = Overlay(items, {p: i for p, i in inputs.items() if base.collections[p] != i},
-                    {p: lastmod for p, lastmod in sitemap.items() if base.sitemap[p] != lastmod})
+    after = Overlay(items, {p: i for p, i in inputs.items() if base.collections[p] != i}, changed_dates)
     stored = tuple(o for o in changed if o.path in planned)
     return QuickEdit(changed, fingerprints, records, edited, urls, shared, tuple(reader.meta("problems")),
                      path="head", stored=stored, dependents=dependents, meta={OVERLAY: after}, index_dates=dates)

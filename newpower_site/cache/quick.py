@@ -67,7 +67,7 @@ class QuickEdit:
     stored: tuple[Output, ...] = ()  # replanned outputs whose rows the store must replace (a head edit)
     dependents: dict[str, list[str]] = field(default_factory=dict)  # sources whose dependents changed -> the new list
     meta: dict[str, Any] = field(default_factory=dict)  # rows of the store's meta table to replace (a head edit's overlay)
-    index_dates: dict[str, Any] | None = None  # a head edit that changed a date: each indexed page -> its date (the shards')
+    index_dates: dict[str, Any] | None = None  # a head edit that changed a date: each indexed page -> its search.index_date
 
 
 def plan_quick_edit(cache: BuildCache, edited: dict[str, str] | None, base_url: str | None) -> QuickEdit | None:

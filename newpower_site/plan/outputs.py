@@ -259,13 +259,17 @@ def plan_topics(planner: SitePlanner) -> list[Output]:
     library, config, urls = planner.site.library, planner.site.config, planner.urls
     outputs = []
     topic_counts = []
-    by_topic: dict[Term, list[Item]] = {}  # each topic's items, newest first: one sort, not one a topic
+    by_topic: dict[str, list[Item]] = {}  # each topic's items, newest first: one merge, not one sort a topic
     for item in merge_newest_first(library.articles, library.voices):
-        for topic in dict.fromkeys(item.topics):
-            by_topic.setdefault(topic, []).append(item)
+        topics = item.topics  # each a Term of site.yaml's vocabulary (load/content.py), so its key names it
+        if len(topics) == 1:
+            by_topic.setdefault(topics[0].key, []).append(item)
+            continue
+        for key in dict.fromkeys(topic.key for topic in topics):
+            by_topic.setdefault(key, []).append(item)
     for key, label in config.topics.items():
         term = Term(key, label)
-        tagged = tuple(by_topic.get(term, ()))
+        tagged = tuple(by_topic.get(key, ()))
         topic_counts.append(TopicCount(term, len(tagged)))
         feed = (FeedLink(f"{label}: {config.title}", urls.topic_feed(key)),)
         wanted = planner.wanted(lambda n, k=key: urls.topic_output(k, n))

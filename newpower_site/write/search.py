@@ -79,17 +79,25 @@ def plan_shards(outputs: Iterable[Output], size: int = SHARD_SIZE) -> list[Shard
     return shards_by_date(index_dates(outputs), size)
 
 
-def index_dates(outputs: Iterable[Output]) -> dict[str, datetime | None]:
-    """Each item page the index holds -> its item's date (None: undated): all that places a page in a shard."""
+IndexDate = tuple[int, float] | None  # an item's date as a shard's plan reads it: (its year, its timestamp); None: undated
+
+
+def index_date(when: datetime | None) -> IndexDate:
+    """What places a page in its shard, and in its shard's order (taken once a build: ~2 us a date)."""
+    return None if when is None else (when.year, when.timestamp())
+
+
+def index_dates(outputs: Iterable[Output]) -> dict[str, IndexDate]:
+    """Each item page the index holds -> its item's index_date: all that places a page in a shard."""
     found = {}
     for output in outputs:
         item = _item_of(output)
         if item is not None:
-            found[output.path] = getattr(item, "date", None)
+            found[output.path] = index_date(getattr(item, "date", None))
     return found
 
 
-def shards_by_date(dates: Mapping[str, datetime | None], size: int = SHARD_SIZE) -> list[Shard]:
+def shards_by_date(dates: Mapping[str, IndexDate], size: int = SHARD_SIZE) -> list[Shard]:
     """Item pages grouped in fixed spans of calendar years, about `size` pages a shard; undated pages join the oldest.
 
     The span is the archive's average pages per shard over its years
@@ -107,7 +115,7 @@ def shards_by_date(dates: Mapping[str, datetime | None], size: int = SHARD_SIZE)
         if when is None:
             undated.append(path)
         else:
-            dated.append((when.year, when.timestamp(), path))
+            dated.append((*when, path))
     if not dated:
         return [Shard(UNDATED, tuple(sorted(undated)))] if undated else []
     first, last = min(y for y, _, _ in dated), max(y for y, _, _ in dated)
