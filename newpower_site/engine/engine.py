@@ -123,28 +123,38 @@ class Engine:
                     assert state is not None
                     self.stats.path = "unchanged"
                     return self._result(None, problems + list(state.problems), state.files, started, state.counts)
-            else:
-                trusted = untouched is not None and untouched()
-            if trusted and cache.in_time(options.now) and writer.settled():  # unsettled: the full path folds what --quick-search left
-                if cache.unchanged(look):
-                    assert state is not None
-                    self.stats.path = "unchanged"
-                    writer.tidy()
-                    return self._result(None, problems, state.files, started, state.counts)
-                from newpower_site.cache.quick import edited_sources, plan_quick_edit
-
-                edited = edited_sources(cache, look)
-                quick = plan_quick_edit(cache, edited, options.base_url)
-                if quick is None:  # a head edit (a title, a date): the head path replans only what shows the item
-                    from newpower_site.cache.heads import plan_head_edit
-
-                    quick = plan_head_edit(cache, edited, options, writer.search_index)
-                if quick is not None:
-                    result = self._quick(quick, look, problems, started)
-                    if result is not None:
-                        return result
-                    trusted = writer.untouched(state.marks)
+                return look, trusted, problems
+            ready = untouched is not None and cache.in_time(options.now) and writer.settled()  # unsettled: the full path folds what --quick-search left
+            unchanged = ready and cache.unchanged(look)
+            quick = self._plan_edit(look) if ready and not unchanged else None  # while the child still checks the output
+            trusted = untouched is not None and untouched()
+            if trusted and unchanged:
+                assert state is not None
+                self.stats.path = "unchanged"
+                writer.tidy()
+                return self._result(None, problems, state.files, started, state.counts)
+            if trusted and quick is not None:
+                result = self._quick(quick, look, problems, started)
+                if result is not None:
+                    return result
+                assert state is not None
+                trusted = writer.untouched(state.marks)
         return look, trusted, problems
+
+    def _plan_edit(self, look: Look) -> QuickEdit | None:
+        """The quick path's plan, or the head path's; None when neither can take the edit. It reads the
+        cache and the sources, never the output, so it is made before the output is known untouched."""
+        from newpower_site.cache.quick import edited_sources, plan_quick_edit
+
+        cache, options = self.cache, self.options
+        assert cache is not None
+        edited = edited_sources(cache, look)
+        quick = plan_quick_edit(cache, edited, options.base_url)
+        if quick is None:  # a head edit (a title, a date): the head path replans only what shows the item
+            from newpower_site.cache.heads import plan_head_edit
+
+            quick = plan_head_edit(cache, edited, options, self.writer.search_index)
+        return quick
 
     # -- the full path -----------------------------------------------------------------------------------
 
