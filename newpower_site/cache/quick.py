@@ -34,7 +34,7 @@ from newpower_site.cache.fingerprint import Fingerprinter
 from newpower_site.cache.keys import item_key, url_key, value_fingerprint
 from newpower_site.cache.overlay import HEAD_KINDS, overlay_after_quick
 from newpower_site.cache.snapshots import ItemRecord, SnapshotMissing, SnapshotReader, head_digest, placement_digest
-from newpower_site.cache.store import RACY_SIGNATURE
+from newpower_site.cache.store import RACY_SIGNATURE, file_hash
 from newpower_site.core.diagnostics import Diagnostic, has_errors
 from newpower_site.core.layout import CONTENT_ROOT
 from newpower_site.core.model import Item, Library, Newsletter, Site
@@ -99,13 +99,15 @@ def edited_sources(cache: BuildCache, look: Look) -> dict[str, str] | None:
     frame = "" if look.frame.racy else look.frame.digest
     if state is None or not state.snapshot or not frame or state.frame != frame or state.sources.keys() != files.keys():
         return None
-    cache.hashes.seen = {}  # a long-lived cache (serve) must not trust a hash taken while a file was racy
+    # Each file whose signature moved is read and hashed here, not through the cache's file hashes: their
+    # entries are of the signatures before the edit, and loading 10,000 of them (and saving them again) would
+    # cost more than the few reads.
     edited: dict[str, str] = {}  # path -> its content hash, taken before it is read (never after: a save
     for path, found in files.items():  # landing meanwhile must look changed to the next build)
         known_signature, known_hash = state.sources[path]
         if found != known_signature or found == RACY_SIGNATURE:
             try:
-                content_hash = cache.hashes.of(Path(path))
+                content_hash = file_hash(Path(path))
             except OSError:
                 return None
             if content_hash != known_hash:

@@ -71,6 +71,7 @@ class OutputState:
     sources: dict[str, tuple[Signature, str]] = field(default_factory=dict)  # content file -> (signature, content hash)
     snapshot: str = ""  # the id of this build's rows in the snapshot store (snapshots.py)
     problems: tuple[Diagnostic, ...] = ()  # what the build reported (warnings: it succeeded)
+    theme: str = ""  # the theme's digest (keys.py theme_digest), good while `frame` holds: the theme's files are in it
     # `outputs` and `sources`, pickled; or, read from the cache, the key of the file that holds them
     _deferred: bytes | str | None = field(default=None, init=False, repr=False, compare=False)
     _beside: Path | None = field(default=None, init=False, repr=False, compare=False)  # the state file read, when `_deferred` is a key
@@ -197,6 +198,8 @@ class BuildCache:
         self.generator = ""
         self._state_file: Path | None = None
         self._fingerprints: dict[str, str] = {}  # this run's, from `changes` to `prepare_record`
+        self._theme = ""  # this run's theme digest, from `changes` to `prepare_record`
+        self._look: Look | None = None  # this run's (`look`)
 
     # -- opening and the two shortcuts -----------------------------------------------------------------
 
@@ -228,7 +231,8 @@ class BuildCache:
 
     def look(self) -> Look:
         site_dir = self.site_dir
-        return Look(look_at_tree(theme_dirs(site_dir), [site_dir / CONFIG_FILE]), look_at_tree([site_dir / CONTENT_ROOT]))
+        self._look = Look(look_at_tree(theme_dirs(site_dir), [site_dir / CONFIG_FILE]), look_at_tree([site_dir / CONTENT_ROOT]))
+        return self._look
 
     def selection(self, options: BuildOptions) -> str:
         o = options
@@ -278,6 +282,7 @@ class BuildCache:
         assert self.items is not None
         walker = Fingerprinter(self.items.fingerprints)
         theme, assets = self.theme_digest(), self.assets_digest(site)
+        self._theme = theme
         fingerprints = self.fingerprints(outputs, walker, theme, assets)
         known = previous.fingerprints if previous is not None else {}
         changed = [o for o in outputs if fingerprints.get(o.path) is None or known.get(o.path) != fingerprints[o.path]]
@@ -322,6 +327,7 @@ class BuildCache:
             counts=site.library.counts(), files=len(changes.outputs),
             frame="" if look.frame.racy else look.frame.digest,  # a racy frame proves nothing: the next build takes the full path
             sources=self._hashed_sources(look.sources), snapshot=snapshot, problems=tuple(problems),
+            theme="" if look.frame.racy else self._theme,
         )
         self.save()
         return pending
@@ -339,7 +345,8 @@ class BuildCache:
         try:
             if self.items is not None:
                 self.items.save()
-            write_checked(self.folder / "hashes.pickle", {**self.hashes.known, **self.hashes.to_save(time.time_ns())})
+            if self._hashes is not None:  # a quick or head edit hashes its few files without them (quick.py edited_sources)
+                write_checked(self.folder / "hashes.pickle", {**self._hashes.known, **self._hashes.to_save(time.time_ns())})
         except OSError:
             pass  # a read-only site folder still builds, only without a memory
 
@@ -360,6 +367,11 @@ class BuildCache:
         return config_digest(data, base_url)
 
     def theme_digest(self) -> str:
+        """The last build's when this run's look finds the theme and site.yaml as it did (the quick and head
+        paths run only then): else every theme file hashed, and 10,000 files' hashes loaded to skip reading them."""
+        state, look = self.state, self._look
+        if state is not None and state.theme and look is not None and not look.frame.racy and look.frame.digest == state.frame:
+            return state.theme
         return theme_digest(theme_dirs(self.site_dir), self.hash_of)
 
     def assets_digest(self, site: Site) -> str:

@@ -116,15 +116,25 @@ class FileHashes:
         if entry is not None and entry[0] == sig:
             self.seen[key] = entry
             return entry[1]
-        with open(path, "rb") as handle:
-            data = handle.read()
-        value = digest(data)
+        value = _read_hash(path)
         self.seen[key] = (sig, value)
         return value
 
     def to_save(self, now_ns: int) -> dict[str, tuple[Signature, str]]:
         """What to remember: files touched within the clock's resolution of now keep no signature."""
         return {key: (sig if sig[1] < now_ns - RACY_NS else (-1, -1, -1), value) for key, (sig, value) in self.seen.items()}
+
+
+def file_hash(path: Path) -> str:
+    """The content hash of `path` read now; raises OSError as reading it would (FileHashes.of without the memory)."""
+    if not S_ISREG(os.stat(path).st_mode):
+        raise OSError(errno.EINVAL, "not a regular file", os.fspath(path))
+    return _read_hash(path)
+
+
+def _read_hash(path: Path) -> str:
+    with open(path, "rb") as handle:
+        return digest(handle.read())
 
 
 RACY_SIGNATURE: Signature = (-1, -1, -1)  # what a file modified too recently to be trusted is recorded as
