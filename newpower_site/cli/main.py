@@ -25,10 +25,13 @@ from newpower_site.cli.report import FORMATS, ReportStyle, count, wants_colour, 
 COMMANDS = ("build", "serve", "check", "new", "email", "send-test", "import", "cache")  # in the order of `newpower --help`
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, process: bool = False) -> int:
+    """Run one command line. `process`: this call is the whole process (the `newpower` command, not a
+    caller that goes on after it), so a build that wrote nothing may end the process itself (_end)."""
     arguments = sys.argv[1:] if argv is None else list(argv)
     parser = make_parser(named_command(arguments))
     args = parser.parse_args(arguments)
+    args.process = process
     try:
         return args.run(args)
     except KeyboardInterrupt:
@@ -268,14 +271,19 @@ def run_build(args: argparse.Namespace) -> int:
         line = summary(result, "built", destination=f" -> {options.output}") + ("" if args.no_cache else work_done(result.stats))
         print(line, file=sys.stderr if args.format == "json" else sys.stdout)
     if result.stats.path == "unchanged":
-        _skip_the_last_collection()
+        _end(args.process)
     return 0
 
 
-def _skip_the_last_collection() -> None:
-    """A build that wrote nothing ends next: its interpreter's last garbage collections walked
-    every object alive for longer than the rest of the exit. Frozen, they are left to the exit,
-    which frees the memory whole; nothing of such a build waits on a finaliser (it wrote no file)."""
+def _end(process: bool) -> None:
+    """A build that wrote nothing ends next, and nothing of it waits on a finaliser (it wrote no file, its
+    lock is let go, its child reaped). The whole process ends here, its output flushed: tearing down
+    its modules and objects took longer than the rest of the exit. Called from a caller that goes on,
+    its objects are frozen instead: the interpreter's last collections walked every one of them."""
+    if process:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
     import gc
 
     gc.freeze()
