@@ -270,23 +270,29 @@ def run_build(args: argparse.Namespace) -> int:
     if not args.quiet:
         line = summary(result, "built", destination=f" -> {options.output}") + ("" if args.no_cache else work_done(result.stats))
         print(line, file=sys.stderr if args.format == "json" else sys.stdout)
-    if result.stats.path == "unchanged":
-        _end(args.process)
+    _end(result.stats.path, args.process)
     return 0
 
 
-def _end(process: bool) -> None:
-    """A build that wrote nothing ends next, and nothing of it waits on a finaliser (it wrote no file, its
-    lock is let go, its child reaped). The whole process ends here, its output flushed: tearing down
-    its modules and objects took longer than the rest of the exit. Called from a caller that goes on,
-    its objects are frozen instead: the interpreter's last collections walked every one of them."""
-    if process:
+def _end(path: str, process: bool) -> None:
+    """Before the exit of a build that wrote nothing, or a few files by the quick or head path.
+
+    The interpreter's last collections walk every object still alive,
+    freeing nothing (~30-40 ms after a date edit at 10,000 items): frozen,
+    they are left to the exit, which frees the memory whole. A build that
+    wrote nothing has nothing waiting on a finaliser either (no file written,
+    its lock let go, its child reaped), so when this call is the whole
+    process, it ends it here, its output flushed: tearing its modules and
+    objects down took longer than the rest of the exit.
+    """
+    import gc
+
+    if path == "unchanged" and process:
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(0)
-    import gc
-
-    gc.freeze()
+    if path == "unchanged" or (process and path in ("quick", "head")):
+        gc.freeze()
 
 
 def run_serve(args: argparse.Namespace) -> int:

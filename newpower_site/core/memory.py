@@ -36,7 +36,5 @@ def collection_paused() -> Iterator[None]:
     try:
         yield
     finally:
-        if not gc.get_freeze_count():  # what was made goes straight to the oldest generation: else the first
-            gc.freeze()  # collection after this walks every one of them, ~40 ms for a head snapshot
-            gc.unfreeze()
-        gc.enable()
+        gc.enable()  # not frozen and unfrozen into the oldest generation: the collector would not count it
+        # there, and a long-lived caller (serve) would keep every rebuild's cycles (tests/test_serve_stress.py)
