@@ -3,15 +3,7 @@
 import sys
 from pathlib import Path
 
-from newpower_site.cli.needs import exit_unless_python_fits, exit_unless_ready
+from newpower_site.__main__ import run
 
 if __name__ == "__main__":
-    exit_unless_python_fits()  # a system Python gets a sentence, not a traceback; missing libraries: main() says which
-
-    try:
-        from newpower_site.cli.main import main
-    except ModuleNotFoundError:
-        exit_unless_ready()
-        raise
-
-    sys.exit(main(["build", "--site", str(Path(__file__).resolve().parent), *sys.argv[1:]]))
+    run(["build", "--site", str(Path(__file__).resolve().parent), *sys.argv[1:]])
