@@ -129,7 +129,7 @@ class SitePlanner:
         """An RSS feed of `items`; `inputs` (default: the items) are what it depends on."""
         context = {"site": self.site.config, "title": title, "items": items, "self_url": self.urls.absolute(self_url),
                    "home_url": self.urls.absolute(home_url)}
-        return Output(path, "rss", context=context, inputs=tuple(sorted({i.source for i in (items if inputs is None else inputs)} | {CONFIG_FILE})))
+        return Output(path, "rss", context=context, inputs=page_inputs(items if inputs is None else inputs))
 
 
 def page_inputs(items: Sequence[Item]) -> tuple[str, ...]:
