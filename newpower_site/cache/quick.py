@@ -96,8 +96,7 @@ def edited_sources(cache: BuildCache, look: Look) -> dict[str, str] | None:
         return None  # a link's target may change unseen; a theme or site.yaml saved just now proves nothing
     state = cache.state
     files = look.sources.files
-    frame = "" if look.frame.racy else look.frame.digest
-    if state is None or not state.snapshot or not frame or state.frame != frame or state.sources.keys() != files.keys():
+    if state is None or not state.snapshot or not cache.frame_as_recorded(look) or state.sources.keys() != files.keys():
         return None
     # Each file whose signature moved is read and hashed here, not through the cache's file hashes: their
     # entries are of the signatures before the edit, and loading 10,000 of them (and saving them again) would

@@ -366,11 +366,16 @@ class BuildCache:
             data = b""
         return config_digest(data, base_url)
 
+    def frame_as_recorded(self, look: Look) -> bool:
+        """`look` finds the theme and site.yaml as the last build recorded them (neither saved just now)."""
+        state = self.state
+        return state is not None and bool(state.frame) and not look.frame.racy and look.frame.digest == state.frame
+
     def theme_digest(self) -> str:
         """The last build's when this run's look finds the theme and site.yaml as it did (the quick and head
         paths run only then): else every theme file hashed, and 10,000 files' hashes loaded to skip reading them."""
         state, look = self.state, self._look
-        if state is not None and state.theme and look is not None and not look.frame.racy and look.frame.digest == state.frame:
+        if state is not None and state.theme and look is not None and self.frame_as_recorded(look):
             return state.theme
         return theme_digest(theme_dirs(self.site_dir), self.hash_of)
 
